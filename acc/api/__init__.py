@@ -1,0 +1,1 @@
+"""The HTTP skin over the acc library: `create_app()` builds the Starlette app."""

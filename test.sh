@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up whatever is missing (venv, npm packages, built dashboard, Chromium) and runs every check:
+# lint, types, the generated-code check, and the whole pytest suite (unit, API, end-to-end).
+# Extra arguments go to pytest, e.g. ./test.sh tests/unit -x
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh python node dashboard chromium
+
+echo "== ruff" && .venv/bin/ruff check acc tests bench && .venv/bin/ruff format --check acc tests bench
+echo "== mypy" && .venv/bin/mypy
+echo "== pytest"
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,378 @@
+"""The capture vocabulary (`StepTensorKey` + metadata) and `StepInspector`, which keeps what each
+training step captured: full snapshots of the recent steps, scalars and small vectors of all steps.
+
+Adding a tensor to the inspector = one enum entry with its `KeyMeta` + one `capture()` call; the
+dashboard finds how to render it from the generated metadata (`acc codegen`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+import numpy as np
+import torch
+
+RenderKind = Literal[
+    "image_grid", "labels", "scalar", "bar_chart", "heatmap", "weight_grid", "index_table"
+]
+# How values map to colour: magnitudes start at 0 (viridis), signed data centres on 0 (diverging),
+# unit data is fixed to 0..1 and cosine to -1..1 so that two steps are comparable by eye.
+ValueScale = Literal["magnitude", "signed", "unit", "cosine", "index"]
+
+
+@dataclass(frozen=True)
+class KeyMeta:
+    """What a key holds: its shape in symbols, how to draw it, whether every step keeps it."""
+
+    shape: tuple[
+        str, ...
+    ]  # symbols: B batch, D features, k neighbours, P pixels (784), C H W image
+    render: RenderKind
+    history: bool  # kept for every step (scalars, [D] and [B] vectors), not only the recent ones
+    description: str
+    scale: ValueScale = "magnitude"
+    dtype: Literal["float32", "int32"] = "float32"
+    group: str = "step"  # where the dashboard lists it: step, bcl, forces, update, similarity
+
+
+class StepTensorKey(StrEnum):  # a (str, Enum) whose str() is the wire name
+    """Every tensor the inspector can capture. The value is the wire name."""
+
+    # -- the batch --
+    BATCH_IMAGES = "batch_images"
+    BATCH_LABELS = "batch_labels"
+    LOSS = "loss"
+    # -- weights around the step --
+    ENCODER_WEIGHTS = "encoder_weights"
+    ENCODER_WEIGHTS_POST = "encoder_weights_post"
+    # -- BCL competition (bcl.md steps 1-11) --
+    STRENGTH = "strength"
+    NEIGHBORS = "neighbors"
+    RANK_SCORE = "rank_score"
+    IMAGE_COVERAGE = "image_coverage"
+    FEATURE_NOVELTY = "feature_novelty"
+    LOCAL_COVERAGE = "local_coverage"
+    LOCAL_NOVELTY = "local_novelty"
+    WIN_RATE = "win_rate"
+    IN_NBR = "in_nbr"
+    EFFECTIVE_WIN = "effective_win"
+    GRADIENT_WEIGHT = "gradient_weight"
+    CONTENDER_WEIGHT = "contender_weight"
+    ATTRACTION_WEIGHT = "attraction_weight"
+    SOM_WEIGHT_D = "som_weight_d"
+    GRAD_MASK = "grad_mask"
+    IMAGE_NEED = "image_need"
+    # -- BCL forces (steps 12-16) --
+    LOCAL_TARGET = "local_target"
+    GLOBAL_TARGET = "global_target"
+    SOM_TARGETS = "som_targets"
+    SOM_DELTA = "som_delta"
+    GRAD_RAW = "grad_raw"
+    GRAD_MASKED = "grad_masked"
+    GRAD_MAGNITUDE = "grad_magnitude"
+    SOM_MAGNITUDE = "som_magnitude"
+    # -- what the update did --
+    OPT_DELTA = "opt_delta"
+    COMBINED_DELTA = "combined_delta"
+    # -- similarity of features --
+    WEIGHT_COSINE = "weight_cosine"
+    WEIGHT_COSINE_MEAN = "weight_cosine_mean"
+    SOM_TARGET_COSINE = "som_target_cosine"
+    SOM_TARGET_COSINE_MEAN = "som_target_cosine_mean"
+    GRAD_COSINE = "grad_cosine"
+    GRAD_COSINE_MEAN = "grad_cosine_mean"
+
+    @property
+    def meta(self) -> KeyMeta:
+        return KEY_META[self]
+
+
+_BD = ("B", "D")
+_DP = ("D", "P")
+_VEC_D = ("D",)
+_VEC_B = ("B",)
+
+# fmt: off
+KEY_META: dict[StepTensorKey, KeyMeta] = {
+    StepTensorKey.BATCH_IMAGES: KeyMeta(("B", "C", "H", "W"), "image_grid", False, "The batch's input images.", "unit"),
+    StepTensorKey.BATCH_LABELS: KeyMeta(_VEC_B, "labels", True, "The digit label of each batch image.", "index", "int32"),
+    StepTensorKey.LOSS: KeyMeta((), "scalar", True, "Reconstruction loss of the step (L1 by default)."),
+    StepTensorKey.ENCODER_WEIGHTS: KeyMeta(_DP, "weight_grid", False, "Encoder weights W at forward time, one 28×28 image per feature.", "signed", group="update"),
+    StepTensorKey.ENCODER_WEIGHTS_POST: KeyMeta(_DP, "weight_grid", False, "Encoder weights after optimizer.step().", "signed", group="update"),
+    StepTensorKey.STRENGTH: KeyMeta(_BD, "heatmap", False, "1. strength |a| of each feature on each image.", group="bcl"),
+    StepTensorKey.NEIGHBORS: KeyMeta(("D", "k"), "index_table", False, "2. the k features whose weights are most cosine-similar to each feature.", "index", "int32", "bcl"),
+    StepTensorKey.RANK_SCORE: KeyMeta(_BD, "heatmap", False, "3. σ(T·(s − max over neighbours)): does the feature beat its neighbourhood on the image?", "unit", group="bcl"),
+    StepTensorKey.IMAGE_COVERAGE: KeyMeta(_VEC_B, "bar_chart", True, "4. how many features claim each image (Σ_f rank_score).", group="bcl"),
+    StepTensorKey.FEATURE_NOVELTY: KeyMeta(_VEC_D, "bar_chart", True, "5. how unique each feature's wins are.", "unit", group="bcl"),
+    StepTensorKey.LOCAL_COVERAGE: KeyMeta(_BD, "heatmap", False, "6. how many of the feature's neighbours won each image.", group="bcl"),
+    StepTensorKey.LOCAL_NOVELTY: KeyMeta(_BD, "heatmap", False, "6. 1 / (local_coverage + 1).", "unit", group="bcl"),
+    StepTensorKey.WIN_RATE: KeyMeta(_VEC_D, "bar_chart", True, "7. mean rank_score of each feature over the batch.", "unit", group="bcl"),
+    StepTensorKey.IN_NBR: KeyMeta(_BD, "heatmap", False, "8. 1 where the feature is a neighbour of the image's winner.", "unit", group="bcl"),
+    StepTensorKey.EFFECTIVE_WIN: KeyMeta(_VEC_D, "bar_chart", True, "9. e = win_rate · feature_novelty.", "unit", group="bcl"),
+    StepTensorKey.GRADIENT_WEIGHT: KeyMeta(_VEC_D, "bar_chart", True, "9. share of the gradient force (= e).", "unit", group="bcl"),
+    StepTensorKey.CONTENDER_WEIGHT: KeyMeta(_VEC_D, "bar_chart", True, "9. share of the local SOM pull: (1 − e) · win_rate.", "unit", group="bcl"),
+    StepTensorKey.ATTRACTION_WEIGHT: KeyMeta(_VEC_D, "bar_chart", True, "9. share of the global SOM pull: (1 − e) · (1 − win_rate).", "unit", group="bcl"),
+    StepTensorKey.SOM_WEIGHT_D: KeyMeta(_VEC_D, "bar_chart", True, "9. weight of the SOM force: 1 − e.", "unit", group="bcl"),
+    StepTensorKey.GRAD_MASK: KeyMeta(_BD, "heatmap", False, "10. mask on the output gradient: rank_score · novelty · e.", "unit", group="bcl"),
+    StepTensorKey.IMAGE_NEED: KeyMeta(_VEC_B, "bar_chart", True, "11. how underserved each image is: 1 / (coverage + 1).", "unit", group="bcl"),
+    StepTensorKey.LOCAL_TARGET: KeyMeta(_DP, "weight_grid", False, "12. local SOM target: weighted mean of images the feature contends for.", group="forces"),
+    StepTensorKey.GLOBAL_TARGET: KeyMeta(_DP, "weight_grid", False, "13. global SOM target: weighted mean of underserved images.", group="forces"),
+    StepTensorKey.SOM_TARGETS: KeyMeta(_DP, "weight_grid", False, "14. blended SOM target each feature is pulled towards.", group="forces"),
+    StepTensorKey.SOM_DELTA: KeyMeta(_DP, "weight_grid", False, "15. the SOM update applied in place: η · som_weight_d · (target − W).", "signed", group="forces"),
+    StepTensorKey.GRAD_RAW: KeyMeta(_DP, "weight_grid", False, "16. the weight gradient without the mask (Gᵀ X).", "signed", group="forces"),
+    StepTensorKey.GRAD_MASKED: KeyMeta(_DP, "weight_grid", False, "16. the weight gradient Adam sees ((G ⊙ M)ᵀ X).", "signed", group="forces"),
+    StepTensorKey.GRAD_MAGNITUDE: KeyMeta(_VEC_D, "bar_chart", True, "‖grad_masked_f‖₂ per feature.", group="forces"),
+    StepTensorKey.SOM_MAGNITUDE: KeyMeta(_VEC_D, "bar_chart", True, "‖som_delta_f‖₂ per feature.", group="forces"),
+    StepTensorKey.OPT_DELTA: KeyMeta(_DP, "weight_grid", False, "What the optimizer did: W_post − (W + som_delta).", "signed", group="update"),
+    StepTensorKey.COMBINED_DELTA: KeyMeta(_DP, "weight_grid", False, "The whole update of the step: W_post − W.", "signed", group="update"),
+    StepTensorKey.WEIGHT_COSINE: KeyMeta(("D", "D"), "heatmap", False, "Cosine similarity of the encoder weight rows.", "cosine", group="similarity"),
+    StepTensorKey.WEIGHT_COSINE_MEAN: KeyMeta((), "scalar", True, "Mean off-diagonal cosine of the encoder weights.", "cosine", group="similarity"),
+    StepTensorKey.SOM_TARGET_COSINE: KeyMeta(("D", "D"), "heatmap", False, "Cosine similarity of the SOM target rows.", "cosine", group="similarity"),
+    StepTensorKey.SOM_TARGET_COSINE_MEAN: KeyMeta((), "scalar", True, "Mean off-diagonal cosine of the SOM targets.", "cosine", group="similarity"),
+    StepTensorKey.GRAD_COSINE: KeyMeta(("D", "D"), "heatmap", False, "Cosine similarity of the masked gradient rows.", "cosine", group="similarity"),
+    StepTensorKey.GRAD_COSINE_MEAN: KeyMeta((), "scalar", True, "Mean off-diagonal cosine of the masked gradients.", "cosine", group="similarity"),
+}
+# fmt: on
+
+DEFAULT_MAX_FULL_SNAPSHOTS = 50
+DEFAULT_MAX_SNAPSHOT_BYTES = 256 * 2**20
+
+
+class CaptureError(ValueError):
+    """A capture named an unknown key or a tensor of the wrong rank."""
+
+
+class StepNotRetained(LookupError):
+    """The full data of a step is not held: evicted, or never run. Says which steps are held."""
+
+    def __init__(self, step: int, reason: str, retained: tuple[int, int] | None) -> None:
+        held = f"steps {retained[0]}..{retained[1]}" if retained else "no steps"
+        super().__init__(f"step {step} {reason}; full data is held for {held}")
+        self.step = step
+        self.reason = reason
+        self.retained = retained
+
+
+@dataclass(frozen=True)
+class StepData:
+    """Everything captured in one step, as host arrays keyed by wire name."""
+
+    step: int
+    arrays: dict[str, np.ndarray]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(array.nbytes for array in self.arrays.values())
+
+    def nonfinite(self) -> dict[str, int]:
+        """Count of NaN/Inf values per key, for the keys that have any."""
+        counts: dict[str, int] = {}
+        for key, array in self.arrays.items():
+            if array.dtype.kind == "f":
+                bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+                if bad:
+                    counts[key] = bad
+        return counts
+
+
+def to_key(key: StepTensorKey | str) -> StepTensorKey:
+    """The enum member for a key or its wire name; an unknown name is a `CaptureError`."""
+    try:
+        return StepTensorKey(key)
+    except ValueError:
+        raise CaptureError(
+            f"unknown step tensor key {key!r}; known keys: {', '.join(k.value for k in StepTensorKey)}"
+        ) from None
+
+
+def _to_host(key: StepTensorKey, value: torch.Tensor | np.ndarray | float | int) -> np.ndarray:
+    meta = key.meta
+    if isinstance(value, torch.Tensor):
+        # .to("cpu") on a CPU tensor returns the same storage; copy so later in-place updates of
+        # the live tensor (the optimizer, BCL's SOM step) cannot change what was captured.
+        array = value.detach().to("cpu", copy=True).numpy()
+    else:
+        array = np.array(value, copy=True)
+    if array.ndim != len(meta.shape):
+        raise CaptureError(
+            f"{key.value} must have rank {len(meta.shape)} (shape [{', '.join(meta.shape)}]), "
+            f"got shape {list(array.shape)}"
+        )
+    # (np.ascontiguousarray would turn a scalar into shape [1].)
+    return np.asarray(array, dtype=np.int32 if meta.dtype == "int32" else np.float32, order="C")
+
+
+class _HistoryColumn:
+    """One history key's values for every committed step, in a growable array (no Python lists)."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, rows_before: int) -> None:
+        self.shape = shape
+        capacity = max(64, rows_before * 2)
+        fill = np.nan if dtype.kind == "f" else -1
+        self.values = np.full((capacity, *shape), fill, dtype=dtype)
+        self.fill = fill
+
+    def set_row(self, row: int, value: np.ndarray | None) -> None:
+        if row >= self.values.shape[0]:
+            grown = np.full((self.values.shape[0] * 2, *self.shape), self.fill, self.values.dtype)
+            grown[: self.values.shape[0]] = self.values
+            self.values = grown
+        if value is not None and value.shape == self.shape:
+            self.values[row] = value
+        else:  # not captured this step (or a different size): marked missing
+            self.values[row] = self.fill
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-step history from `since` on: step numbers and one array per history key."""
+
+    steps: np.ndarray  # [S] int64
+    columns: dict[str, np.ndarray]  # key -> [S, *shape]; NaN (or -1 for ints) where not captured
+
+
+class StepInspector:
+    """Collects one step's captures, then archives them.
+
+    `capture()` during a step; `collect()` returns the step's data; `commit()` archives it: every
+    history key (scalars, [D] and [B] vectors) for every step, and the full data of the most recent
+    steps, at most `max_full_snapshots` of them and at most `max_snapshot_bytes` in all (a snapshot
+    larger than the whole budget is not retained).
+
+    Thread-safe: one thread may capture and commit while others read history and snapshots.
+    """
+
+    def __init__(
+        self,
+        max_full_snapshots: int = DEFAULT_MAX_FULL_SNAPSHOTS,
+        max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES,
+    ) -> None:
+        if max_full_snapshots < 0 or max_snapshot_bytes < 0:
+            raise ValueError("snapshot limits must be >= 0")
+        self.max_full_snapshots = max_full_snapshots
+        self.max_snapshot_bytes = max_snapshot_bytes
+        self._current: dict[str, np.ndarray] = {}
+        self._snapshots: OrderedDict[int, StepData] = OrderedDict()
+        self._snapshot_bytes = 0
+        self._steps = np.zeros(256, dtype=np.int64)
+        self._count = 0
+        self._columns: dict[str, _HistoryColumn] = {}
+        self._lock = threading.Lock()
+
+    # -- during a step ---------------------------------------------------------------------------
+
+    def capture(self, key: StepTensorKey | str, value: torch.Tensor | np.ndarray | float) -> None:
+        """Store a copy of `value` on the host under `key` for the current step."""
+        member = to_key(key)
+        self._current[member.value] = _to_host(member, value)
+
+    def collect(self, step: int) -> StepData:
+        """The current step's captures (not yet archived)."""
+        return StepData(step, dict(self._current))
+
+    def commit(self, step: int) -> StepData:
+        """Archive the current captures as step `step` and start an empty next step."""
+        if self._count and step <= int(self._steps[self._count - 1]):
+            raise ValueError(
+                f"step {step} is not after the last committed step {int(self._steps[self._count - 1])}"
+            )
+        data = self.collect(step)
+        self._current = {}
+        with self._lock:
+            self._append_history(data)
+            self._retain(data)
+        return data
+
+    def discard(self) -> None:
+        """Drop the current captures without archiving them (a step that failed half-way)."""
+        self._current = {}
+
+    # -- afterwards --------------------------------------------------------------------------------
+
+    @property
+    def step_count(self) -> int:
+        return self._count
+
+    @property
+    def last_step(self) -> int | None:
+        return int(self._steps[self._count - 1]) if self._count else None
+
+    @property
+    def retained_range(self) -> tuple[int, int] | None:
+        """First and last step whose full data is held, or None."""
+        with self._lock:
+            return self._retained_range()
+
+    def _retained_range(self) -> tuple[int, int] | None:
+        if not self._snapshots:
+            return None
+        return next(iter(self._snapshots)), next(reversed(self._snapshots))
+
+    @property
+    def snapshot_bytes(self) -> int:
+        return self._snapshot_bytes
+
+    def history(self, since: int = 0) -> History:
+        """History of the committed steps numbered >= `since`."""
+        steps = self._steps[: self._count]
+        start = int(np.searchsorted(steps, since, side="left"))
+        return History(
+            steps[start:].copy(),
+            {
+                key: column.values[start : self._count].copy()
+                for key, column in self._columns.items()
+            },
+        )
+
+    def get_step(self, step: int) -> StepData:
+        """The full data of a committed step; `StepNotRetained` if it is not held."""
+        with self._lock:
+            data = self._snapshots.get(step)
+            if data is not None:
+                return data
+            steps = self._steps[: self._count]
+            index = int(np.searchsorted(steps, step))
+            ran = index < self._count and int(steps[index]) == step
+            reason = "was evicted from the full-data buffer" if ran else "has not run"
+            raise StepNotRetained(step, reason, self._retained_range())
+
+    def clear(self) -> None:
+        """Forget everything: current captures, snapshots and history."""
+        with self._lock:
+            self._current = {}
+            self._snapshots.clear()
+            self._snapshot_bytes = 0
+            self._steps = np.zeros(256, dtype=np.int64)
+            self._count = 0
+            self._columns = {}
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _append_history(self, data: StepData) -> None:
+        row = self._count
+        if row >= self._steps.shape[0]:
+            self._steps = np.concatenate([self._steps, np.zeros_like(self._steps)])
+        self._steps[row] = data.step
+        for key, array in data.arrays.items():
+            if KEY_META[StepTensorKey(key)].history and key not in self._columns:
+                # A column born late starts filled with "missing" for the earlier rows.
+                self._columns[key] = _HistoryColumn(array.shape, array.dtype, row)
+        for key, column in self._columns.items():
+            column.set_row(row, data.arrays.get(key))
+        self._count += 1
+
+    def _retain(self, data: StepData) -> None:
+        size = data.nbytes
+        if self.max_full_snapshots == 0 or size > self.max_snapshot_bytes:
+            return
+        self._snapshots[data.step] = data
+        self._snapshot_bytes += size
+        while len(self._snapshots) > self.max_full_snapshots or (
+            self._snapshot_bytes > self.max_snapshot_bytes
+        ):
+            _, evicted = self._snapshots.popitem(last=False)
+            self._snapshot_bytes -= evicted.nbytes

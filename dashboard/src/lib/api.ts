@@ -1,0 +1,110 @@
+// The only module that calls `fetch`. Every trainer route lives under /api on the page's own
+// origin; the UI server (server/serve.mjs, or the Astro dev server) strips the prefix and proxies.
+
+export const API_BASE = "/api";
+
+/** Statuses the UI server uses when it cannot reach the trainer at all. */
+const UNREACHABLE_STATUSES = new Set([502, 503, 504]);
+
+/** Default time limit for one request; a trainer that hangs must not stall polling. */
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * A failed API call. The trainer answers errors as `{"error": "<code>", "detail": "<sentence>"}`;
+ * the request never reaching an HTTP answer is `status: 0` with `error` "network_error" or "timeout".
+ */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly error: string;
+  readonly detail: string;
+
+  constructor(status: number, error: string, detail: string) {
+    super(detail ? `${error}: ${detail}` : error);
+    this.name = "ApiError";
+    this.status = status;
+    this.error = error;
+    this.detail = detail;
+  }
+
+  /** True when the trainer process could not be reached (not when it answered with an error). */
+  get unreachable(): boolean {
+    return this.status === 0 || UNREACHABLE_STATUSES.has(this.status);
+  }
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Milliseconds before the request is aborted as "timeout"; 0 for none. */
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+/** `GET /api<path>` and parse the JSON answer. `path` starts with "/", e.g. "/health". */
+export async function fetchJSON<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const res = await request(path, { method: "GET" }, options);
+  return (await res.json()) as T;
+}
+
+/** `POST /api<path>` with a JSON body and parse the JSON answer. */
+export async function postJSON<T>(
+  path: string,
+  body: unknown,
+  options: RequestOptions = {},
+): Promise<T> {
+  const res = await request(
+    path,
+    {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    },
+    options,
+  );
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+async function request(path: string, init: RequestInit, options: RequestOptions): Promise<Response> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const signals: AbortSignal[] = [];
+  if (options.signal) signals.push(options.signal);
+  if (timeoutMs > 0) signals.push(AbortSignal.timeout(timeoutMs));
+
+  let res: Response;
+  try {
+    res = await fetch(API_BASE + path, {
+      ...init,
+      headers: { accept: "application/json", ...init.headers, ...options.headers },
+      signal: signals.length ? AbortSignal.any(signals) : undefined,
+      cache: "no-store",
+    });
+  } catch (err) {
+    // The caller's own abort is not an API failure; let it through untouched.
+    if (options.signal?.aborted) throw err;
+    if (err instanceof DOMException && err.name === "TimeoutError") {
+      throw new ApiError(0, "timeout", `No answer from ${API_BASE}${path} within ${timeoutMs} ms`);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ApiError(0, "network_error", `Could not reach ${API_BASE}${path}: ${message}`);
+  }
+  if (!res.ok) throw await errorFromResponse(res);
+  return res;
+}
+
+async function errorFromResponse(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => "");
+  try {
+    const body = JSON.parse(text) as { error?: unknown; detail?: unknown };
+    if (typeof body.error === "string") {
+      return new ApiError(res.status, body.error, typeof body.detail === "string" ? body.detail : "");
+    }
+  } catch {
+    // Not JSON: a proxy page or a crash; fall through and keep the start of the text.
+  }
+  const snippet = text.trim().slice(0, 200);
+  return new ApiError(
+    res.status,
+    `http_${res.status}`,
+    snippet || res.statusText || `HTTP ${res.status} from ${res.url}`,
+  );
+}

@@ -1,0 +1,14 @@
+// The header's pages, in order. Add a page here when its .astro file exists, e.g.
+//   { href: "/inspect", label: "Inspect" }, { href: "/codebook", label: "Codebook" }
+export interface NavItem {
+  href: string;
+  label: string;
+}
+
+export const NAV_ITEMS: readonly NavItem[] = [{ href: "/", label: "Runs" }];
+
+/** Whether `href` is the current page (or a section under it). */
+export function isActive(href: string, pathname: string): boolean {
+  const path = pathname.replace(/\/+$/, "") || "/";
+  return href === "/" ? path === "/" : path === href || path.startsWith(`${href}/`);
+}

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from acc.step_inspector import (
+    KEY_META,
+    CaptureError,
+    StepInspector,
+    StepNotRetained,
+    StepTensorKey,
+)
+
+K = StepTensorKey
+
+
+def _capture_step(inspector: StepInspector, step: int, d: int = 4) -> None:
+    inspector.capture(K.LOSS, torch.tensor(1.0 / step))
+    inspector.capture(K.WIN_RATE, torch.full((d,), float(step)))
+    inspector.capture(K.ENCODER_WEIGHTS, torch.full((d, 784), float(step)))
+
+
+def test_every_key_has_metadata_with_consistent_history_flag() -> None:
+    assert set(KEY_META) == set(StepTensorKey)
+    for key, meta in KEY_META.items():
+        small = len(meta.shape) == 0 or meta.shape in (("D",), ("B",))
+        assert meta.history == small, key
+        assert meta.description
+
+
+def test_capture_copies_off_the_live_tensor() -> None:
+    inspector = StepInspector()
+    live = torch.zeros(3, 784)
+    inspector.capture(K.ENCODER_WEIGHTS, live)
+    live += 1  # e.g. the optimizer stepping in place after the capture
+    data = inspector.collect(1)
+    assert data.arrays["encoder_weights"].dtype == np.float32
+    assert float(data.arrays["encoder_weights"].max()) == 0.0
+
+
+def test_capture_accepts_wire_names_and_converts_ints() -> None:
+    inspector = StepInspector()
+    inspector.capture("neighbors", torch.tensor([[1, 2], [0, 2], [0, 1]]))
+    assert inspector.collect(1).arrays["neighbors"].dtype == np.int32
+
+
+def test_capture_rejects_unknown_key_and_wrong_rank() -> None:
+    inspector = StepInspector()
+    with pytest.raises(
+        CaptureError, match="unknown step tensor key 'bogus'; known keys: batch_images"
+    ):
+        inspector.capture("bogus", torch.zeros(1))
+    with pytest.raises(
+        CaptureError, match=r"win_rate must have rank 1 \(shape \[D\]\), got shape \[2, 2\]"
+    ):
+        inspector.capture(K.WIN_RATE, torch.zeros(2, 2))
+
+
+def test_commit_archives_and_starts_empty() -> None:
+    inspector = StepInspector()
+    _capture_step(inspector, 1)
+    committed = inspector.commit(1)
+    assert committed.step == 1 and set(committed.arrays) == {"loss", "win_rate", "encoder_weights"}
+    assert inspector.collect(2).arrays == {}
+    assert inspector.get_step(1) is committed
+    assert inspector.last_step == 1 and inspector.step_count == 1
+    with pytest.raises(ValueError, match="step 1 is not after the last committed step 1"):
+        inspector.commit(1)
+
+
+def test_ring_buffer_evicts_by_count_and_keeps_history() -> None:
+    inspector = StepInspector(max_full_snapshots=3)
+    for step in range(1, 8):
+        _capture_step(inspector, step)
+        inspector.commit(step)
+    assert inspector.retained_range == (5, 7)
+    with pytest.raises(StepNotRetained, match=r"step 2 was evicted .* held for steps 5\.\.7"):
+        inspector.get_step(2)
+    with pytest.raises(StepNotRetained, match="step 9 has not run"):
+        inspector.get_step(9)
+    history = inspector.history()
+    assert history.steps.tolist() == list(range(1, 8))
+    assert history.columns["loss"].shape == (7,)
+    assert history.columns["win_rate"][:, 0].tolist() == list(range(1, 8))
+    assert "encoder_weights" not in history.columns  # [D, 784] is not a history key
+
+
+def test_ring_buffer_evicts_by_bytes() -> None:
+    one_step = 4 * 784 * 4 + 4 * 4 + 4  # encoder weights + win rate + loss
+    inspector = StepInspector(max_full_snapshots=50, max_snapshot_bytes=int(2.5 * one_step))
+    for step in range(1, 6):
+        _capture_step(inspector, step)
+        inspector.commit(step)
+    assert inspector.retained_range == (4, 5)
+    assert inspector.snapshot_bytes == 2 * one_step <= inspector.max_snapshot_bytes
+
+
+def test_snapshot_larger_than_budget_is_not_retained_but_history_is() -> None:
+    inspector = StepInspector(max_snapshot_bytes=100)
+    _capture_step(inspector, 1)
+    inspector.commit(1)
+    assert inspector.retained_range is None and inspector.snapshot_bytes == 0
+    assert inspector.history().steps.tolist() == [1]
+
+
+def test_history_since_returns_only_newer_steps_and_marks_missing() -> None:
+    inspector = StepInspector()
+    for step in (1, 2, 3):
+        inspector.capture(K.LOSS, float(step))
+        if step == 3:
+            inspector.capture(K.IMAGE_COVERAGE, torch.ones(5))
+        inspector.commit(step)
+    later = inspector.history(since=2)
+    assert later.steps.tolist() == [2, 3]
+    assert later.columns["loss"].tolist() == [2.0, 3.0]
+    coverage = later.columns["image_coverage"]
+    assert np.isnan(coverage[0]).all() and coverage[1].tolist() == [1.0] * 5
+    assert inspector.history(since=4).steps.size == 0
+
+
+def test_history_grows_past_initial_capacity() -> None:
+    inspector = StepInspector(max_full_snapshots=1)
+    for step in range(1, 701):
+        inspector.capture(K.LOSS, float(step))
+        inspector.capture(K.WIN_RATE, torch.full((2,), float(step)))
+        inspector.commit(step)
+    history = inspector.history(since=650)
+    assert history.steps.tolist() == list(range(650, 701))
+    assert history.columns["loss"].tolist() == [float(s) for s in range(650, 701)]
+    assert history.columns["win_rate"][-1].tolist() == [700.0, 700.0]
+
+
+def test_nonfinite_counts_and_clear() -> None:
+    inspector = StepInspector()
+    inspector.capture(K.WIN_RATE, torch.tensor([1.0, float("nan"), float("inf"), 0.0]))
+    inspector.capture(K.LOSS, float("nan"))
+    data = inspector.commit(1)
+    assert data.nonfinite() == {"win_rate": 2, "loss": 1}
+    inspector.clear()
+    assert inspector.step_count == 0 and inspector.retained_range is None
+    assert inspector.history().columns == {}
+
+
+def test_discard_drops_a_half_captured_step() -> None:
+    inspector = StepInspector()
+    inspector.capture(K.LOSS, 1.0)
+    inspector.discard()
+    assert inspector.collect(1).arrays == {}

@@ -8,6 +8,7 @@ scripts/setup.sh python node dashboard chromium
 
 echo "== ruff" && .venv/bin/ruff check acc tests bench && .venv/bin/ruff format --check acc tests bench
 echo "== mypy" && .venv/bin/mypy
+echo "== codegen" && .venv/bin/acc codegen --check
 echo "== tsc" && npm run --silent check
 echo "== pytest"
 exec .venv/bin/python -m pytest "$@"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -47,6 +48,106 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _steps(value: str) -> int:
+    try:
+        steps = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"steps must be an integer >= 1, got {value!r}") from None
+    if steps < 1:
+        raise argparse.ArgumentTypeError(f"steps must be an integer >= 1, got {value!r}")
+    return steps
+
+
+def _seed(value: str) -> int:
+    try:
+        seed = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be an integer >= 0, got {value!r}") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"seed must be an integer >= 0, got {value!r}")
+    return seed
+
+
+def _available_devices() -> list[str]:
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def _run(args: argparse.Namespace) -> int:
+    from acc.data import DataError, load_mnist
+    from acc.headless_run import SUMMARY_FILE, run_headless
+    from acc.recipes import get_recipe
+
+    try:
+        get_recipe(args.recipe).check_condition(args.condition)
+    except ValueError as error:
+        print(f"acc run: {error}", file=sys.stderr)
+        return 2
+    devices = _available_devices()
+    if args.device not in devices:
+        print(
+            f"acc run: device {args.device!r} is not available here; available: "
+            f"{', '.join(devices)}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        data = load_mnist()
+    except DataError as error:
+        print(f"acc run: {error}", file=sys.stderr)
+        return 2
+    out = (
+        args.out if args.out is not None else f"runs/{args.recipe}/{args.condition}-seed{args.seed}"
+    )
+    summary = run_headless(
+        args.recipe,
+        args.condition,
+        args.steps,
+        seed=args.seed,
+        out_dir=out,
+        device=args.device,
+        data=data,
+        progress=sys.stderr,
+    )
+    rates = " ".join(f"{rate:.3f}" for rate in summary.win_rates)
+    print(
+        f"{summary.recipe} {summary.condition} seed {summary.seed}: {summary.steps} steps on "
+        f"{summary.device}, {summary.steps_per_second:.1f} steps/s\n"
+        f"final loss            {summary.final_loss:.4f} "
+        f"(mean of the last {summary.win_rate_window} steps {summary.final_loss_mean:.4f})\n"
+        f"weight cosine (mean)  {summary.weight_cosine_mean:.4f}\n"
+        f"dead features         {summary.dead_features} of {len(summary.win_rates)} "
+        f"(win rate < {summary.dead_threshold} over the last {summary.win_rate_window} steps)\n"
+        f"win rates             {rates}\n"
+        f"summary               {Path(out) / SUMMARY_FILE}"
+    )
+    return 0
+
+
+def _codegen(args: argparse.Namespace) -> int:
+    from acc.codegen import TENSOR_KEYS_TS, write_tensor_keys
+
+    root = Path(args.root)
+    if not (root / "dashboard").is_dir():
+        print(f"acc codegen: {root} has no dashboard/ folder; pass --root REPO", file=sys.stderr)
+        return 2
+    current = write_tensor_keys(root, check=args.check)
+    if args.check and not current:
+        print(
+            f"acc codegen: {TENSOR_KEYS_TS} is stale; run `.venv/bin/acc codegen` and commit it",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"acc codegen: {TENSOR_KEYS_TS} {'is current' if current else 'written'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -61,6 +162,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="uvicorn log level (default warning)",
     )
     serve.set_defaults(handler=_serve)
+
+    run = commands.add_parser(
+        "run", help="train a recipe condition headless and write summary.json"
+    )
+    run.add_argument("recipe", metavar="RECIPE", help="recipe name, e.g. gradient_gating_l0")
+    run.add_argument("--condition", required=True, help="the recipe's condition, e.g. bcl-med")
+    run.add_argument("--steps", type=_steps, required=True, help="training steps (>= 1)")
+    run.add_argument("--seed", type=_seed, default=0, help="seed of model and batches (default 0)")
+    run.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="directory for summary.json (default runs/RECIPE/CONDITION-seedSEED)",
+    )
+    run.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    run.set_defaults(handler=_run)
+
+    codegen = commands.add_parser(
+        "codegen", help="write the dashboard's generated TypeScript (tensor keys and metadata)"
+    )
+    codegen.add_argument("--root", default=".", help="repository root (default: .)")
+    codegen.add_argument(
+        "--check", action="store_true", help="only compare; exit 1 when the file is stale"
+    )
+    codegen.set_defaults(handler=_codegen)
     return parser
 
 

@@ -37,6 +37,9 @@ class KeyMeta:
     scale: ValueScale = "magnitude"
     dtype: Literal["float32", "int32"] = "float32"
     group: str = "step"  # where the dashboard lists it: step, bcl, forces, update, similarity
+    # The key is the sum of these keys (a missing one counts as zero). The binary frame leaves a
+    # derivable key out and the reader adds it back, which keeps a step's frame under 2 MB.
+    derived_from: tuple[str, ...] = ()
 
 
 class StepTensorKey(StrEnum):  # a (str, Enum) whose str() is the wire name
@@ -102,7 +105,7 @@ KEY_META: dict[StepTensorKey, KeyMeta] = {
     StepTensorKey.BATCH_LABELS: KeyMeta(_VEC_B, "labels", True, "The digit label of each batch image.", "index", "int32"),
     StepTensorKey.LOSS: KeyMeta((), "scalar", True, "Reconstruction loss of the step (L1 by default)."),
     StepTensorKey.ENCODER_WEIGHTS: KeyMeta(_DP, "weight_grid", False, "Encoder weights W at forward time, one 28×28 image per feature.", "signed", group="update"),
-    StepTensorKey.ENCODER_WEIGHTS_POST: KeyMeta(_DP, "weight_grid", False, "Encoder weights after optimizer.step().", "signed", group="update"),
+    StepTensorKey.ENCODER_WEIGHTS_POST: KeyMeta(_DP, "weight_grid", False, "Encoder weights after optimizer.step(): W + combined_delta.", "signed", group="update", derived_from=("encoder_weights", "combined_delta")),
     StepTensorKey.STRENGTH: KeyMeta(_BD, "heatmap", False, "1. strength |a| of each feature on each image.", group="bcl"),
     StepTensorKey.NEIGHBORS: KeyMeta(("D", "k"), "index_table", False, "2. the k features whose weights are most cosine-similar to each feature.", "index", "int32", "bcl"),
     StepTensorKey.RANK_SCORE: KeyMeta(_BD, "heatmap", False, "3. σ(T·(s − max over neighbours)): does the feature beat its neighbourhood on the image?", "unit", group="bcl"),
@@ -128,7 +131,7 @@ KEY_META: dict[StepTensorKey, KeyMeta] = {
     StepTensorKey.GRAD_MAGNITUDE: KeyMeta(_VEC_D, "bar_chart", True, "‖grad_masked_f‖₂ per feature.", group="forces"),
     StepTensorKey.SOM_MAGNITUDE: KeyMeta(_VEC_D, "bar_chart", True, "‖som_delta_f‖₂ per feature.", group="forces"),
     StepTensorKey.OPT_DELTA: KeyMeta(_DP, "weight_grid", False, "What the optimizer did: W_post − (W + som_delta).", "signed", group="update"),
-    StepTensorKey.COMBINED_DELTA: KeyMeta(_DP, "weight_grid", False, "The whole update of the step: W_post − W.", "signed", group="update"),
+    StepTensorKey.COMBINED_DELTA: KeyMeta(_DP, "weight_grid", False, "The whole update of the step: W_post − W = opt_delta + som_delta.", "signed", group="update", derived_from=("opt_delta", "som_delta")),
     StepTensorKey.WEIGHT_COSINE: KeyMeta(("D", "D"), "heatmap", False, "Cosine similarity of the encoder weight rows.", "cosine", group="similarity"),
     StepTensorKey.WEIGHT_COSINE_MEAN: KeyMeta((), "scalar", True, "Mean off-diagonal cosine of the encoder weights.", "cosine", group="similarity"),
     StepTensorKey.SOM_TARGET_COSINE: KeyMeta(("D", "D"), "heatmap", False, "Cosine similarity of the SOM target rows.", "cosine", group="similarity"),
@@ -137,6 +140,12 @@ KEY_META: dict[StepTensorKey, KeyMeta] = {
     StepTensorKey.GRAD_COSINE_MEAN: KeyMeta((), "scalar", True, "Mean off-diagonal cosine of the masked gradients.", "cosine", group="similarity"),
 }
 # fmt: on
+
+# Derived keys in an order where each one's sources are already known.
+DERIVATION_ORDER: tuple[StepTensorKey, ...] = (
+    StepTensorKey.COMBINED_DELTA,
+    StepTensorKey.ENCODER_WEIGHTS_POST,
+)
 
 DEFAULT_MAX_FULL_SNAPSHOTS = 50
 DEFAULT_MAX_SNAPSHOT_BYTES = 256 * 2**20
@@ -318,15 +327,16 @@ class StepInspector:
 
     def history(self, since: int = 0) -> History:
         """History of the committed steps numbered >= `since`."""
-        steps = self._steps[: self._count]
-        start = int(np.searchsorted(steps, since, side="left"))
-        return History(
-            steps[start:].copy(),
-            {
-                key: column.values[start : self._count].copy()
-                for key, column in self._columns.items()
-            },
-        )
+        with self._lock:
+            steps = self._steps[: self._count]
+            start = int(np.searchsorted(steps, since, side="left"))
+            return History(
+                steps[start:].copy(),
+                {
+                    key: column.values[start : self._count].copy()
+                    for key, column in self._columns.items()
+                },
+            )
 
     def get_step(self, step: int) -> StepData:
         """The full data of a committed step; `StepNotRetained` if it is not held."""

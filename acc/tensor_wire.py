@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 
 from acc.image_grid import encode_png, make_grid
-from acc.step_inspector import StepData, StepTensorKey
+from acc.step_inspector import DERIVATION_ORDER, KEY_META, StepData, StepTensorKey
 
 FRAME_MAGIC = b"ACCF"
 FRAME_CONTENT_TYPE = "application/x-acc-frame"
@@ -64,8 +64,21 @@ def step_to_json(data: StepData, extra: dict[str, Any] | None = None) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
+def _derivations(data: StepData) -> list[tuple[str, list[str]]]:
+    """The keys the frame leaves out, each with the keys it is the sum of, in derivation order."""
+    known = set(data.arrays)
+    plan: list[tuple[str, list[str]]] = []
+    for key in DERIVATION_ORDER:
+        sources = KEY_META[key].derived_from
+        if key.value in known and sources[0] in known:
+            plan.append((key.value, [source for source in sources if source in known]))
+    return plan
+
+
 def step_to_frame(data: StepData, extra: dict[str, Any] | None = None) -> bytes:
-    """Encode a step as a binary frame."""
+    """Encode a step as a binary frame (derivable keys left out; see `KeyMeta.derived_from`)."""
+    derived = _derivations(data)
+    left_out = {key for key, _ in derived}
     chunks: list[bytes] = []
     offset = 0
     tensors: dict[str, Any] = {}
@@ -83,6 +96,8 @@ def step_to_frame(data: StepData, extra: dict[str, Any] | None = None) -> bytes:
         return start
 
     for key, array in data.arrays.items():
+        if key in left_out:
+            continue
         if key in _IMAGE_KEYS:
             png, info = _png_grid(array)
             images[key] = {**info, "offset": add(png), "nbytes": len(png)}
@@ -102,6 +117,7 @@ def step_to_frame(data: StepData, extra: dict[str, Any] | None = None) -> bytes:
             "nonfinite": data.nonfinite(),
             "tensors": tensors,
             "images": images,
+            "derived": derived,
             **(extra or {}),
         }
     )
@@ -110,7 +126,8 @@ def step_to_frame(data: StepData, extra: dict[str, Any] | None = None) -> bytes:
 
 
 def decode_frame(frame: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, bytes]]:
-    """Decode a frame into (header, arrays, image bytes); the reference for the TypeScript reader."""
+    """Decode a frame into (header, arrays incl. derived ones, image bytes); the reference for the
+    TypeScript reader."""
     if frame[:4] != FRAME_MAGIC:
         raise ValueError(f"not an acc frame: starts with {frame[:4]!r}, expected {FRAME_MAGIC!r}")
     (length,) = struct.unpack("<I", frame[4:8])
@@ -125,6 +142,11 @@ def decode_frame(frame: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray], d
         ).reshape(spec["shape"])
         for key, spec in header["tensors"].items()
     }
+    for key, sources in header["derived"]:
+        total = np.zeros_like(arrays[sources[0]])
+        for source in sources:
+            total += arrays[source]
+        arrays[key] = total
     images = {
         key: frame[base + spec["offset"] : base + spec["offset"] + spec["nbytes"]]
         for key, spec in header["images"].items()

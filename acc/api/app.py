@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from acc.api import health
+from acc.api import health, inspect
 from acc.api.errors import EXCEPTION_HANDLERS
 from acc.data import MnistData
+from acc.inspector_slot import InspectorSlot
+from acc.model_owner import ModelOwnership
 from acc.settings import Settings
 
 
-def create_app(*, settings: Settings, data: MnistData) -> Starlette:
-    """Build the trainer API for one data set and one set of settings."""
+def create_app(
+    *,
+    settings: Settings,
+    data: MnistData,
+    ownership: ModelOwnership | None = None,
+    inspector: InspectorSlot | None = None,
+) -> Starlette:
+    """Build the trainer API for one data set and one set of settings. The model ownership and
+    the inspector slot are made here unless given (tests pass their own to look inside)."""
+    ownership = ownership if ownership is not None else ModelOwnership()
+    slot = inspector if inspector is not None else InspectorSlot(data, ownership, settings.device)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await to_thread.run_sync(slot.teardown)  # free the model and stop its worker thread
+
     app = Starlette(
-        routes=[*health.routes],
+        routes=[*health.routes, *inspect.routes],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[
             Middleware(
@@ -23,9 +44,13 @@ def create_app(*, settings: Settings, data: MnistData) -> Starlette:
                 allow_origins=list(settings.ui_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["content-type", "accept"],
+                expose_headers=["x-acc-step"],
             )
         ],
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.data = data
+    app.state.ownership = ownership
+    app.state.inspector = slot
     return app

@@ -64,7 +64,14 @@ def error_response(status: int, error: str, detail: str) -> JSONResponse:
 
 async def acc_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AccError)
-    return error_response(exc.http_code, exc.error, exc.detail)
+    response = error_response(exc.http_code, exc.error, exc.detail)
+    summary = getattr(exc, "traceback", None)
+    if summary:  # a failed training step: the last frames say which line of the model raised
+        response = JSONResponse(
+            {"error": exc.error, "detail": exc.detail, "traceback": summary},
+            status_code=exc.http_code,
+        )
+    return response
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -15,5 +17,7 @@ def app(mnist: MnistData) -> Starlette:
 
 
 @pytest.fixture
-def client(app: Starlette) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
+def client(app: Starlette) -> Iterator[TestClient]:
+    # As a context manager the app's lifespan runs: its shutdown tears the inspector session down.
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client

@@ -66,3 +66,34 @@ def test_json_sends_nonfinite_as_null_and_counts_it() -> None:
 def test_decode_rejects_a_non_frame() -> None:
     with pytest.raises(ValueError, match="not an acc frame"):
         decode_frame(b'{"step": 1}')
+
+
+def test_frame_leaves_derivable_keys_out_and_the_reader_adds_them_back() -> None:
+    inspector = StepInspector()
+    w, opt, som = (torch.randn(4, 784) for _ in range(3))
+    inspector.capture(K.ENCODER_WEIGHTS, w)
+    inspector.capture(K.OPT_DELTA, opt)
+    inspector.capture(K.SOM_DELTA, som)
+    inspector.capture(K.COMBINED_DELTA, opt + som)
+    inspector.capture(K.ENCODER_WEIGHTS_POST, w + (opt + som))
+    data = inspector.commit(1)
+    frame = step_to_frame(data)
+    header, arrays, _ = decode_frame(frame)
+    assert set(header["tensors"]) == {"encoder_weights", "opt_delta", "som_delta"}
+    assert header["derived"] == [
+        ["combined_delta", ["opt_delta", "som_delta"]],
+        ["encoder_weights_post", ["encoder_weights", "combined_delta"]],
+    ]
+    for key in ("combined_delta", "encoder_weights_post"):
+        np.testing.assert_allclose(arrays[key], data.arrays[key], atol=1e-6)
+    assert len(frame) < data.nbytes - 2 * 4 * 784 * 4 + 4096
+
+
+def test_without_som_delta_the_combined_delta_is_the_optimizer_delta() -> None:
+    inspector = StepInspector()
+    opt = torch.randn(3, 784)
+    inspector.capture(K.OPT_DELTA, opt)
+    inspector.capture(K.COMBINED_DELTA, opt)
+    header, arrays, _ = decode_frame(step_to_frame(inspector.commit(1)))
+    assert header["derived"] == [["combined_delta", ["opt_delta"]]]
+    np.testing.assert_array_equal(arrays["combined_delta"], opt.numpy())

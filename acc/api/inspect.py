@@ -1,0 +1,192 @@
+"""`/inspect/*`: request-driven stepping of the inspector session.
+
+Handlers validate, hand the torch work to the session's worker thread (`await` its future) and
+encode the answer in a thread too, so the event loop stays free while a step runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import numpy as np
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from acc.api.errors import AccError, Conflict, InvalidValue, NotFound
+from acc.api.responses import JSONResponse
+from acc.api.validation import (
+    choice_field,
+    int_field,
+    int_path,
+    int_query,
+    read_json_object,
+    reject_unknown,
+)
+from acc.inspector_slot import InspectorSlot, NoSession
+from acc.model_owner import ModelBusy
+from acc.recipes import UnknownConditionError, get_recipe, recipe_names
+from acc.session import MAX_STEPS_PER_CALL, Session, SessionClosed, StepFailed
+from acc.step_inspector import History, StepData, StepNotRetained
+from acc.tensor_wire import FRAME_CONTENT_TYPE, step_to_frame, step_to_json
+
+DEFAULT_RECIPE = "gradient_gating_l0"
+MAX_SEED = 2**31 - 1
+MAX_STEP_NUMBER = 2**62
+
+
+class StepError(AccError):
+    """A training step raised; the session is kept."""
+
+    http_code = 500
+    error = "step_failed"
+
+    def __init__(self, failure: StepFailed) -> None:
+        super().__init__(str(failure))
+        self.traceback = failure.summary
+
+
+def _slot(request: Request) -> InspectorSlot:
+    slot: InspectorSlot = request.app.state.inspector
+    return slot
+
+
+def _session(request: Request) -> Session:
+    try:
+        return _slot(request).require()
+    except NoSession as error:
+        raise Conflict(str(error)) from None
+
+
+def _state_body(slot: InspectorSlot, session: Session | None) -> dict[str, Any]:
+    recipe = get_recipe(DEFAULT_RECIPE)
+    if session is None or session.closed:
+        return {
+            "active": False,
+            "recipes": recipe_names(),
+            "conditions": list(recipe.conditions),
+            "default_condition": recipe.default_condition,
+            "owner": slot.ownership.owner,
+        }
+    try:
+        state = session.state().to_dict()
+    except SessionClosed:  # torn down between the check and the read
+        return _state_body(slot, None)
+    return {"active": True, **state, "owner": slot.ownership.owner}
+
+
+def wants_frame(request: Request) -> bool:
+    return FRAME_CONTENT_TYPE in request.headers.get("accept", "")
+
+
+async def step_response(request: Request, data: StepData, extra: dict[str, Any]) -> Response:
+    """The step as a binary frame (Accept: application/x-acc-frame) or JSON, encoded off-loop."""
+    if wants_frame(request):
+        body = await to_thread.run_sync(step_to_frame, data, extra)
+        media_type = FRAME_CONTENT_TYPE
+    else:
+        body = await to_thread.run_sync(step_to_json, data, extra)
+        media_type = "application/json"
+    return Response(body, media_type=media_type, headers={"x-acc-step": str(data.step)})
+
+
+async def state_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    slot = _slot(request)
+    return JSONResponse(_state_body(slot, slot.current))
+
+
+async def setup_route(request: Request) -> Response:
+    body = await read_json_object(request)
+    reject_unknown(body, ("recipe", "condition", "seed"), "field")
+    recipe_name = choice_field(body, "recipe", recipe_names(), DEFAULT_RECIPE)
+    recipe = get_recipe(recipe_name)
+    condition = choice_field(body, "condition", recipe.conditions, recipe.default_condition)
+    seed = int_field(body, "seed", 0, MAX_SEED, 0)
+    slot = _slot(request)
+    try:
+        session = await to_thread.run_sync(slot.setup, recipe_name, condition, seed)
+    except ModelBusy as error:
+        raise Conflict(str(error)) from None
+    except UnknownConditionError as error:  # pragma: no cover - checked above
+        raise InvalidValue(str(error)) from None
+    return JSONResponse(_state_body(slot, session))
+
+
+async def step_route(request: Request) -> Response:
+    body = await read_json_object(request)
+    reject_unknown(body, ("n",), "field")
+    n = int_field(body, "n", 1, MAX_STEPS_PER_CALL)
+    session = _session(request)
+    try:
+        future = session.submit_step(n)
+    except SessionClosed as error:
+        raise Conflict(str(error)) from None
+    try:
+        data = await asyncio.wrap_future(future)
+    except StepFailed as failure:
+        raise StepError(failure) from None
+    return await step_response(
+        request, data, {"session_id": session.session_id, "condition": session.condition}
+    )
+
+
+async def history_route(request: Request) -> Response:
+    reject_unknown(request.query_params, ("since",), "query parameter")
+    since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
+    session = _session(request)
+    history = session.history(since)
+    body = await to_thread.run_sync(history_body, history, since)
+    return Response(body, media_type="application/json")
+
+
+def history_body(history: History, since: int) -> bytes:
+    """`{since, steps, columns: {key: [...]}, nonfinite: {key: count}}` as JSON (NaN → null)."""
+    import orjson
+
+    nonfinite = {
+        key: int(column.size - np.count_nonzero(np.isfinite(column)))
+        for key, column in history.columns.items()
+        if column.dtype.kind == "f"
+    }
+    return orjson.dumps(
+        {
+            "since": since,
+            "steps": history.steps,
+            "columns": history.columns,
+            "nonfinite": {key: count for key, count in nonfinite.items() if count},
+        },
+        option=orjson.OPT_SERIALIZE_NUMPY,
+    )
+
+
+async def get_step_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    step = int_path(request, "step", 1, MAX_STEP_NUMBER)
+    session = _session(request)
+    try:
+        data = session.get_step(step)
+    except StepNotRetained as error:
+        raise NotFound(str(error)) from None
+    return await step_response(
+        request, data, {"session_id": session.session_id, "condition": session.condition}
+    )
+
+
+async def teardown_route(request: Request) -> Response:
+    await read_json_object(request)
+    slot = _slot(request)
+    ended = await to_thread.run_sync(slot.teardown)
+    return JSONResponse({**_state_body(slot, None), "torn_down": ended})
+
+
+routes = [
+    Route("/inspect/state", state_route, methods=["GET"]),
+    Route("/inspect/setup", setup_route, methods=["POST"]),
+    Route("/inspect/step", step_route, methods=["POST"]),
+    Route("/inspect/history", history_route, methods=["GET"]),
+    Route("/inspect/step/{step}", get_step_route, methods=["GET"]),
+    Route("/inspect/teardown", teardown_route, methods=["POST"]),
+]

@@ -1,0 +1,119 @@
+"""Strict reading of request bodies and query strings: every bad value is a 4xx naming it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from acc.api.errors import BadRequest, InvalidValue, PayloadTooLarge
+
+MAX_BODY_BYTES = 1_000_000
+
+
+async def read_json_object(request: Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is `{}`. Over `max_bytes` → 413, not JSON or not
+    an object → 400. Reads at most `max_bytes + 1` bytes whatever Content-Length claims."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"the body is {int(declared):,} bytes; at most {max_bytes:,} allowed")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"the body is over {max_bytes:,} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"the body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise BadRequest(f"the body must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+def reject_unknown(fields: Mapping[str, Any], allowed: Collection[str], where: str) -> None:
+    """422 when `fields` has a name outside `allowed`."""
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise InvalidValue(
+            f"unknown {where} {', '.join(repr(name) for name in unknown)}; "
+            f"allowed: {', '.join(sorted(allowed)) or 'none'}"
+        )
+
+
+_REQUIRED = object()
+
+
+def int_field(
+    body: Mapping[str, Any], name: str, low: int, high: int, default: Any = _REQUIRED
+) -> int:
+    """`body[name]` as an int in low..high (a JSON integer: not a bool, a float or a string)."""
+    if name not in body:
+        if default is _REQUIRED:
+            raise InvalidValue(f"{name} is required: an integer in {low}..{high}")
+        return int(default)
+    value = body[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {_show(value)}")
+    return value
+
+
+def choice_field(
+    body: Mapping[str, Any], name: str, choices: Collection[str], default: Any = _REQUIRED
+) -> str:
+    """`body[name]` as one of `choices`."""
+    if name not in body:
+        if default is _REQUIRED:
+            raise InvalidValue(f"{name} is required: one of {', '.join(choices)}")
+        return str(default)
+    value = body[name]
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidValue(f"{name} must be one of {', '.join(choices)}, got {_show(value)}")
+    return value
+
+
+def int_query(request: Request, name: str, low: int, high: int, default: int) -> int:
+    """Query parameter `name` as an int in low..high."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {raw!r}") from None
+    if not low <= value <= high:
+        raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {value}")
+    return value
+
+
+def int_path(request: Request, name: str, low: int, high: int) -> int:
+    """Path parameter `name` as an int in low..high (routes take it as a string so that a
+    non-integer gets this 422 rather than a bare 404)."""
+    raw = request.path_params[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {raw!r}") from None
+    if not low <= value <= high:
+        raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {value}")
+    return value
+
+
+def _show(value: Any) -> str:
+    text = orjson.dumps(value).decode() if _jsonable(value) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return False
+    return True

@@ -1,0 +1,44 @@
+"""Who holds the model: one inspector session or one free run at a time, never both."""
+
+from __future__ import annotations
+
+import threading
+
+
+class ModelBusy(RuntimeError):
+    """Another owner holds the model; the message names it."""
+
+    def __init__(self, owner: str, wanted_by: str) -> None:
+        super().__init__(
+            f"the model is held by {owner}; end it before starting {wanted_by}"
+            " (POST /inspect/teardown or POST /runs/stop)"
+        )
+        self.owner = owner
+
+
+class ModelOwnership:
+    """A named, exclusive claim on the model shared by the inspector and the runs.
+
+    `claim(name)` succeeds when nobody holds the model or `name` already does (so a session can
+    replace itself); otherwise it raises `ModelBusy` naming the holder.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: str | None = None
+
+    @property
+    def owner(self) -> str | None:
+        return self._owner
+
+    def claim(self, name: str) -> None:
+        with self._lock:
+            if self._owner is not None and self._owner != name:
+                raise ModelBusy(self._owner, name)
+            self._owner = name
+
+    def release(self, name: str) -> None:
+        """Give the model back if `name` holds it (idempotent)."""
+        with self._lock:
+            if self._owner == name:
+                self._owner = None

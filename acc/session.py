@@ -1,0 +1,275 @@
+"""A Session: one training setup, its capture pipeline and inspector, driven from one worker thread.
+
+All torch work of a session (building the model, every training step, teardown) runs on a single
+dedicated thread, so callers on other threads (the API's event loop, tests) never touch the model
+and two requests can never interleave their steps: they queue on the worker and run in order.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+import torch
+
+from acc.data import MnistData
+from acc.model_owner import ModelOwnership
+from acc.recipes import TrainingSetup, get_recipe
+from acc.step_capture import StepCapture
+from acc.step_inspector import (
+    DEFAULT_MAX_FULL_SNAPSHOTS,
+    DEFAULT_MAX_SNAPSHOT_BYTES,
+    History,
+    StepData,
+    StepInspector,
+)
+
+MAX_STEPS_PER_CALL = 500
+T = TypeVar("T")
+
+
+class SessionClosed(RuntimeError):
+    """The session was torn down; start a new one."""
+
+
+class StepFailed(RuntimeError):
+    """An exception inside a training step. The session stays usable; what was captured before
+    is kept. `summary` holds the last frames of the traceback."""
+
+    def __init__(self, step: int, error: BaseException) -> None:
+        self.step = step
+        self.error_type = type(error).__name__
+        self.message = str(error)
+        frames = traceback.format_exception(type(error), error, error.__traceback__, limit=-3)
+        self.summary = "".join(frames)[-2000:]
+        super().__init__(f"step {step} failed: {self.error_type}: {self.message}")
+
+
+@dataclass(frozen=True)
+class FailedStep:
+    """The record of a step that raised: which step, and what went wrong."""
+
+    step: int
+    error: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """A snapshot of where a session stands (safe to read from any thread)."""
+
+    session_id: str
+    recipe: str
+    condition: str
+    conditions: tuple[str, ...]
+    seed: int
+    device: str
+    model_dim: int
+    image_shape: tuple[int, ...]
+    batch_size: int
+    step: int  # steps completed (the global step of the last finished step)
+    history_steps: int  # steps kept in the history (every committed step)
+    retained: tuple[int, int] | None  # first and last step whose full data is held
+    max_full_snapshots: int
+    snapshot_bytes: int
+    max_snapshot_bytes: int
+    pending_steps: int  # steps requested and not yet finished
+    failed_steps: tuple[FailedStep, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        state = asdict(self)
+        state["retained"] = list(self.retained) if self.retained else None
+        return state
+
+
+class Session:
+    """Owns a recipe's model, optimizer, batches, BCL hooks and a `StepInspector`.
+
+    `step(n)` runs `n` steps through the real `Trainer.train` on the worker thread, capturing every
+    step in full, and returns the last step's `StepData`. `submit_step(n)` is the same without
+    waiting. `close()` ends the session, frees the model and releases the model ownership.
+    """
+
+    def __init__(
+        self,
+        recipe: str,
+        condition: str,
+        *,
+        data: MnistData,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+        ownership: ModelOwnership | None = None,
+        owner_name: str = "inspector session",
+        max_full_snapshots: int = DEFAULT_MAX_FULL_SNAPSHOTS,
+        max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES,
+        recipe_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.recipe = get_recipe(recipe)
+        self.recipe.check_condition(condition)
+        self.session_id = uuid.uuid4().hex[:12]
+        self._condition = condition
+        self._ownership = ownership
+        self._owner_name = owner_name
+        if ownership is not None:
+            ownership.claim(owner_name)
+        self.inspector = StepInspector(max_full_snapshots, max_snapshot_bytes)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"acc-session-{self.session_id}")
+        self._state_lock = threading.Lock()
+        self._pending = 0
+        self._failed: list[FailedStep] = []
+        self._closed = False
+        try:
+            # The model is built on the worker: it is the only thread that ever touches it.
+            self._setup, self._capture = self._executor.submit(
+                self._build, condition, seed, data, device, recipe_options or {}
+            ).result()
+        except BaseException:
+            self._executor.shutdown(wait=False)
+            if ownership is not None:
+                ownership.release(owner_name)
+            raise
+        self._image_shape = tuple(int(n) for n in data.train.images.shape[1:])
+
+    def _build(
+        self,
+        condition: str,
+        seed: int,
+        data: MnistData,
+        device: torch.device | str,
+        options: dict[str, Any],
+    ) -> tuple[TrainingSetup, StepCapture]:
+        setup = self.recipe.build(condition, seed, data, device, **options)
+        return setup, StepCapture(setup, self.inspector, full_every=1)
+
+    # -- stepping ----------------------------------------------------------------------------------
+
+    def submit_step(self, n: int = 1) -> Future[StepData]:
+        """Queue `n` steps (1..500) on the worker; the future gives the last step's data."""
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_STEPS_PER_CALL:
+            raise ValueError(f"n must be an integer in 1..{MAX_STEPS_PER_CALL}, got {n!r}")
+        with self._state_lock:
+            if self._closed:
+                raise SessionClosed("the session was torn down; set up a new one")
+            self._pending += n
+            future = self._executor.submit(self._run_steps, n)
+        return future
+
+    def step(self, n: int = 1) -> StepData:
+        """Run `n` steps (1..500) and return the last step's captured data."""
+        return self.submit_step(n).result()
+
+    def _run_steps(self, n: int) -> StepData:
+        setup = self._setup
+        done_before = setup.trainer.global_step
+        try:
+            setup.trainer.train(
+                n,
+                training_metrics_fn=self._capture.training_metrics_fn,
+                on_step=self._capture.on_step,
+            )
+        except Exception as error:
+            self.inspector.discard()
+            # Trainer counts a step once its backward ran; an earlier failure is the next step.
+            failed_at = max(setup.trainer.global_step, done_before + 1)
+            failure = StepFailed(failed_at, error)
+            with self._state_lock:
+                self._failed.append(FailedStep(failed_at, failure.error_type, failure.message))
+            raise failure from error
+        finally:
+            with self._state_lock:
+                self._pending -= n
+        last = self.inspector.last_step
+        assert last is not None
+        return self.inspector.get_step(last)
+
+    def run_on_worker(self, fn: Callable[[TrainingSetup], T]) -> T:
+        """Run `fn(setup)` on the worker thread, between steps, and return its result (for tools
+        and tests that need to look at or change the live model)."""
+        with self._state_lock:
+            if self._closed:
+                raise SessionClosed("the session was torn down; set up a new one")
+            future = self._executor.submit(lambda: fn(self._setup))
+        return future.result()
+
+    # -- reading (any thread) ----------------------------------------------------------------------
+
+    def state(self) -> SessionState:
+        if self._closed:
+            raise SessionClosed("the session was torn down; set up a new one")
+        setup = self._setup
+        inspector = self.inspector
+        with self._state_lock:
+            pending = self._pending
+            failed = tuple(self._failed)
+        return SessionState(
+            session_id=self.session_id,
+            recipe=self.recipe.name,
+            condition=setup.condition,
+            conditions=self.recipe.conditions,
+            seed=setup.seed,
+            device=str(setup.device),
+            model_dim=int(setup.layer.out_features),
+            image_shape=self._image_shape,
+            batch_size=int(setup.batches.batch_size),
+            step=setup.trainer.global_step,
+            history_steps=inspector.step_count,
+            retained=inspector.retained_range,
+            max_full_snapshots=inspector.max_full_snapshots,
+            snapshot_bytes=inspector.snapshot_bytes,
+            max_snapshot_bytes=inspector.max_snapshot_bytes,
+            pending_steps=pending,
+            failed_steps=failed,
+        )
+
+    def history(self, since: int = 0) -> History:
+        return self.inspector.history(since)
+
+    def get_step(self, step: int) -> StepData:
+        return self.inspector.get_step(step)
+
+    @property
+    def condition(self) -> str:
+        return self._condition
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- ending ------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Finish queued work, free the model and the captures, release the model. Idempotent."""
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self._executor.submit(self._teardown).result()
+        finally:
+            self._executor.shutdown(wait=True)
+            if self._ownership is not None:
+                self._ownership.release(self._owner_name)
+
+    def _teardown(self) -> None:
+        self._capture.close()
+        self._setup.close()
+        self.inspector.clear()
+        self._setup.optimizer.state.clear()
+        device = self._setup.device
+        # Drop every reference to the model so its memory can go back now, not at the next GC.
+        del self._capture, self._setup
+        gc.collect()
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,130 @@
+"""What the inspector captures from a training step of a linear-encoder setup (with or without
+BCL): the callbacks that plug a `StepInspector` into `Trainer.train`.
+
+Before the optimizer step (`training_metrics_fn`): the batch, the loss, the encoder weights of the
+forward pass, every BCL intermediate and the gradients. After it (`on_step`): the new weights, what
+the optimizer and the whole step changed, the cosine matrices; then the step is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.hooks import RemovableHandle
+
+from acc.recipes import TrainingSetup
+from acc.step_inspector import KEY_META, StepData, StepInspector, StepTensorKey
+from acc.trainer import StepInfo
+
+K = StepTensorKey
+
+
+def cosine_matrix(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cosine similarity of the rows of `rows` ([D, P] → [D, D]) and its mean off-diagonal value.
+    A zero row has cosine 0 with everything (F.normalize leaves it zero)."""
+    unit = F.normalize(rows.float(), dim=1)  # [D, P]
+    matrix = unit @ unit.T  # [D, D]
+    d = matrix.shape[0]
+    off_diagonal = (matrix.sum() - matrix.diagonal().sum()) / max(d * (d - 1), 1)
+    return matrix, off_diagonal
+
+
+class StepCapture:
+    """Feeds one `StepInspector` from the steps of one `TrainingSetup`.
+
+    `full_every` picks which steps capture everything: 1 (the inspector) captures every step in
+    full; N > 1 (a free run) captures only the history keys (scalars, [D] and [B] vectors) on the
+    other steps, which costs a few small copies. `on_committed` is called with each committed step.
+    """
+
+    def __init__(
+        self,
+        setup: TrainingSetup,
+        inspector: StepInspector,
+        full_every: int = 1,
+        on_committed: Callable[[StepData], None] | None = None,
+    ) -> None:
+        if full_every < 1:
+            raise ValueError(f"full_every must be >= 1, got {full_every}")
+        self.setup = setup
+        self.inspector = inspector
+        self.full_every = full_every
+        self.on_committed = on_committed
+        self._layer: nn.Linear = setup.layer
+        self._forward_weight: torch.Tensor | None = None
+        self._full = True
+        self._handle: RemovableHandle | None = self._layer.register_forward_hook(self._remember)
+
+    def close(self) -> None:
+        """Remove the weight hook. Idempotent."""
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
+
+    def _remember(self, module: nn.Module, inputs: object, output: object) -> None:
+        # W as the forward pass used it: BCL's SOM step changes W in place during backward.
+        if torch.is_grad_enabled():
+            self._forward_weight = self._layer.weight.detach().clone()
+
+    def _capture(self, key: StepTensorKey, value: torch.Tensor | float) -> None:
+        if self._full or KEY_META[key].history:
+            self.inspector.capture(key, value)
+
+    def training_metrics_fn(self, info: StepInfo) -> None:
+        """Capture everything that exists before the optimizer step."""
+        self._full = info.step % self.full_every == 0 or self.full_every == 1
+        self._capture(K.BATCH_IMAGES, info.batch.images)
+        self._capture(K.BATCH_LABELS, info.batch.labels)
+        self._capture(K.LOSS, info.loss.detach())
+        bcl = self.setup.bcl
+        if bcl is not None:
+            for name, tensor in bcl.last_metrics.items():
+                self._capture(K(name), tensor)
+            for name, tensor in bcl.get_step_metrics().items():
+                self._capture(K(name), tensor)
+        else:
+            # Without BCL the gradient Adam sees is the raw one: it is both raw and "masked".
+            grad = self._layer.weight.grad
+            if grad is not None:
+                self._capture(K.GRAD_RAW, grad)
+                self._capture(K.GRAD_MASKED, grad)
+                self._capture(K.GRAD_MAGNITUDE, torch.linalg.vector_norm(grad, dim=1))
+
+    def on_step(self, info: StepInfo) -> None:
+        """Capture what the optimizer step did, then commit the step."""
+        self._capture_update()  # cheap; non-full steps keep only its scalars (cosine means)
+        data = self.inspector.commit(info.step)
+        if self.on_committed is not None:
+            self.on_committed(data)
+
+    def _capture_update(self) -> None:
+        before = self._forward_weight
+        if before is None:
+            return
+        after = self._layer.weight.detach()
+        bcl = self.setup.bcl
+        som_delta = bcl.last_metrics.get("som_delta") if bcl is not None else None
+        self._capture(K.ENCODER_WEIGHTS, before)
+        self._capture(K.ENCODER_WEIGHTS_POST, after)
+        self._capture(K.COMBINED_DELTA, after - before)
+        self._capture(
+            K.OPT_DELTA, after - before if som_delta is None else after - (before + som_delta)
+        )
+        matrix, mean = cosine_matrix(before)
+        self._capture(K.WEIGHT_COSINE, matrix)
+        self._capture(K.WEIGHT_COSINE_MEAN, mean)
+        grad_rows: torch.Tensor | None
+        if bcl is not None:
+            matrix, mean = cosine_matrix(bcl.last_metrics["som_targets"])
+            self._capture(K.SOM_TARGET_COSINE, matrix)
+            self._capture(K.SOM_TARGET_COSINE_MEAN, mean)
+            grad_rows = bcl.last_metrics["grad_masked"]
+        else:
+            grad_rows = self._layer.weight.grad
+        if grad_rows is not None:
+            matrix, mean = cosine_matrix(grad_rows)
+            self._capture(K.GRAD_COSINE, matrix)
+            self._capture(K.GRAD_COSINE_MEAN, mean)

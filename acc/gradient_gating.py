@@ -206,6 +206,7 @@ class BCL:
 
     @property
     def attached(self) -> bool:
+        """Whether the forward hook is registered."""
         return bool(self._handles)
 
     def attach(self) -> BCL:

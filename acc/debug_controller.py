@@ -1,0 +1,290 @@
+"""DebugController: pause, step and resume a free-running training loop at step boundaries, a
+per-step key/value store, and trajectories of watched features.
+
+It plugs into `Trainer.train` through the existing callbacks: the run's `on_step` calls
+`wait_if_paused()` last, so a paused loop blocks after a finished step (its data is complete and
+readable) and before the next one starts. When running, that call is one `Event.is_set()` check.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+MAX_WATCHED = 8
+DEFAULT_MAX_POINTS = 10_000
+# What a trajectory point holds besides the step: the weight's cosine to the weight it had when
+# the watch began, then the per-feature metrics the run hands in (missing ones stay NaN).
+TRAJECTORY_FIELDS = (
+    "weight_cos_to_init",
+    "win_rate",
+    "grad_magnitude",
+    "som_magnitude",
+    "feature_novelty",
+)
+
+
+class NotPaused(RuntimeError):
+    """`step()` was called while the loop runs freely."""
+
+
+class WatchError(ValueError):
+    """A watch list that is too long or names a feature that does not exist."""
+
+
+class _Trajectory:
+    """One feature's points in preallocated arrays. While the run goes freely, a full trajectory
+    is thinned (every other point dropped) and later points are kept every `stride` steps; while
+    paused, every stepped step is kept."""
+
+    def __init__(self, initial_weight: torch.Tensor, max_points: int) -> None:
+        self.initial = initial_weight
+        self.max_points = max_points
+        self.steps = np.zeros(max_points, dtype=np.int64)
+        self.values = np.full((max_points, len(TRAJECTORY_FIELDS)), np.nan, dtype=np.float32)
+        self.count = 0
+        self.stride = 1
+
+    def add(self, step: int, values: np.ndarray, stepping: bool) -> None:
+        if not stepping and step % self.stride:
+            return
+        if self.count == self.max_points:
+            keep = slice(0, self.count, 2)  # every other point, the first one included
+            kept = len(range(0, self.count, 2))
+            self.steps[:kept] = self.steps[keep].copy()
+            self.values[:kept] = self.values[keep].copy()
+            self.count = kept
+            self.stride *= 2
+        self.steps[self.count] = step
+        self.values[self.count] = values
+        self.count += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        points: dict[str, Any] = {"step": self.steps[: self.count].tolist()}
+        for index, field in enumerate(TRAJECTORY_FIELDS):
+            column = self.values[: self.count, index]
+            points[field] = [None if np.isnan(v) else float(v) for v in column]
+        return points
+
+
+@dataclass(frozen=True)
+class ControllerState:
+    paused: bool
+    blocked: bool  # the loop is actually waiting at a step boundary
+    stop_requested: bool
+    step: int  # the last finished step
+    steps_granted: int  # steps released by step(n) that have not run yet
+    watched: tuple[int, ...]
+
+
+class DebugController:
+    """Pause/step/resume at step boundaries, plus the step store and the watches. Thread-safe:
+    the training thread calls `begin_step`, `capture_step_data`, `record_watches` and
+    `wait_if_paused`; any other thread controls it."""
+
+    def __init__(self, max_points: int = DEFAULT_MAX_POINTS) -> None:
+        self._running = threading.Event()
+        self._running.set()
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._granted = 0
+        self._stop = False
+        self._blocked = False
+        self._stepping = False  # the current step was released by step(n)
+        self._step = 0
+        self._step_data: dict[str, Any] = {}
+        self._max_points = max_points
+        self._watched: list[int] = []
+        self._trajectories: dict[int, _Trajectory] = {}
+        # cosine matrix of the watched features' weights at the last recorded step, and its order
+        self._similarity: tuple[list[int], np.ndarray] | None = None
+
+    # -- control (any thread) ----------------------------------------------------------------------
+
+    @property
+    def is_paused(self) -> bool:
+        return not self._running.is_set()
+
+    def pause(self) -> None:
+        """Block the loop at the next step boundary."""
+        with self._lock:
+            if not self._stop:
+                self._running.clear()
+
+    def resume(self) -> None:
+        """Let the loop run freely again; unused step grants are dropped."""
+        with self._lock:
+            self._granted = 0
+            self._running.set()
+            self._wake.notify_all()
+
+    def step(self, n: int = 1) -> None:
+        """Release exactly `n` more steps of a paused loop."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        with self._lock:
+            if self._running.is_set():
+                raise NotPaused("the run is not paused; pause it before stepping")
+            self._granted += n
+            self._wake.notify_all()
+
+    def request_stop(self) -> None:
+        """End the loop: overrides a pause (a blocked loop wakes and is told to stop)."""
+        with self._lock:
+            self._stop = True
+            self._running.set()
+            self._wake.notify_all()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop
+
+    def state(self) -> ControllerState:
+        with self._lock:
+            return ControllerState(
+                paused=not self._running.is_set(),
+                blocked=self._blocked,
+                stop_requested=self._stop,
+                step=self._step,
+                steps_granted=self._granted,
+                watched=tuple(self._watched),
+            )
+
+    # -- the training thread -----------------------------------------------------------------------
+
+    def wait_if_paused(self) -> bool:
+        """Called at each step boundary. Returns at once while running; while paused, blocks until
+        a step is granted, the run resumes or a stop is requested. False means: stop now."""
+        if self._running.is_set():
+            self._stepping = False
+            return not self._stop
+        with self._wake:
+            while not self._running.is_set() and self._granted == 0 and not self._stop:
+                self._blocked = True
+                self._wake.wait()
+            self._blocked = False
+            if self._stop:
+                return False
+            self._stepping = not self._running.is_set()
+            if self._stepping:
+                self._granted -= 1
+            return True
+
+    @property
+    def stepping(self) -> bool:
+        """True while the loop runs a step released by `step(n)` (it is then captured in full)."""
+        return self._stepping or not self._running.is_set()
+
+    def begin_step(self, step: int) -> None:
+        """A new step starts: the per-step store is emptied."""
+        del step  # kept for symmetry with end_step; the store has no step number of its own
+        self._step_data = {}
+
+    def end_step(self, step: int) -> None:
+        """A step finished (called before `wait_if_paused`)."""
+        self._step = step
+
+    # -- the per-step store ------------------------------------------------------------------------
+
+    def capture_step_data(self, key: str, data: Any) -> None:
+        """Store `data` under `key` for the current step (tensors are copied to the host)."""
+        if isinstance(data, torch.Tensor):
+            data = data.detach().to("cpu", copy=True)
+        self._step_data[key] = data
+
+    def get_step_data(self, key: str) -> Any:
+        """The data stored under `key` this step; KeyError naming the available keys."""
+        data = self._step_data
+        if key not in data:
+            raise KeyError(
+                f"no step data {key!r} this step; available: {', '.join(sorted(data)) or 'none'}"
+            )
+        return data[key]
+
+    def list_step_data_keys(self) -> list[str]:
+        return sorted(self._step_data)
+
+    # -- watches and trajectories ------------------------------------------------------------------
+
+    def set_watch(self, features: list[int], num_features: int) -> None:
+        """Watch these features (replaces the list; at most 8). Trajectories of features no longer
+        watched are kept until `clear_trajectories`; a newly watched one starts at the next step,
+        measured against its weight at that step."""
+        if len(features) > MAX_WATCHED:
+            raise WatchError(f"at most {MAX_WATCHED} features can be watched, got {len(features)}")
+        for feature in features:
+            if isinstance(feature, bool) or not isinstance(feature, int):
+                raise WatchError(f"feature ids must be integers, got {feature!r}")
+            if not 0 <= feature < num_features:
+                raise WatchError(f"feature {feature} does not exist; valid: 0..{num_features - 1}")
+        unique = list(dict.fromkeys(features))
+        with self._lock:
+            self._watched = unique
+
+    def watched(self) -> list[int]:
+        return list(self._watched)
+
+    def clear_trajectories(self) -> None:
+        """Forget every trajectory; watched features start again at the next step."""
+        with self._lock:
+            self._trajectories = {}
+            self._similarity = None
+
+    def record_watches(
+        self, step: int, weights: torch.Tensor, metrics: Mapping[str, torch.Tensor | np.ndarray]
+    ) -> None:
+        """Add a point for every watched feature: cosine of its weight row to the row it had when
+        the watch began, and its value of each per-feature metric ([D] tensors) given."""
+        with self._lock:
+            watched = list(self._watched)
+        if not watched:
+            return
+        index = torch.tensor(watched, device=weights.device)
+        rows = weights.detach()[index].float().cpu()  # [W, P]: only the watched rows leave
+        columns = {
+            name: np.asarray(
+                value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
+            )
+            for name, value in metrics.items()
+        }
+        stepping = self.stepping
+        with self._lock:
+            for position, feature in enumerate(watched):
+                row = rows[position]
+                trajectory = self._trajectories.get(feature)
+                if trajectory is None:
+                    trajectory = _Trajectory(row.clone(), self._max_points)
+                    self._trajectories[feature] = trajectory
+                values = np.full(len(TRAJECTORY_FIELDS), np.nan, dtype=np.float32)
+                values[0] = float(F.cosine_similarity(row, trajectory.initial, dim=0))
+                for field_index, field in enumerate(TRAJECTORY_FIELDS[1:], start=1):
+                    column = columns.get(field)
+                    if column is not None:
+                        values[field_index] = float(column[feature])
+                trajectory.add(step, values, stepping)
+            unit = F.normalize(rows, dim=1)
+            self._similarity = (watched, (unit @ unit.T).numpy())
+
+    def trajectories(self) -> dict[str, Any]:
+        """`{"fields", "watched", "features": {id: {step: [...], field: [...]}}, "similarity"}`;
+        `similarity` is the cosine matrix of the watched features' weights at the last recorded
+        step, in the order of `similarity_features`."""
+        with self._lock:
+            similarity = self._similarity
+            return {
+                "fields": list(TRAJECTORY_FIELDS),
+                "watched": list(self._watched),
+                "features": {
+                    str(feature): trajectory.to_dict()
+                    for feature, trajectory in sorted(self._trajectories.items())
+                },
+                "similarity_features": similarity[0] if similarity else [],
+                "similarity": similarity[1].tolist() if similarity else None,
+                "max_points": self._max_points,
+            }

@@ -1,0 +1,125 @@
+"""`acc run`: headless training of a recipe condition and its summary (`acc/headless_run.py`)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from acc.cli import main
+from acc.data import MnistData
+from acc.headless_run import mean_offdiagonal_cosine
+
+CONDITIONS = ("control", "bcl-micro", "bcl-tiny", "bcl-slow", "bcl-med", "bcl-fast")
+
+
+@pytest.fixture
+def cli_data(mnist: MnistData, monkeypatch: pytest.MonkeyPatch) -> MnistData:
+    """`acc run` loads MNIST itself; point it at the session's copy."""
+    monkeypatch.setattr("acc.data.load_mnist", lambda *args, **kwargs: mnist)
+    return mnist
+
+
+def run_cli(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exit_:  # argparse errors
+        return int(exit_.code or 0)
+
+
+@pytest.mark.parametrize("condition", ["control", "bcl-med"])
+def test_acc_run_trains_and_writes_its_summary(
+    cli_data: MnistData, tmp_path: Path, capsys: pytest.CaptureFixture[str], condition: str
+) -> None:
+    out = tmp_path / "out"
+    argv = ["run", "gradient_gating_l0", "--condition", condition, "--steps", "50"]
+    assert run_cli([*argv, "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["recipe"] == "gradient_gating_l0" and summary["condition"] == condition
+    assert summary["steps"] == 50 and summary["seed"] == 0
+    assert math.isfinite(summary["final_loss"]) and 0 < summary["final_loss"] < 1
+    assert -1 <= summary["weight_cosine_mean"] <= 1
+    rates = summary["win_rates"]
+    assert len(rates) == 64 and all(0 <= rate <= 1 for rate in rates)
+    assert summary["win_rate_window"] == 50  # fewer steps than the 100-step window
+    assert summary["dead_features"] == sum(rate < 0.01 for rate in rates)
+    assert summary["dead_threshold"] == 0.01
+    assert summary["steps_per_second"] > 0
+    captured = capsys.readouterr()
+    assert "steps/s" in captured.err and "loss" in captured.err  # the progress line
+    assert f"weight cosine (mean)  {summary['weight_cosine_mean']:.4f}" in captured.out
+    assert f"dead features         {summary['dead_features']} of 64" in captured.out
+    assert str(out / "summary.json") in captured.out
+
+
+def test_the_same_seed_gives_the_same_summary(cli_data: MnistData, tmp_path: Path) -> None:
+    argv = ["run", "gradient_gating_l0", "--condition", "bcl-fast", "--steps", "5", "--seed", "2"]
+    assert run_cli([*argv, "--out", str(tmp_path / "a")]) == 0
+    assert run_cli([*argv, "--out", str(tmp_path / "b")]) == 0
+    a, b = (json.loads((tmp_path / d / "summary.json").read_text()) for d in "ab")
+    for key in ("final_loss", "weight_cosine_mean", "win_rates", "dead_features"):
+        assert a[key] == b[key], key
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (
+            ["run", "nope", "--condition", "control", "--steps", "5"],
+            ["'nope'", "gradient_gating_l0"],
+        ),
+        (
+            ["run", "gradient_gating_l0", "--condition", "bcl-huge", "--steps", "5"],
+            ["'bcl-huge'", *CONDITIONS],
+        ),
+        (["run", "gradient_gating_l0", "--condition", "control", "--steps", "0"], ["'0'", ">= 1"]),
+        (["run", "gradient_gating_l0", "--condition", "control", "--steps", "x"], ["'x'", ">= 1"]),
+        (
+            ["run", "gradient_gating_l0", "--condition", "control", "--steps", "5", "--seed", "-1"],
+            ["'-1'", ">= 0"],
+        ),
+        (
+            [
+                "run",
+                "gradient_gating_l0",
+                "--condition",
+                "control",
+                "--steps",
+                "5",
+                "--device",
+                "tpu",
+            ],
+            ["'tpu'", "cpu"],
+        ),
+    ],
+)
+def test_bad_values_exit_2_naming_the_value_and_the_allowed_ones(
+    cli_data: MnistData,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    named: list[str],
+) -> None:
+    assert run_cli([*argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    for text in named:
+        assert text in err
+    assert not (tmp_path / "summary.json").exists()
+
+
+def test_mean_offdiagonal_cosine_matches_a_loop() -> None:
+    weight = torch.randn(5, 7, generator=torch.Generator().manual_seed(0))
+    rows = weight.tolist()
+    cosines = []
+    for f, u in enumerate(rows):
+        for g, v in enumerate(rows):
+            if f != g:
+                dot = sum(a * b for a, b in zip(u, v, strict=True))
+                norms = math.sqrt(sum(a * a for a in u)) * math.sqrt(sum(b * b for b in v))
+                cosines.append(dot / norms)
+    assert mean_offdiagonal_cosine(weight) == pytest.approx(sum(cosines) / len(cosines))
+    identical = torch.ones(4, 3)
+    assert mean_offdiagonal_cosine(identical) == pytest.approx(1.0)

@@ -29,6 +29,7 @@ from acc.step_inspector import (
     StepData,
     StepInspector,
 )
+from acc.trainer import StepInfo
 
 MAX_STEPS_PER_CALL = 500
 T = TypeVar("T")
@@ -92,8 +93,10 @@ class Session:
     """Owns a recipe's model, optimizer, batches, BCL hooks and a `StepInspector`.
 
     `step(n)` runs `n` steps through the real `Trainer.train` on the worker thread, capturing every
-    step in full, and returns the last step's `StepData`. `submit_step(n)` is the same without
-    waiting. `close()` ends the session, frees the model and releases the model ownership.
+    step in full (or every `capture_every`-th, and whenever `force_full()` says so), and returns the
+    last step's `StepData`. `submit_step(n)` is the same without waiting; `submit_train` runs a long
+    stretch with extra callbacks (a free run). `close()` ends the session, frees the model and
+    releases the model ownership.
     """
 
     def __init__(
@@ -109,11 +112,15 @@ class Session:
         max_full_snapshots: int = DEFAULT_MAX_FULL_SNAPSHOTS,
         max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES,
         recipe_options: dict[str, Any] | None = None,
+        capture_every: int = 1,
+        force_full: Callable[[], bool] | None = None,
     ) -> None:
         self.recipe = get_recipe(recipe)
         self.recipe.check_condition(condition)
         self.session_id = uuid.uuid4().hex[:12]
         self._condition = condition
+        self._capture_every = capture_every
+        self._force_full = force_full
         self._ownership = ownership
         self._owner_name = owner_name
         if ownership is not None:
@@ -135,6 +142,8 @@ class Session:
                 ownership.release(owner_name)
             raise
         self._image_shape = tuple(int(n) for n in data.train.images.shape[1:])
+        self._seed = seed
+        self._model_dim = int(self._setup.layer.out_features)
 
     def _build(
         self,
@@ -145,7 +154,10 @@ class Session:
         options: dict[str, Any],
     ) -> tuple[TrainingSetup, StepCapture]:
         setup = self.recipe.build(condition, seed, data, device, **options)
-        return setup, StepCapture(setup, self.inspector, full_every=1)
+        capture = StepCapture(
+            setup, self.inspector, full_every=self._capture_every, force_full=self._force_full
+        )
+        return setup, capture
 
     # -- stepping ----------------------------------------------------------------------------------
 
@@ -187,6 +199,56 @@ class Session:
         last = self.inspector.last_step
         assert last is not None
         return self.inspector.get_step(last)
+
+    def submit_train(
+        self,
+        steps: int,
+        before_capture: Callable[[StepInfo], None] | None = None,
+        after_commit: Callable[[StepInfo, StepData], None] | None = None,
+    ) -> Future[int]:
+        """Queue `steps` steps with the capture callbacks, plus `before_capture(info)` at the start
+        of each step's metrics callback and `after_commit(info, data)` once the step is committed
+        (where a free run blocks while paused). The future gives the last finished step."""
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps!r}")
+        with self._state_lock:
+            if self._closed:
+                raise SessionClosed("the session was torn down; set up a new one")
+            return self._executor.submit(self._train, steps, before_capture, after_commit)
+
+    def _train(
+        self,
+        steps: int,
+        before_capture: Callable[[StepInfo], None] | None,
+        after_commit: Callable[[StepInfo, StepData], None] | None,
+    ) -> int:
+        capture = self._capture
+        inspector = self.inspector
+
+        def metrics(info: StepInfo) -> None:
+            if before_capture is not None:
+                before_capture(info)
+            capture.training_metrics_fn(info)
+
+        def on_step(info: StepInfo) -> None:
+            capture.on_step(info)
+            if after_commit is not None:
+                last = capture.last_committed
+                assert last is not None
+                after_commit(info, last)
+
+        try:
+            self._setup.trainer.train(steps, training_metrics_fn=metrics, on_step=on_step)
+        except BaseException:
+            inspector.discard()
+            raise
+        return self._setup.trainer.global_step
+
+    def release_model(self) -> None:
+        """Give the model ownership back while keeping what was captured (a finished run stays
+        browsable while an inspector session takes the model)."""
+        if self._ownership is not None:
+            self._ownership.release(self._owner_name)
 
     def run_on_worker(self, fn: Callable[[TrainingSetup], T]) -> T:
         """Run `fn(setup)` on the worker thread, between steps, and return its result (for tools
@@ -236,6 +298,24 @@ class Session:
     @property
     def condition(self) -> str:
         return self._condition
+
+    @property
+    def seed(self) -> int:
+        return self._seed
+
+    @property
+    def model_dim(self) -> int:
+        return self._model_dim
+
+    @property
+    def run_layer(self) -> torch.nn.Linear:
+        """The captured layer. Touch it only from the worker thread (inside callbacks)."""
+        return self._setup.layer
+
+    def stop_training(self) -> None:
+        """Ask the running `train()` to end after its current step (any thread)."""
+        if not self._closed:
+            self._setup.trainer.stop()
 
     @property
     def closed(self) -> bool:

@@ -37,7 +37,8 @@ class StepCapture:
 
     `full_every` picks which steps capture everything: 1 (the inspector) captures every step in
     full; N > 1 (a free run) captures only the history keys (scalars, [D] and [B] vectors) on the
-    other steps, which costs a few small copies. `on_committed` is called with each committed step.
+    other steps, which costs a few small copies. `force_full()`, when given, makes any step full
+    (a paused run captures every stepped step). `on_committed` is called with each committed step.
     """
 
     def __init__(
@@ -46,6 +47,7 @@ class StepCapture:
         inspector: StepInspector,
         full_every: int = 1,
         on_committed: Callable[[StepData], None] | None = None,
+        force_full: Callable[[], bool] | None = None,
     ) -> None:
         if full_every < 1:
             raise ValueError(f"full_every must be >= 1, got {full_every}")
@@ -53,9 +55,11 @@ class StepCapture:
         self.inspector = inspector
         self.full_every = full_every
         self.on_committed = on_committed
+        self.force_full = force_full
         self._layer: nn.Linear = setup.layer
         self._forward_weight: torch.Tensor | None = None
         self._full = True
+        self.last_committed: StepData | None = None
         self._handle: RemovableHandle | None = self._layer.register_forward_hook(self._remember)
 
     def close(self) -> None:
@@ -73,9 +77,18 @@ class StepCapture:
         if self._full or KEY_META[key].history:
             self.inspector.capture(key, value)
 
+    @property
+    def full(self) -> bool:
+        """Whether the current step captures everything (not only the history keys)."""
+        return self._full
+
     def training_metrics_fn(self, info: StepInfo) -> None:
         """Capture everything that exists before the optimizer step."""
-        self._full = info.step % self.full_every == 0 or self.full_every == 1
+        self._full = (
+            self.full_every == 1
+            or info.step % self.full_every == 0
+            or (self.force_full is not None and self.force_full())
+        )
         self._capture(K.BATCH_IMAGES, info.batch.images)
         self._capture(K.BATCH_LABELS, info.batch.labels)
         self._capture(K.LOSS, info.loss.detach())
@@ -96,7 +109,8 @@ class StepCapture:
     def on_step(self, info: StepInfo) -> None:
         """Capture what the optimizer step did, then commit the step."""
         self._capture_update()  # cheap; non-full steps keep only its scalars (cosine means)
-        data = self.inspector.commit(info.step)
+        data = self.inspector.commit(info.step, full=self._full)
+        self.last_committed = data
         if self.on_committed is not None:
             self.on_committed(data)
 

@@ -283,8 +283,10 @@ class StepInspector:
         """The current step's captures (not yet archived)."""
         return StepData(step, dict(self._current))
 
-    def commit(self, step: int) -> StepData:
-        """Archive the current captures as step `step` and start an empty next step."""
+    def commit(self, step: int, full: bool = True) -> StepData:
+        """Archive the current captures as step `step` and start an empty next step. A step that
+        captured only its history keys (`full=False`, a free run between full captures) goes to
+        the history but does not take a full-snapshot slot."""
         if self._count and step <= int(self._steps[self._count - 1]):
             raise ValueError(
                 f"step {step} is not after the last committed step {int(self._steps[self._count - 1])}"
@@ -293,7 +295,8 @@ class StepInspector:
         self._current = {}
         with self._lock:
             self._append_history(data)
-            self._retain(data)
+            if full:
+                self._retain(data)
         return data
 
     def discard(self) -> None:

@@ -10,11 +10,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from acc.api import health, inspect
+from acc.api import debug, health, inspect, runs
 from acc.api.errors import EXCEPTION_HANDLERS
 from acc.data import MnistData
 from acc.inspector_slot import InspectorSlot
 from acc.model_owner import ModelOwnership
+from acc.run_slot import RunSlot
 from acc.settings import Settings
 
 
@@ -24,19 +25,23 @@ def create_app(
     data: MnistData,
     ownership: ModelOwnership | None = None,
     inspector: InspectorSlot | None = None,
+    run_slot: RunSlot | None = None,
 ) -> Starlette:
-    """Build the trainer API for one data set and one set of settings. The model ownership and
-    the inspector slot are made here unless given (tests pass their own to look inside)."""
+    """Build the trainer API for one data set and one set of settings. The model ownership, the
+    inspector slot and the free-run slot are made here unless given."""
     ownership = ownership if ownership is not None else ModelOwnership()
     slot = inspector if inspector is not None else InspectorSlot(data, ownership, settings.device)
+    free_runs = run_slot if run_slot is not None else RunSlot(data, ownership, settings.device)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        await to_thread.run_sync(slot.teardown)  # free the model and stop its worker thread
+        # free the models and stop their worker threads
+        await to_thread.run_sync(slot.teardown)
+        await to_thread.run_sync(free_runs.close)
 
     app = Starlette(
-        routes=[*health.routes, *inspect.routes],
+        routes=[*health.routes, *inspect.routes, *runs.routes, *debug.routes],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[
             Middleware(
@@ -53,4 +58,5 @@ def create_app(
     app.state.data = data
     app.state.ownership = ownership
     app.state.inspector = slot
+    app.state.runs = free_runs
     return app

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import numpy as np
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +16,7 @@ from starlette.routing import Route
 
 from acc.api.errors import AccError, Conflict, InvalidValue, NotFound
 from acc.api.responses import JSONResponse
+from acc.api.step_responses import history_body, step_response
 from acc.api.validation import (
     choice_field,
     int_field,
@@ -29,8 +29,7 @@ from acc.inspector_slot import InspectorSlot, NoSession
 from acc.model_owner import ModelBusy
 from acc.recipes import UnknownConditionError, get_recipe, recipe_names
 from acc.session import MAX_STEPS_PER_CALL, Session, SessionClosed, StepFailed
-from acc.step_inspector import History, StepData, StepNotRetained
-from acc.tensor_wire import FRAME_CONTENT_TYPE, step_to_frame, step_to_json
+from acc.step_inspector import StepNotRetained
 
 DEFAULT_RECIPE = "gradient_gating_l0"
 MAX_SEED = 2**31 - 1
@@ -75,21 +74,6 @@ def _state_body(slot: InspectorSlot, session: Session | None) -> dict[str, Any]:
     except SessionClosed:  # torn down between the check and the read
         return _state_body(slot, None)
     return {"active": True, **state, "owner": slot.ownership.owner}
-
-
-def wants_frame(request: Request) -> bool:
-    return FRAME_CONTENT_TYPE in request.headers.get("accept", "")
-
-
-async def step_response(request: Request, data: StepData, extra: dict[str, Any]) -> Response:
-    """The step as a binary frame (Accept: application/x-acc-frame) or JSON, encoded off-loop."""
-    if wants_frame(request):
-        body = await to_thread.run_sync(step_to_frame, data, extra)
-        media_type = FRAME_CONTENT_TYPE
-    else:
-        body = await to_thread.run_sync(step_to_json, data, extra)
-        media_type = "application/json"
-    return Response(body, media_type=media_type, headers={"x-acc-step": str(data.step)})
 
 
 async def state_route(request: Request) -> Response:
@@ -140,26 +124,6 @@ async def history_route(request: Request) -> Response:
     history = session.history(since)
     body = await to_thread.run_sync(history_body, history, since)
     return Response(body, media_type="application/json")
-
-
-def history_body(history: History, since: int) -> bytes:
-    """`{since, steps, columns: {key: [...]}, nonfinite: {key: count}}` as JSON (NaN → null)."""
-    import orjson
-
-    nonfinite = {
-        key: int(column.size - np.count_nonzero(np.isfinite(column)))
-        for key, column in history.columns.items()
-        if column.dtype.kind == "f"
-    }
-    return orjson.dumps(
-        {
-            "since": since,
-            "steps": history.steps,
-            "columns": history.columns,
-            "nonfinite": {key: count for key, count in nonfinite.items() if count},
-        },
-        option=orjson.OPT_SERIALIZE_NUMPY,
-    )
 
 
 async def get_step_route(request: Request) -> Response:

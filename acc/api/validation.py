@@ -79,6 +79,23 @@ def choice_field(
     return value
 
 
+def bool_field(body: Mapping[str, Any], name: str, default: bool) -> bool:
+    """`body[name]` as a JSON boolean."""
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise InvalidValue(f"{name} must be true or false, got {_show(value)}")
+    return value
+
+
+def choice_query(request: Request, name: str, choices: Collection[str]) -> str:
+    """Query parameter `name` (required) as one of `choices`."""
+    raw = request.query_params.get(name)
+    if raw is None or raw not in choices:
+        got = "nothing" if raw is None else repr(raw)
+        raise InvalidValue(f"{name} must be one of {', '.join(choices)}, got {got}")
+    return raw
+
+
 def int_query(request: Request, name: str, low: int, high: int, default: int) -> int:
     """Query parameter `name` as an int in low..high."""
     raw = request.query_params.get(name)

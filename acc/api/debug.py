@@ -1,0 +1,273 @@
+"""`/debug/*`: pause, step and resume the free run, and read what its latest step captured."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import numpy as np
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from acc.api.errors import Conflict, InvalidValue, NotFound
+from acc.api.responses import JSONResponse
+from acc.api.runs import require_run, run_body
+from acc.api.step_responses import step_response
+from acc.api.validation import (
+    choice_query,
+    int_field,
+    int_query,
+    read_json_object,
+    reject_unknown,
+)
+from acc.debug_controller import MAX_WATCHED, NotPaused, WatchError
+from acc.free_run import FreeRun, RunFinished
+from acc.image_grid import encode_png, make_grid
+from acc.session import MAX_STEPS_PER_CALL
+from acc.step_inspector import StepData, StepNotRetained
+from acc.tensor_wire import GRID_COLUMNS
+
+# /debug/cosine_matrix?source=… → the captured matrix and its mean off-diagonal key
+COSINE_SOURCES = {
+    "weights": ("weight_cosine", "weight_cosine_mean"),
+    "som_targets": ("som_target_cosine", "som_target_cosine_mean"),
+    "grad_masked": ("grad_cosine", "grad_cosine_mean"),
+}
+
+
+def _live(request: Request) -> FreeRun:
+    run = require_run(request)
+    if run.finished:
+        raise Conflict(f"the run has ended ({run.status().value}); start a new one with POST /runs")
+    return run
+
+
+def _latest_full(run: FreeRun) -> StepData:
+    """The newest step with a full capture."""
+    state = run.state()
+    if state.last_full_step is None:
+        raise NotFound("no step of this run has a full capture yet; pause and step, or wait")
+    try:
+        return run.session.get_step(state.last_full_step)
+    except StepNotRetained as error:
+        raise NotFound(str(error)) from None
+
+
+async def pause_route(request: Request) -> Response:
+    await read_json_object(request)
+    run = _live(request)
+    run.controller.pause()
+    return JSONResponse(run_body(run))
+
+
+async def resume_route(request: Request) -> Response:
+    await read_json_object(request)
+    run = _live(request)
+    run.controller.resume()
+    return JSONResponse(run_body(run))
+
+
+async def step_route(request: Request) -> Response:
+    body = await read_json_object(request)
+    reject_unknown(body, ("n",), "field")
+    n = int_field(body, "n", 1, MAX_STEPS_PER_CALL, 1)
+    run = _live(request)
+    try:
+        data = await to_thread.run_sync(run.step, n)
+    except NotPaused as error:
+        raise Conflict(str(error)) from None
+    except (RunFinished, StepNotRetained) as error:
+        raise Conflict(str(error)) from None
+    return await step_response(
+        request, data, {"run_id": run.run_id, "condition": run.session.condition}
+    )
+
+
+async def state_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    run = require_run(request)
+    state = run.controller.state()
+    return JSONResponse(
+        {
+            **run_body(run),
+            "paused": state.paused,
+            "steps_granted": state.steps_granted,
+            "step_data_keys": run.controller.list_step_data_keys(),
+        }
+    )
+
+
+async def batch_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    data = _latest_full(require_run(request))
+    images = data.arrays["batch_images"]
+
+    def encode() -> bytes:
+        return encode_png(make_grid(images, columns=GRID_COLUMNS, padding=1))
+
+    png = await to_thread.run_sync(encode)
+    return JSONResponse(
+        {
+            "step": data.step,
+            "loss": _finite(data.arrays["loss"]),
+            "labels": data.arrays["batch_labels"],
+            "image": {
+                "format": "png",
+                "count": int(images.shape[0]),
+                "columns": min(GRID_COLUMNS, int(images.shape[0])),
+                "data": base64.b64encode(png).decode("ascii"),
+            },
+        }
+    )
+
+
+async def step_data_keys_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    run = require_run(request)
+    return JSONResponse(
+        {"step": run.state().last_full_step, "keys": run.controller.list_step_data_keys()}
+    )
+
+
+async def step_data_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    run = require_run(request)
+    key = request.path_params["key"]
+    try:
+        value = run.controller.get_step_data(key)
+    except KeyError as error:
+        raise NotFound(str(error.args[0])) from None
+    array = np.asarray(value)
+    return JSONResponse(
+        {
+            "step": run.state().last_full_step,
+            "key": key,
+            "shape": list(array.shape),
+            "dtype": array.dtype.name,
+            "data": array,
+        }
+    )
+
+
+async def force_detail_route(request: Request) -> Response:
+    reject_unknown(request.query_params, ("feature",), "query parameter")
+    run = require_run(request)
+    if "feature" not in request.query_params:
+        raise InvalidValue(f"feature is required: an integer in 0..{run.session.model_dim - 1}")
+    feature = int_query(request, "feature", 0, run.session.model_dim - 1, 0)
+    return JSONResponse(force_detail(_latest_full(run), feature))
+
+
+def force_detail(data: StepData, feature: int) -> dict[str, Any]:
+    """One feature's weight and the three deltas of the step as 28×28 images, its force
+    magnitudes and the cosine between the optimizer (gradient) and SOM updates."""
+    arrays = data.arrays
+
+    def row(key: str) -> np.ndarray | None:
+        array = arrays.get(key)
+        return None if array is None else array[feature]
+
+    opt, som = row("opt_delta"), row("som_delta")
+    cosine = None
+    if opt is not None and som is not None:
+        norms = float(np.linalg.norm(opt) * np.linalg.norm(som))
+        cosine = float(opt @ som / norms) if norms > 0 else 0.0
+
+    def image(key: str) -> list[list[float]] | None:
+        values = row(key)
+        return None if values is None else values.reshape(28, 28).tolist()
+
+    def scalar(key: str) -> float | None:
+        values = row(key)
+        return None if values is None else _finite(values)
+
+    return {
+        "step": data.step,
+        "feature": feature,
+        "weight": image("encoder_weights"),
+        "opt_delta": image("opt_delta"),
+        "som_delta": image("som_delta"),
+        "combined_delta": image("combined_delta"),
+        "grad_som_cosine": cosine,
+        "grad_magnitude": scalar("grad_magnitude"),
+        "som_magnitude": scalar("som_magnitude"),
+        "win_rate": scalar("win_rate"),
+    }
+
+
+async def cosine_matrix_route(request: Request) -> Response:
+    reject_unknown(request.query_params, ("source",), "query parameter")
+    source = choice_query(request, "source", tuple(COSINE_SOURCES))
+    data = _latest_full(require_run(request))
+    matrix_key, mean_key = COSINE_SOURCES[source]
+    if matrix_key not in data.arrays:
+        raise NotFound(f"step {data.step} has no {source} matrix (this condition has no BCL)")
+    matrix = data.arrays[matrix_key]
+    off = matrix[~np.eye(matrix.shape[0], dtype=bool)]
+    return JSONResponse(
+        {
+            "step": data.step,
+            "source": source,
+            "matrix": matrix,
+            "mean_offdiag": _finite(data.arrays[mean_key]),
+            "std_offdiag": _finite(off.std()),
+            "max_offdiag": _finite(off.max()),
+        }
+    )
+
+
+async def get_watch_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    run = require_run(request)
+    return JSONResponse({"watched": run.controller.watched(), "max_watched": MAX_WATCHED})
+
+
+async def set_watch_route(request: Request) -> Response:
+    body = await read_json_object(request)
+    reject_unknown(body, ("feature_ids",), "field")
+    run = require_run(request)
+    features = body.get("feature_ids")
+    if not isinstance(features, list):
+        raise InvalidValue("feature_ids is required: a list of at most 8 feature indices")
+    try:
+        run.controller.set_watch(features, run.session.model_dim)
+    except WatchError as error:
+        raise InvalidValue(str(error)) from None
+    return JSONResponse({"watched": run.controller.watched(), "max_watched": MAX_WATCHED})
+
+
+async def trajectories_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    run = require_run(request)
+    return JSONResponse({"run_id": run.run_id, **run.controller.trajectories()})
+
+
+async def clear_trajectories_route(request: Request) -> Response:
+    await read_json_object(request)
+    run = require_run(request)
+    run.controller.clear_trajectories()
+    return JSONResponse({"run_id": run.run_id, **run.controller.trajectories()})
+
+
+def _finite(value: Any) -> float | None:
+    number = float(value)
+    return number if np.isfinite(number) else None
+
+
+routes = [
+    Route("/debug/pause", pause_route, methods=["POST"]),
+    Route("/debug/resume", resume_route, methods=["POST"]),
+    Route("/debug/step", step_route, methods=["POST"]),
+    Route("/debug/state", state_route, methods=["GET"]),
+    Route("/debug/batch", batch_route, methods=["GET"]),
+    Route("/debug/step_data/keys", step_data_keys_route, methods=["GET"]),
+    Route("/debug/step_data/{key}", step_data_route, methods=["GET"]),
+    Route("/debug/force_detail", force_detail_route, methods=["GET"]),
+    Route("/debug/cosine_matrix", cosine_matrix_route, methods=["GET"]),
+    Route("/debug/watch", get_watch_route, methods=["GET"]),
+    Route("/debug/watch", set_watch_route, methods=["POST"]),
+    Route("/debug/trajectories", trajectories_route, methods=["GET"]),
+    Route("/debug/trajectories/clear", clear_trajectories_route, methods=["POST"]),
+]

@@ -1,0 +1,192 @@
+"""`/runs/*`: start, watch (server-sent events) and stop a free-running training run."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from acc.api.errors import Conflict, NotFound
+from acc.api.responses import JSONResponse
+from acc.api.step_responses import history_body, step_response
+from acc.api.validation import (
+    bool_field,
+    choice_field,
+    int_field,
+    int_path,
+    int_query,
+    read_json_object,
+    reject_unknown,
+)
+from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
+from acc.model_owner import ModelBusy
+from acc.recipes import get_recipe, recipe_names
+from acc.run_slot import NoRun, RunSlot
+from acc.step_inspector import StepNotRetained
+
+DEFAULT_RECIPE = "gradient_gating_l0"
+MAX_SEED = 2**31 - 1
+MAX_STEP_NUMBER = 2**62
+# Server-sent events go out at most this often: a run doing 300 steps/s sends one batched
+# `steps` event per tick instead of 300, so a fast run cannot flood the browser.
+EVENT_INTERVAL_S = 0.1
+HEARTBEAT_S = 15.0
+
+
+def run_slot(request: Request) -> RunSlot:
+    slot: RunSlot = request.app.state.runs
+    return slot
+
+
+def require_run(request: Request) -> FreeRun:
+    try:
+        return run_slot(request).require()
+    except NoRun as error:
+        raise Conflict(str(error)) from None
+
+
+def run_body(run: FreeRun | None) -> dict[str, Any]:
+    if run is None:
+        recipe = get_recipe(DEFAULT_RECIPE)
+        return {
+            "active": False,
+            "recipes": recipe_names(),
+            "conditions": list(recipe.conditions),
+            "default_condition": recipe.default_condition,
+        }
+    return {
+        "active": True,
+        **run.state().to_dict(),
+        "conditions": list(run.session.recipe.conditions),
+        "watched": run.controller.watched(),
+    }
+
+
+async def start_route(request: Request) -> Response:
+    body = await read_json_object(request)
+    reject_unknown(
+        body, ("recipe", "condition", "steps", "seed", "capture_every", "paused"), "field"
+    )
+    recipe_name = choice_field(body, "recipe", recipe_names(), DEFAULT_RECIPE)
+    recipe = get_recipe(recipe_name)
+    condition = choice_field(body, "condition", recipe.conditions, recipe.default_condition)
+    steps = int_field(body, "steps", 1, MAX_RUN_STEPS, 2000)
+    seed = int_field(body, "seed", 0, MAX_SEED, 0)
+    capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, 10)
+    paused = bool_field(body, "paused", False)
+    slot = run_slot(request)
+    try:
+        run = await to_thread.run_sync(
+            lambda: slot.start(recipe_name, condition, steps, seed, capture_every, paused)
+        )
+    except ModelBusy as error:
+        raise Conflict(str(error)) from None
+    return JSONResponse(run_body(run))
+
+
+async def current_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    return JSONResponse(run_body(run_slot(request).current))
+
+
+async def stop_route(request: Request) -> Response:
+    await read_json_object(request)
+    slot = run_slot(request)
+    try:
+        run = await to_thread.run_sync(slot.stop)
+    except NoRun as error:
+        raise Conflict(str(error)) from None
+    return JSONResponse(run_body(run))
+
+
+async def history_route(request: Request) -> Response:
+    reject_unknown(request.query_params, ("since",), "query parameter")
+    since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
+    run = require_run(request)
+    history = run.session.history(since)
+    body = await to_thread.run_sync(history_body, history, since)
+    return Response(body, media_type="application/json")
+
+
+async def get_step_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    step = int_path(request, "step", 1, MAX_STEP_NUMBER)
+    run = require_run(request)
+    try:
+        data = run.session.get_step(step)
+    except StepNotRetained as error:
+        raise NotFound(str(error)) from None
+    return await step_response(
+        request, data, {"run_id": run.run_id, "condition": run.session.condition}
+    )
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+async def events_route(request: Request) -> Response:
+    """`state` events when the run's status changes (and once on connect), `steps` events with
+    the steps finished since the last one (step, loss, mean weight cosine), in order."""
+    reject_unknown(request.query_params, (), "query parameter")
+    slot = run_slot(request)
+
+    async def stream() -> AsyncIterator[bytes]:
+        sent_state: dict[str, Any] | None = None
+        run_id: str | None = None
+        next_step = 1
+        quiet = 0.0
+        while True:
+            run = slot.current
+            body = run_body(run)
+            if run is not None and run.run_id != run_id:
+                run_id, next_step = run.run_id, 1
+            summary = {k: body.get(k) for k in ("active", "run_id", "status", "blocked", "error")}
+            if summary != sent_state:
+                sent_state = summary
+                quiet = 0.0
+                yield _sse("state", body)
+            if run is not None:
+                history = run.session.history(next_step)
+                if history.steps.size:
+                    next_step = int(history.steps[-1]) + 1
+                    quiet = 0.0
+                    yield _sse("steps", _steps_event(run.run_id, history))
+            if quiet >= HEARTBEAT_S:
+                quiet = 0.0
+                yield b": keep-alive\n\n"
+            await asyncio.sleep(EVENT_INTERVAL_S)
+            quiet += EVENT_INTERVAL_S
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
+
+
+def _steps_event(run_id: str, history: Any) -> dict[str, Any]:
+    columns = history.columns
+    event: dict[str, Any] = {"run_id": run_id, "steps": history.steps}
+    for key in ("loss", "weight_cosine_mean"):
+        if key in columns:
+            event[key] = columns[key]
+    return {
+        key: (value.tolist() if hasattr(value, "tolist") else value) for key, value in event.items()
+    }
+
+
+routes = [
+    Route("/runs", start_route, methods=["POST"]),
+    Route("/runs/current", current_route, methods=["GET"]),
+    Route("/runs/stop", stop_route, methods=["POST"]),
+    Route("/runs/events", events_route, methods=["GET"]),
+    Route("/runs/history", history_route, methods=["GET"]),
+    Route("/runs/step/{step}", get_step_route, methods=["GET"]),
+]

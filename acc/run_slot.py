@@ -1,0 +1,83 @@
+"""The trainer's one free run: start (replacing a finished one), control, stop."""
+
+from __future__ import annotations
+
+import threading
+
+import torch
+
+from acc.data import MnistData
+from acc.free_run import FreeRun
+from acc.model_owner import ModelBusy, ModelOwnership
+
+
+class NoRun(LookupError):
+    """No free run was started."""
+
+
+class RunSlot:
+    """Holds the current (or last finished) `FreeRun`. A run that is still going must be stopped
+    before another starts; the inspector session holding the model makes `start` raise
+    `ModelBusy`. A finished run stays readable until the next one starts."""
+
+    def __init__(
+        self, data: MnistData, ownership: ModelOwnership, device: torch.device | str = "cpu"
+    ) -> None:
+        self.data = data
+        self.ownership = ownership
+        self.device = torch.device(device)
+        self._lock = threading.Lock()
+        self._run: FreeRun | None = None
+
+    @property
+    def current(self) -> FreeRun | None:
+        return self._run
+
+    def require(self) -> FreeRun:
+        run = self._run
+        if run is None:
+            raise NoRun("no free run; start one with POST /runs")
+        return run
+
+    def start(
+        self,
+        recipe: str,
+        condition: str,
+        steps: int,
+        seed: int = 0,
+        capture_every: int = 10,
+        paused: bool = False,
+    ) -> FreeRun:
+        with self._lock:
+            owner = self.ownership.owner
+            if owner is not None:
+                raise ModelBusy(owner, "a free run")
+            previous, self._run = self._run, None
+            if previous is not None:
+                previous.close()
+            self._run = FreeRun(
+                recipe,
+                condition,
+                steps,
+                data=self.data,
+                seed=seed,
+                capture_every=capture_every,
+                device=self.device,
+                ownership=self.ownership,
+                paused=paused,
+            )
+            return self._run
+
+    def stop(self) -> FreeRun:
+        """Stop the current run (also while paused) and wait until it has ended."""
+        run = self.require()
+        run.stop()
+        run.wait()
+        return run
+
+    def close(self) -> None:
+        """Stop and free the run (at shutdown)."""
+        with self._lock:
+            run, self._run = self._run, None
+        if run is not None:
+            run.close()

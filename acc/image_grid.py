@@ -33,15 +33,16 @@ def make_grid(
         pad_value,
         dtype=np.uint8,
     )
-    for index in range(count):
-        top = padding + (index // columns) * (height + padding)
-        left = padding + (index % columns) * (width + padding)
-        grid[top : top + height, left : left + width] = tiles[index]
+    # Tiles land in a [rows, columns] block view of the grid in one assignment (no Python loop).
+    cells = np.full((rows * columns, height + padding, width + padding), pad_value, np.uint8)
+    cells[:count, :height, :width] = tiles
+    body = cells.reshape(rows, columns, height + padding, width + padding).transpose(0, 2, 1, 3)
+    grid[padding:, padding:] = body.reshape(rows * (height + padding), columns * (width + padding))
     return grid
 
 
 def encode_png(grid: np.ndarray) -> bytes:
     """Encode a uint8 `[H, W]` (gray) or `[H, W, 3]` (RGB) array as PNG bytes."""
     buffer = io.BytesIO()
-    Image.fromarray(grid).save(buffer, format="PNG", optimize=False, compress_level=3)
+    Image.fromarray(grid).save(buffer, format="PNG", optimize=False, compress_level=1)
     return buffer.getvalue()

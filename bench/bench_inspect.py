@@ -108,15 +108,17 @@ def main() -> None:
                 response.raise_for_status()
                 sizes[accept] = len(response.content)
 
+            def get_stored(step: int) -> None:
+                response = http.get(f"/inspect/step/{step}", headers={"accept": FRAME_CONTENT_TYPE})
+                response.raise_for_status()
+
             frame_ms = report(
                 "POST /inspect/step n=1, binary frame", timed(lambda: post(FRAME_CONTENT_TYPE), n)
             )
             report("POST /inspect/step n=1, JSON", timed(lambda: post("application/json"), n))
             report(
                 "GET /inspect/step/{k}, binary frame (stored)",
-                timed(
-                    lambda: http.get("/inspect/step/6", headers={"accept": FRAME_CONTENT_TYPE}), n
-                ),
+                timed(lambda: get_stored(5 + 2 * n), n),
             )
             print(
                 f"{'response size, binary frame':<44} {sizes[FRAME_CONTENT_TYPE] / 1e6:7.3f} MB"

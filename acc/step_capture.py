@@ -73,9 +73,11 @@ class StepCapture:
         if torch.is_grad_enabled():
             self._forward_weight = self._layer.weight.detach().clone()
 
-    def _capture(self, key: StepTensorKey, value: torch.Tensor | float) -> None:
+    def _capture(self, key: StepTensorKey, value: torch.Tensor | float, fresh: bool = True) -> None:
+        # `fresh`: computed for this step and never modified afterwards, so the inspector may keep
+        # it without a copy. Live state (weights, .grad) is passed with fresh=False.
         if self._full or KEY_META[key].history:
-            self.inspector.capture(key, value)
+            self.inspector.capture(key, value, fresh=fresh)
 
     @property
     def full(self) -> bool:
@@ -102,8 +104,8 @@ class StepCapture:
             # Without BCL the gradient Adam sees is the raw one: it is both raw and "masked".
             grad = self._layer.weight.grad
             if grad is not None:
-                self._capture(K.GRAD_RAW, grad)
-                self._capture(K.GRAD_MASKED, grad)
+                self._capture(K.GRAD_RAW, grad, fresh=False)
+                self._capture(K.GRAD_MASKED, grad, fresh=False)
                 self._capture(K.GRAD_MAGNITUDE, torch.linalg.vector_norm(grad, dim=1))
 
     def on_step(self, info: StepInfo) -> None:
@@ -122,7 +124,7 @@ class StepCapture:
         bcl = self.setup.bcl
         som_delta = bcl.last_metrics.get("som_delta") if bcl is not None else None
         self._capture(K.ENCODER_WEIGHTS, before)
-        self._capture(K.ENCODER_WEIGHTS_POST, after)
+        self._capture(K.ENCODER_WEIGHTS_POST, after, fresh=False)
         self._capture(K.COMBINED_DELTA, after - before)
         self._capture(
             K.OPT_DELTA, after - before if som_delta is None else after - (before + som_delta)

@@ -198,14 +198,22 @@ def to_key(key: StepTensorKey | str) -> StepTensorKey:
         ) from None
 
 
-def _to_host(key: StepTensorKey, value: torch.Tensor | np.ndarray | float | int) -> np.ndarray:
+def _to_host(
+    key: StepTensorKey, value: torch.Tensor | np.ndarray | float | int, copy: bool = True
+) -> np.ndarray:
     meta = key.meta
     if isinstance(value, torch.Tensor):
-        # .to("cpu") on a CPU tensor returns the same storage; copy so later in-place updates of
-        # the live tensor (the optimizer, BCL's SOM step) cannot change what was captured.
-        array = value.detach().to("cpu", copy=True).numpy()
+        tensor = value.detach()
+        if tensor.device.type != "cpu":
+            array = tensor.to("cpu").numpy()  # the transfer is the copy
+        elif copy:
+            # A CPU tensor shares its storage with the model: copy, so later in-place updates
+            # (the optimizer, BCL's SOM step) cannot change what was captured.
+            array = tensor.clone().numpy()
+        else:
+            array = tensor.numpy()  # a fresh result nobody writes to again: no copy needed
     else:
-        array = np.array(value, copy=True)
+        array = np.array(value) if copy else np.asarray(value)
     if array.ndim != len(meta.shape):
         raise CaptureError(
             f"{key.value} must have rank {len(meta.shape)} (shape [{', '.join(meta.shape)}]), "
@@ -274,10 +282,17 @@ class StepInspector:
 
     # -- during a step ---------------------------------------------------------------------------
 
-    def capture(self, key: StepTensorKey | str, value: torch.Tensor | np.ndarray | float) -> None:
-        """Store a copy of `value` on the host under `key` for the current step."""
+    def capture(
+        self,
+        key: StepTensorKey | str,
+        value: torch.Tensor | np.ndarray | float,
+        *,
+        fresh: bool = False,
+    ) -> None:
+        """Store `value` on the host under `key` for the current step. It is copied unless
+        `fresh` says it is a newly computed result that nothing will modify in place."""
         member = to_key(key)
-        self._current[member.value] = _to_host(member, value)
+        self._current[member.value] = _to_host(member, value, copy=not fresh)
 
     def collect(self, step: int) -> StepData:
         """The current step's captures (not yet archived)."""

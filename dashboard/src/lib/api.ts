@@ -17,13 +17,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly error: string;
   readonly detail: string;
+  /** The last frames of the Python traceback, when a training step raised (`step_failed`). */
+  readonly traceback: string | null;
 
-  constructor(status: number, error: string, detail: string) {
+  constructor(status: number, error: string, detail: string, traceback: string | null = null) {
     super(detail ? `${error}: ${detail}` : error);
     this.name = "ApiError";
     this.status = status;
     this.error = error;
     this.detail = detail;
+    this.traceback = traceback;
   }
 
   /** True when the trainer process could not be reached (not when it answered with an error). */
@@ -64,6 +67,42 @@ export async function postJSON<T>(
   return (await res.json()) as T;
 }
 
+/** The content type of the binary step frame (architecture.md, "Wire format"). */
+export const FRAME_CONTENT_TYPE = "application/x-acc-frame";
+
+export interface FrameRequestOptions extends RequestOptions {
+  /** "POST" sends `body` as JSON; default "GET". */
+  method?: "GET" | "POST";
+  body?: unknown;
+}
+
+/**
+ * Ask for a binary step frame (`Accept: application/x-acc-frame`) and return its raw bytes;
+ * `tensor-frame.ts` decodes them. `GET` by default, e.g. `/inspect/step/3`; `POST` with a JSON
+ * body for `/inspect/step`. Errors are JSON like everywhere else and throw `ApiError`.
+ */
+export async function fetchFrame(path: string, options: FrameRequestOptions = {}): Promise<ArrayBuffer> {
+  const { method = "GET", body, ...rest } = options;
+  const init: RequestInit =
+    method === "POST"
+      ? {
+          method,
+          headers: { "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }
+      : { method };
+  const res = await request(path, init, { ...rest, headers: { accept: FRAME_CONTENT_TYPE, ...rest.headers } });
+  const type = res.headers.get("content-type") ?? "";
+  if (!type.startsWith(FRAME_CONTENT_TYPE)) {
+    throw new ApiError(
+      res.status,
+      "not_a_frame",
+      `${API_BASE}${path} answered ${type || "no content type"} instead of ${FRAME_CONTENT_TYPE}`,
+    );
+  }
+  return res.arrayBuffer();
+}
+
 async function request(path: string, init: RequestInit, options: RequestOptions): Promise<Response> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const signals: AbortSignal[] = [];
@@ -94,9 +133,14 @@ async function request(path: string, init: RequestInit, options: RequestOptions)
 async function errorFromResponse(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => "");
   try {
-    const body = JSON.parse(text) as { error?: unknown; detail?: unknown };
+    const body = JSON.parse(text) as { error?: unknown; detail?: unknown; traceback?: unknown };
     if (typeof body.error === "string") {
-      return new ApiError(res.status, body.error, typeof body.detail === "string" ? body.detail : "");
+      return new ApiError(
+        res.status,
+        body.error,
+        typeof body.detail === "string" ? body.detail : "",
+        typeof body.traceback === "string" ? body.traceback : null,
+      );
     }
   } catch {
     // Not JSON: a proxy page or a crash; fall through and keep the start of the text.

@@ -1,11 +1,14 @@
 // The header's pages, in order. Add a page here when its .astro file exists, e.g.
-//   { href: "/inspect", label: "Inspect" }, { href: "/codebook", label: "Codebook" }
+//   { href: "/codebook", label: "Codebook" }
 export interface NavItem {
   href: string;
   label: string;
 }
 
-export const NAV_ITEMS: readonly NavItem[] = [{ href: "/", label: "Runs" }];
+export const NAV_ITEMS: readonly NavItem[] = [
+  { href: "/", label: "Runs" },
+  { href: "/inspect", label: "Inspect" },
+];
 
 /** Whether `href` is the current page (or a section under it). */
 export function isActive(href: string, pathname: string): boolean {

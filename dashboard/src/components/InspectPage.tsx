@@ -1,0 +1,23 @@
+import InspectBatchGrid from "./InspectBatchGrid";
+import InspectControls from "./InspectControls";
+import InspectErrorBanner from "./InspectErrorBanner";
+import InspectLossTimeline from "./InspectLossTimeline";
+import InspectStepSummary from "./InspectStepSummary";
+
+/**
+ * The inspector's views, one island. Each view reads the stores with `ssr: "initial"`: the
+ * static HTML was rendered from the stores' initial values, and the store's onMount starts
+ * fetching as soon as a view first reads it, so hydration must see those initial values too.
+ * New views read the same stores (inspect-store.ts) and are added here.
+ */
+export default function InspectPage() {
+  return (
+    <div className="inspect-layout">
+      <InspectErrorBanner />
+      <InspectControls />
+      <InspectStepSummary />
+      <InspectLossTimeline />
+      <InspectBatchGrid />
+    </div>
+  );
+}

@@ -1,0 +1,369 @@
+// The step inspector: the session's state, the history of every step so far (scalars and [D]/[B]
+// vectors, fetched in increments), and the full data of the step on screen (a decoded binary
+// frame). Views read these stores and call the verbs below; none of them fetches by itself.
+import { atom, computed, onMount } from "nanostores";
+
+import { ApiError, fetchFrame, fetchJSON, postJSON } from "./api";
+import type { StepTensorKey } from "./generated/tensor-keys";
+import { $trainerConnection } from "./health-store";
+import type {
+  HistoryValue,
+  InspectHistoryResponse,
+  InspectSetupRequest,
+  InspectState,
+  InspectStateActive,
+  InspectStepRequest,
+} from "./inspect-types";
+import { decodeFrame, type StepFrame } from "./tensor-frame";
+
+/** The condition the page sets up on first load when the trainer has no session. */
+export const DEFAULT_CONDITION = "bcl-med";
+/** The step counts offered as buttons; the API takes 1..MAX_STEPS_PER_CALL. */
+export const STEP_CHOICES = [1, 10, 50] as const;
+export const MAX_STEPS_PER_CALL = 500;
+
+// ---- stores ----------------------------------------------------------------------------------
+
+/** `GET /inspect/state`; null until the trainer first answers. */
+export const $inspectState = atom<InspectState | null>(null);
+
+/** Every step of the session so far: `columns[key][i]` belongs to `steps[i]`. */
+export interface InspectHistory {
+  /** The session these steps belong to; a new session starts an empty history. */
+  sessionId: string | null;
+  steps: number[];
+  columns: Partial<Record<StepTensorKey, HistoryValue[]>>;
+  /** Non-finite values seen so far, per key. */
+  nonfinite: Partial<Record<StepTensorKey, number>>;
+}
+
+const EMPTY_HISTORY: InspectHistory = { sessionId: null, steps: [], columns: {}, nonfinite: {} };
+
+export const $inspectHistory = atom<InspectHistory>(EMPTY_HISTORY);
+
+/** The full data of the step on screen, when the trainer still holds it (or null). */
+export const $inspectFrame = atom<StepFrame | null>(null);
+
+export type SelectionStatus = "none" | "loading" | "ready" | "evicted" | "error";
+
+/** Which step is on screen and whether its full data is here. */
+export interface InspectSelection {
+  step: number | null;
+  status: SelectionStatus;
+  /** Why the full data is missing ("full data is held for steps 6..55"). */
+  detail: string | null;
+}
+
+export const $inspectSelection = atom<InspectSelection>({ step: null, status: "none", detail: null });
+
+/** The action that changes the session (setup, step, teardown), while it runs. */
+export interface InspectBusy {
+  action: "connect" | "setup" | "step" | "teardown";
+  /** Steps asked for (action "step"). */
+  n?: number;
+  /** Condition being set up (action "setup"). */
+  condition?: string;
+  startedAt: number;
+}
+
+export const $inspectBusy = atom<InspectBusy | null>(null);
+
+/** The last failed call, for the error banner; cleared by `dismissInspectError()`. */
+export interface InspectError {
+  /** What the user was doing: "Step ×10", "Load step 12", ... */
+  action: string;
+  status: number;
+  code: string;
+  detail: string;
+  traceback: string | null;
+  at: number;
+}
+
+export const $inspectError = atom<InspectError | null>(null);
+
+/** The active session, or null. */
+export const $inspectSession = computed($inspectState, (state): InspectStateActive | null =>
+  state?.active ? state : null,
+);
+
+/** Steps completed in the session (0 with none). */
+export const $inspectLatestStep = computed($inspectSession, (session) => session?.step ?? 0);
+
+// ---- reading helpers -------------------------------------------------------------------------
+
+/** Index of `step` in the history, or -1. Steps are increasing, so a binary search. */
+export function historyIndex(history: InspectHistory, step: number): number {
+  const { steps } = history;
+  let lo = 0;
+  let hi = steps.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (steps[mid] === step) return mid;
+    if (steps[mid] < step) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The history value of `key` at `step` (undefined when the step or key is not in the history). */
+export function historyValue(history: InspectHistory, key: StepTensorKey, step: number): HistoryValue | undefined {
+  const i = historyIndex(history, step);
+  return i < 0 ? undefined : history.columns[key]?.[i];
+}
+
+/** Whether the trainer still holds the full data of `step`, as far as the last state says. */
+export function isRetained(state: InspectState | null, step: number): boolean {
+  const retained = state?.active ? state.retained : null;
+  return retained !== null && step >= retained[0] && step <= retained[1];
+}
+
+export function stepLabel(n: number): string {
+  return n === 1 ? "Step" : `Step ×${n}`;
+}
+
+// ---- actions ---------------------------------------------------------------------------------
+
+/** Reads the state; sets up a `DEFAULT_CONDITION` session when there is none, else shows it. */
+export async function initInspector(): Promise<void> {
+  if ($inspectBusy.get()) return;
+  $inspectBusy.set({ action: "connect", startedAt: Date.now() });
+  let state: InspectState;
+  try {
+    state = await fetchJSON<InspectState>("/inspect/state");
+  } catch (err) {
+    // An unreachable trainer already has its own banner (TrainerBanner); setup follows once it
+    // answers (see onMount below).
+    if (!(err instanceof ApiError && err.unreachable)) fail("Read the inspector state", err);
+    $inspectBusy.set(null);
+    return;
+  }
+  $inspectBusy.set(null);
+  $inspectError.set(null); // e.g. "trainer unreachable" from an attempt before this one
+  if (!state.active) {
+    $inspectState.set(state);
+    const condition = state.conditions.includes(DEFAULT_CONDITION) ? DEFAULT_CONDITION : state.default_condition;
+    await setupInspector(condition);
+    return;
+  }
+  applyState(state);
+  await refreshHistory();
+  if (state.step > 0) await loadStep(state.step);
+}
+
+/** Starts a fresh session (step 0) with `condition`, replacing the current one. */
+export async function setupInspector(condition: string, seed = 0): Promise<void> {
+  if ($inspectBusy.get()) return;
+  $inspectBusy.set({ action: "setup", condition, startedAt: Date.now() });
+  cancelLoad();
+  try {
+    const body: InspectSetupRequest = { condition, seed };
+    const state = await postJSON<InspectState>("/inspect/setup", body, { timeoutMs: 60_000 });
+    applyState(state);
+  } catch (err) {
+    fail(`Set up ${condition}`, err);
+    await refreshState(true);
+  } finally {
+    $inspectBusy.set(null);
+  }
+}
+
+/** Runs `n` steps and shows the last one; the history and state follow. */
+export async function stepInspector(n: number): Promise<void> {
+  if ($inspectBusy.get() || !$inspectSession.get()) return;
+  $inspectBusy.set({ action: "step", n, startedAt: Date.now() });
+  cancelLoad();
+  try {
+    const body: InspectStepRequest = { n };
+    // A long run on a slow machine can take a while; it is still bounded so a hung trainer ends.
+    const buffer = await fetchFrame("/inspect/step", { method: "POST", body, timeoutMs: 60_000 + n * 1_000 });
+    const frame = decodeFrame(buffer);
+    if (frame.header.session_id !== $inspectSession.get()?.session_id) {
+      await refreshState(); // someone else set up a new session meanwhile
+    }
+    cancelLoad(); // a past step clicked while this ran must not replace the newest one
+    const session = $inspectSession.get();
+    if (session && session.session_id === frame.header.session_id && frame.step > session.step) {
+      // Ahead of the state refresh below, so the counter and slider never lag the frame.
+      const first = session.retained ? session.retained[0] : frame.step;
+      $inspectState.set({ ...session, step: frame.step, retained: [first, frame.step] });
+    }
+    $inspectFrame.set(frame);
+    $inspectSelection.set({ step: frame.step, status: "ready", detail: null });
+  } catch (err) {
+    fail(stepLabel(n), err);
+  } finally {
+    // Even a failed run may have finished some steps: bring the state, then the history, up to
+    // date (in that order: with the session gone there is no history to ask for).
+    await refreshState(true);
+    await refreshHistory(true);
+    $inspectBusy.set(null);
+  }
+}
+
+let loadController: AbortController | null = null;
+
+function cancelLoad(): void {
+  loadController?.abort();
+  loadController = null;
+}
+
+/**
+ * Shows step `k`: its full data when the trainer still holds it, else (404) its history values
+ * and the trainer's reason. A newer call (or a step) supersedes an older one still loading.
+ */
+export async function loadStep(k: number): Promise<void> {
+  const session = $inspectSession.get();
+  if (!session || k < 1 || k > session.step) return;
+  cancelLoad();
+  if ($inspectFrame.get()?.step === k && $inspectFrame.get()?.header.session_id === session.session_id) {
+    $inspectSelection.set({ step: k, status: "ready", detail: null });
+    return;
+  }
+  const controller = new AbortController();
+  loadController = controller;
+  $inspectSelection.set({ step: k, status: "loading", detail: null });
+  try {
+    const frame = decodeFrame(await fetchFrame(`/inspect/step/${k}`, { signal: controller.signal }));
+    if (controller.signal.aborted) return;
+    $inspectFrame.set(frame);
+    $inspectSelection.set({ step: k, status: "ready", detail: null });
+  } catch (err) {
+    if (controller.signal.aborted) return;
+    if (err instanceof ApiError && err.status === 404) {
+      $inspectSelection.set({ step: k, status: "evicted", detail: err.detail });
+      void refreshState(); // the retained range moved on
+    } else {
+      $inspectSelection.set({ step: k, status: "error", detail: errorDetail(err) });
+      fail(`Load step ${k}`, err);
+    }
+  } finally {
+    if (loadController === controller) loadController = null;
+  }
+}
+
+/** Ends the session and frees its memory on the trainer. */
+export async function teardownInspector(): Promise<void> {
+  if ($inspectBusy.get()) return;
+  $inspectBusy.set({ action: "teardown", startedAt: Date.now() });
+  cancelLoad();
+  try {
+    applyState(await postJSON<InspectState>("/inspect/teardown", {}));
+  } catch (err) {
+    fail("Teardown", err);
+    await refreshState(true);
+  } finally {
+    $inspectBusy.set(null);
+  }
+}
+
+export function dismissInspectError(): void {
+  $inspectError.set(null);
+}
+
+/** Re-reads `GET /inspect/state`. `quiet`: a failure does not replace an error already shown. */
+export async function refreshState(quiet = false): Promise<void> {
+  try {
+    applyState(await fetchJSON<InspectState>("/inspect/state"));
+  } catch (err) {
+    fail("Read the inspector state", err, quiet);
+  }
+}
+
+let historyChain: Promise<void> = Promise.resolve();
+
+/**
+ * Fetches the steps after the last one known (`since = last + 1`) and appends them. `quiet`: a
+ * failure does not replace an error already shown.
+ */
+export function refreshHistory(quiet = false): Promise<void> {
+  // One request at a time, so two callers never append the same steps twice.
+  const next = () => fetchHistoryIncrement(quiet);
+  historyChain = historyChain.then(next, next);
+  return historyChain;
+}
+
+async function fetchHistoryIncrement(quiet: boolean): Promise<void> {
+  const session = $inspectSession.get();
+  if (!session) return;
+  const known = $inspectHistory.get();
+  const current = known.sessionId === session.session_id ? known : { ...EMPTY_HISTORY, sessionId: session.session_id };
+  // Not skipped when `since` passes the state's step: the state may be older than the history.
+  const since = (current.steps.at(-1) ?? 0) + 1;
+  let answer: InspectHistoryResponse;
+  try {
+    answer = await fetchJSON<InspectHistoryResponse>(`/inspect/history?since=${since}`);
+  } catch (err) {
+    fail("Read the step history", err, quiet);
+    return;
+  }
+  // The session may have changed while the request was out; then these steps are not ours.
+  if ($inspectSession.get()?.session_id !== session.session_id) return;
+  const latest = $inspectHistory.get();
+  const base = latest.sessionId === session.session_id ? latest : current;
+  const last = base.steps.at(-1) ?? 0;
+  const fresh = answer.steps.findIndex((step) => step > last);
+  if (fresh < 0) {
+    if (base !== latest) $inspectHistory.set(base);
+    return;
+  }
+  const columns: InspectHistory["columns"] = { ...base.columns };
+  const width = base.steps.length;
+  for (const [key, values] of Object.entries(answer.columns) as [StepTensorKey, HistoryValue[]][]) {
+    const before = columns[key] ?? new Array<HistoryValue>(width).fill(null);
+    columns[key] = before.concat(values.slice(fresh));
+  }
+  const added = answer.steps.length - fresh;
+  for (const key of Object.keys(columns) as StepTensorKey[]) {
+    if (!(key in answer.columns)) columns[key] = columns[key]!.concat(new Array<HistoryValue>(added).fill(null));
+  }
+  const nonfinite = { ...base.nonfinite };
+  for (const [key, count] of Object.entries(answer.nonfinite) as [StepTensorKey, number][]) {
+    nonfinite[key] = (nonfinite[key] ?? 0) + count;
+  }
+  $inspectHistory.set({
+    sessionId: session.session_id,
+    steps: base.steps.concat(answer.steps.slice(fresh)),
+    columns,
+    nonfinite,
+  });
+}
+
+/** Takes a state answer; a different (or no) session clears what belonged to the old one. */
+function applyState(state: InspectState): void {
+  const previous = $inspectSession.get();
+  $inspectState.set(state);
+  const sessionId = state.active ? state.session_id : null;
+  if (previous?.session_id === sessionId) return;
+  cancelLoad();
+  $inspectHistory.set({ ...EMPTY_HISTORY, sessionId });
+  $inspectFrame.set(null);
+  $inspectSelection.set({ step: null, status: "none", detail: null });
+}
+
+function errorDetail(err: unknown): string {
+  if (err instanceof ApiError) return err.detail || err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function fail(action: string, err: unknown, quiet = false): void {
+  if (quiet && $inspectError.get()) return;
+  const api = err instanceof ApiError ? err : null;
+  $inspectError.set({
+    action,
+    status: api?.status ?? 0,
+    code: api?.error ?? (err instanceof Error ? err.name : "error"),
+    detail: errorDetail(err),
+    traceback: api?.traceback ?? null,
+    at: Date.now(),
+  });
+}
+
+onMount($inspectState, () => {
+  // Astro renders islands once at build time; no requests there (see health-store.ts).
+  if (typeof window === "undefined") return;
+  void initInspector();
+  // A trainer that was down when the page opened: set up once it answers.
+  return $trainerConnection.listen((connection) => {
+    if (connection === "online" && $inspectState.get() === null && !$inspectBusy.get()) void initInspector();
+  });
+});

@@ -1,0 +1,125 @@
+// Mirrors the trainer's `/inspect/*` answers (docs/http_api.md; acc/api/inspect.py,
+// acc/session.py `SessionState`, acc/tensor_wire.py). Keep the two in step. Tensor key names come
+// from the generated vocabulary, never from here.
+import type { StepTensorKey } from "./generated/tensor-keys";
+
+/** A step that raised inside the trainer; the session survives it. */
+export interface FailedStep {
+  step: number;
+  /** Python exception type, e.g. "RuntimeError". */
+  error: string;
+  message: string;
+}
+
+/** Fields every `/inspect/state` answer has, with or without a session. */
+interface InspectStateBase {
+  /** The conditions of the recipe: control, bcl-micro, bcl-tiny, bcl-slow, bcl-med, bcl-fast. */
+  conditions: string[];
+  /** Who holds the model right now ("the inspector session", a run, ...); null when nobody. */
+  owner: string | null;
+}
+
+/** `GET /inspect/state` (and `POST /inspect/teardown`) with no session. */
+export interface InspectStateInactive extends InspectStateBase {
+  active: false;
+  recipes: string[];
+  default_condition: string;
+  /** Only in the teardown answer: the id of the session that was ended, or null. */
+  torn_down?: string | null;
+}
+
+/** `GET /inspect/state` and `POST /inspect/setup` while a session exists. */
+export interface InspectStateActive extends InspectStateBase {
+  active: true;
+  session_id: string;
+  recipe: string;
+  condition: string;
+  seed: number;
+  /** torch device: "cpu", "cuda:0", ... */
+  device: string;
+  /** D, the number of features. */
+  model_dim: number;
+  /** [C, H, W] of one input image. */
+  image_shape: number[];
+  batch_size: number;
+  /** Steps completed; 0 right after setup. */
+  step: number;
+  /** Steps whose scalars and [D]/[B] vectors are in the history. */
+  history_steps: number;
+  /** First and last step whose full tensors are held; null before the first step. */
+  retained: [number, number] | null;
+  max_full_snapshots: number;
+  snapshot_bytes: number;
+  max_snapshot_bytes: number;
+  /** Steps requested and not finished yet. */
+  pending_steps: number;
+  failed_steps: FailedStep[];
+}
+
+export type InspectState = InspectStateActive | InspectStateInactive;
+
+/** `POST /inspect/setup` body. */
+export interface InspectSetupRequest {
+  condition: string;
+  seed?: number;
+}
+
+/** `POST /inspect/step` body: run n steps (1..500) and answer with the last one. */
+export interface InspectStepRequest {
+  n: number;
+}
+
+/** One history cell: a scalar, a [D]/[B] vector, or null where the value was NaN/Inf. */
+export type HistoryValue = number | null | (number | null)[];
+
+/** `GET /inspect/history?since=K`: every step >= K, one column per history key. */
+export interface InspectHistoryResponse {
+  since: number;
+  steps: number[];
+  /** Per key, one value per entry of `steps`. */
+  columns: Partial<Record<StepTensorKey, HistoryValue[]>>;
+  /** Keys with non-finite values in these steps, and how many. */
+  nonfinite: Partial<Record<StepTensorKey, number>>;
+}
+
+// ---- binary frame (architecture.md "Wire format"; reference decoder: acc/tensor_wire.py) ----
+
+export type FrameDtype = "float32" | "int32";
+
+export interface FrameTensorSpec {
+  dtype: FrameDtype;
+  shape: number[];
+  /** Byte offset from the start of the data section (8-byte aligned). */
+  offset: number;
+  nbytes: number;
+}
+
+export interface FrameImageSpec {
+  format: "png";
+  /** How many images are tiled. */
+  count: number;
+  /** Tiles per row. */
+  columns: number;
+  /** [height, width] of one tile, in pixels. */
+  tile: [number, number];
+  /** Pixels between tiles and around the grid. */
+  padding: number;
+  offset: number;
+  nbytes: number;
+}
+
+/** The JSON header of a frame. */
+export interface FrameHeader {
+  step: number;
+  /** Every key the step holds, derived ones included. */
+  keys: StepTensorKey[];
+  /** Every 0-d value; null where it is NaN/Inf (the tensor bytes keep the real value). */
+  scalars: Partial<Record<StepTensorKey, number | null>>;
+  nonfinite: Partial<Record<StepTensorKey, number>>;
+  tensors: Partial<Record<StepTensorKey, FrameTensorSpec>>;
+  images: Partial<Record<StepTensorKey, FrameImageSpec>>;
+  /** Keys left out of the frame, each with the keys it is the sum of, in derivation order. */
+  derived: [StepTensorKey, StepTensorKey[]][];
+  session_id: string;
+  condition: string;
+}

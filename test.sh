@@ -10,5 +10,6 @@ echo "== ruff" && .venv/bin/ruff check acc tests bench && .venv/bin/ruff format 
 echo "== mypy" && .venv/bin/mypy
 echo "== codegen" && .venv/bin/acc codegen --check
 echo "== tsc" && npm run --silent check
+echo "== vitest" && npm run --silent test
 echo "== pytest"
 exec .venv/bin/python -m pytest "$@"

@@ -20,7 +20,7 @@ RenderKind = Literal[
     "image_grid", "labels", "scalar", "bar_chart", "heatmap", "weight_grid", "index_table"
 ]
 # How values map to colour: magnitudes start at 0 (viridis), signed data centres on 0 (diverging),
-# unit data is fixed to 0..1 and cosine to -1..1 so that two steps are comparable by eye.
+# unit data and cosine are fixed to 0..1 (negative cosines draw as 0), so two steps compare by eye.
 ValueScale = Literal["magnitude", "signed", "unit", "cosine", "index"]
 
 

@@ -1,0 +1,373 @@
+"""Vector quantizers: EMA codebook, learned codebook, and residual stacks of either.
+
+Contract (docs/codebook.md): input is channel-first of any spatial shape (`[B, D, H, T]`,
+`[B, D, T]`, …) or `[B, N, D]`; `forward` returns `(z_q, losses, info)` with
+`losses = {"commitment", "codebook", "vq"}` and `info` holding `indices`, `perplexity`, `usage`
+(and `counts`, `quantization_error`, the hard `quantized` values and any `revived` codes). `z_q`
+passes gradients straight through to the encoder, and the commitment loss β·‖z − sg(q)‖² keeps its
+gradient to the encoder (public VQ code that detaches it trains an encoder that ignores it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Layout = Literal["auto", "channels_first", "channels_last"]
+QuantizerKind = Literal["ema", "learned"]
+
+
+@dataclass(frozen=True)
+class Revival:
+    """A dead code re-seeded from a batch vector (the monitor adds the step and the level)."""
+
+    code: int
+    old_count: float  # the code's usage count (EMA) when it was found dead
+    source: int  # index of the batch vector it was re-seeded from
+
+
+def to_vectors(
+    z: torch.Tensor, code_dim: int, layout: Layout = "auto"
+) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor], torch.Size]:
+    """Flatten `z` to `[M, code_dim]` vectors; returns them, a function putting `[M, code_dim]`
+    values back into `z`'s layout, and the shape of the per-vector index tensor (`[B, *S]`)."""
+    if z.dim() < 2:
+        raise ValueError(
+            f"expected [B, {code_dim}, ...] or [B, N, {code_dim}], got {list(z.shape)}"
+        )
+    if layout == "auto":
+        if z.dim() == 3 and z.shape[-1] == code_dim:
+            layout = "channels_last"
+        elif z.shape[1] == code_dim:
+            layout = "channels_first"
+        elif z.shape[-1] == code_dim:
+            layout = "channels_last"
+        else:
+            raise ValueError(
+                f"no axis of size code_dim={code_dim} in shape {list(z.shape)}: expected "
+                f"channel-first [B, {code_dim}, ...] or [B, N, {code_dim}]"
+            )
+    moved = z.movedim(1, -1) if layout == "channels_first" else z
+    if moved.shape[-1] != code_dim:
+        raise ValueError(f"layout {layout} of shape {list(z.shape)} has no code axis of {code_dim}")
+    index_shape = moved.shape[:-1]
+    flat = moved.reshape(-1, code_dim)
+
+    def restore(values: torch.Tensor) -> torch.Tensor:
+        shaped = values.reshape(moved.shape)
+        return shaped.movedim(-1, 1) if layout == "channels_first" else shaped
+
+    return flat, restore, index_shape
+
+
+def perplexity_of(counts: torch.Tensor) -> torch.Tensor:
+    """exp(−Σ p log p) of a count vector (natural log, 0·log 0 = 0)."""
+    total = counts.sum()
+    if total <= 0:
+        return torch.zeros((), device=counts.device)
+    p = counts.float() / total
+    return torch.exp(-(torch.where(p > 0, p * p.log(), torch.zeros_like(p))).sum())
+
+
+def nearest_codes(flat: torch.Tensor, codebook: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index of the nearest code of each vector and the squared distance to it."""
+    distances = (
+        flat.pow(2).sum(1, keepdim=True) - 2 * flat @ codebook.T + codebook.pow(2).sum(1)[None, :]
+    )  # [M, K]
+    best, indices = distances.min(dim=1)
+    return indices, best.clamp_min(0)
+
+
+class _Quantizer(nn.Module):
+    """What the EMA and the learned quantizer share: validation, nearest codes, revival, info."""
+
+    def __init__(
+        self,
+        num_codes: int,
+        code_dim: int,
+        commitment_cost: float,
+        dead_code_threshold: float | None,
+        layout: Layout,
+        seed: int,
+    ) -> None:
+        super().__init__()
+        if num_codes < 2:
+            raise ValueError(f"num_codes must be >= 2, got {num_codes}")
+        if code_dim < 1:
+            raise ValueError(f"code_dim must be >= 1, got {code_dim}")
+        if commitment_cost < 0:
+            raise ValueError(f"commitment_cost must be >= 0, got {commitment_cost}")
+        if dead_code_threshold is not None and dead_code_threshold <= 0:
+            raise ValueError(f"dead_code_threshold must be > 0 or None, got {dead_code_threshold}")
+        self.num_codes = num_codes
+        self.code_dim = code_dim
+        self.commitment_cost = commitment_cost
+        self.dead_code_threshold = dead_code_threshold
+        self.layout: Layout = layout
+        # Revival draws batch vectors from its own generator: seeded, and untouched by other code.
+        self._generator = torch.Generator().manual_seed(seed)
+
+    @property
+    def codebook(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _usage_counts(self) -> torch.Tensor:
+        """The running per-code count that decides which codes are dead."""
+        raise NotImplementedError
+
+    def _reseed(self, code: int, vector: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def _revive(self, flat: torch.Tensor) -> list[Revival]:
+        if self.dead_code_threshold is None or flat.shape[0] == 0:
+            return []
+        counts = self._usage_counts()
+        dead = torch.nonzero(counts < self.dead_code_threshold).flatten().tolist()
+        revived = []
+        for code in dead:
+            source = int(torch.randint(flat.shape[0], (1,), generator=self._generator))
+            revived.append(Revival(code, float(counts[code]), source))
+            self._reseed(code, flat[source])
+        return revived
+
+    def _finish(
+        self,
+        flat: torch.Tensor,
+        quantized: torch.Tensor,
+        indices: torch.Tensor,
+        distances: torch.Tensor,
+        counts: torch.Tensor,
+        restore: Callable[[torch.Tensor], torch.Tensor],
+        index_shape: torch.Size,
+        codebook_loss: torch.Tensor,
+        revived: list[Revival],
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, Any]]:
+        commitment = self.commitment_cost * F.mse_loss(flat, quantized.detach())
+        z_q = restore(flat + (quantized - flat).detach())  # straight-through
+        losses = {
+            "commitment": commitment,
+            "codebook": codebook_loss,
+            "vq": commitment + codebook_loss,
+        }
+        info: dict[str, Any] = {
+            "indices": indices.reshape(index_shape),
+            "counts": counts,
+            "perplexity": perplexity_of(counts),
+            "usage": (counts > 0).float().mean(),
+            "quantization_error": distances.mean(),
+            "quantized": restore(quantized.detach()),
+            "revived": revived,
+        }
+        return z_q, losses, info
+
+
+class VectorQuantizerEMA(_Quantizer):
+    """A codebook updated by exponential moving averages of the vectors assigned to each code
+    (van den Oord et al. 2017, appendix), with Laplace smoothing of the cluster sizes.
+
+    With `dead_code_threshold`, codes whose EMA cluster size falls below it are re-seeded from a
+    random vector of the batch, and their EMA state is reset to that vector with a count of 1.
+    """
+
+    def __init__(
+        self,
+        num_codes: int,
+        code_dim: int,
+        decay: float = 0.99,
+        commitment_cost: float = 0.25,
+        eps: float = 1e-5,
+        dead_code_threshold: float | None = None,
+        layout: Layout = "auto",
+        seed: int = 0,
+    ) -> None:
+        super().__init__(num_codes, code_dim, commitment_cost, dead_code_threshold, layout, seed)
+        if not 0 < decay < 1:
+            raise ValueError(f"decay must be in (0, 1), got {decay}")
+        if eps <= 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        self.decay = decay
+        self.eps = eps
+        initial = torch.randn(num_codes, code_dim, generator=torch.Generator().manual_seed(seed))
+        self.embedding: torch.Tensor
+        self.ema_cluster_size: torch.Tensor
+        self.ema_w: torch.Tensor
+        self.register_buffer("embedding", initial)
+        self.register_buffer("ema_cluster_size", torch.zeros(num_codes))
+        self.register_buffer("ema_w", initial.clone())
+
+    @property
+    def codebook(self) -> torch.Tensor:
+        return self.embedding
+
+    def _usage_counts(self) -> torch.Tensor:
+        return self.ema_cluster_size
+
+    def _reseed(self, code: int, vector: torch.Tensor) -> None:
+        self.ema_cluster_size[code] = 1.0
+        self.ema_w[code] = vector
+        self.embedding[code] = vector
+
+    @torch.no_grad()
+    def _ema_update(self, flat: torch.Tensor, indices: torch.Tensor, counts: torch.Tensor) -> None:
+        d = self.decay
+        self.ema_cluster_size.mul_(d).add_(counts.to(self.ema_cluster_size.dtype), alpha=1 - d)
+        summed = torch.zeros_like(self.ema_w).index_add_(0, indices, flat.to(self.ema_w.dtype))
+        self.ema_w.mul_(d).add_(summed, alpha=1 - d)
+        n = self.ema_cluster_size.sum()
+        smoothed = (self.ema_cluster_size + self.eps) / (n + self.num_codes * self.eps) * n
+        self.embedding.copy_(self.ema_w / smoothed[:, None])
+
+    def forward(
+        self, z: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, Any]]:
+        flat, restore, index_shape = to_vectors(z, self.code_dim, self.layout)
+        indices, distances = nearest_codes(flat.detach(), self.embedding)
+        counts = torch.bincount(indices, minlength=self.num_codes)
+        quantized = F.embedding(indices, self.embedding).clone()  # the codes before this update
+        revived: list[Revival] = []
+        if self.training and torch.is_grad_enabled():
+            self._ema_update(flat.detach(), indices, counts)
+            revived = self._revive(flat.detach())
+        codebook_loss = torch.zeros((), device=z.device)  # the codebook learns by EMA, not loss
+        return self._finish(
+            flat,
+            quantized,
+            indices,
+            distances,
+            counts,
+            restore,
+            index_shape,
+            codebook_loss,
+            revived,
+        )
+
+
+class VectorQuantizer(_Quantizer):
+    """A codebook learned by gradient: the codebook loss ‖sg(z) − q‖² moves the codes, so their
+    gradients can be inspected. With `dead_code_threshold`, a code whose usage EMA (decay 0.99)
+    falls below it is re-seeded from a batch vector and its usage EMA reset to 1."""
+
+    def __init__(
+        self,
+        num_codes: int,
+        code_dim: int,
+        commitment_cost: float = 0.25,
+        dead_code_threshold: float | None = None,
+        layout: Layout = "auto",
+        seed: int = 0,
+        usage_decay: float = 0.99,
+    ) -> None:
+        super().__init__(num_codes, code_dim, commitment_cost, dead_code_threshold, layout, seed)
+        initial = torch.randn(num_codes, code_dim, generator=torch.Generator().manual_seed(seed))
+        self.weight = nn.Parameter(initial)
+        self.usage_decay = usage_decay
+        self.usage_ema: torch.Tensor
+        self.register_buffer("usage_ema", torch.zeros(num_codes))
+
+    @property
+    def codebook(self) -> torch.Tensor:
+        return self.weight
+
+    def _usage_counts(self) -> torch.Tensor:
+        return self.usage_ema
+
+    def _reseed(self, code: int, vector: torch.Tensor) -> None:
+        self.weight.data[code] = vector
+        self.usage_ema[code] = 1.0
+
+    def forward(
+        self, z: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, Any]]:
+        flat, restore, index_shape = to_vectors(z, self.code_dim, self.layout)
+        indices, distances = nearest_codes(flat.detach(), self.weight.detach())
+        counts = torch.bincount(indices, minlength=self.num_codes)
+        quantized = F.embedding(indices, self.weight)  # gradients reach the codes
+        codebook_loss = F.mse_loss(quantized, flat.detach())
+        revived: list[Revival] = []
+        if self.training and torch.is_grad_enabled():
+            with torch.no_grad():
+                d = self.usage_decay
+                self.usage_ema.mul_(d).add_(counts.to(self.usage_ema.dtype), alpha=1 - d)
+            revived = self._revive(flat.detach())
+        return self._finish(
+            flat,
+            quantized,
+            indices,
+            distances,
+            counts,
+            restore,
+            index_shape,
+            codebook_loss,
+            revived,
+        )
+
+
+class ResidualVQ(nn.Module):
+    """`num_levels` quantizers, each quantizing what the levels before it left over.
+
+    The output is z + sg(Σ q_l − z): one straight-through for the whole stack, so the encoder's
+    gradient is not multiplied by the number of levels. Each level's commitment loss is taken on
+    its own residual, which carries the encoder's gradient; losses are summed over levels.
+    """
+
+    def __init__(
+        self,
+        num_levels: int,
+        num_codes: int,
+        code_dim: int,
+        kind: QuantizerKind = "ema",
+        seed: int = 0,
+        **quantizer_options: Any,
+    ) -> None:
+        super().__init__()
+        if not 1 <= num_levels <= 16:
+            raise ValueError(f"num_levels must be in 1..16, got {num_levels}")
+        if kind not in ("ema", "learned"):
+            raise ValueError(f"kind must be 'ema' or 'learned', got {kind!r}")
+        self.num_levels = num_levels
+        self.num_codes = num_codes
+        self.code_dim = code_dim
+        self.kind: QuantizerKind = kind
+        make = VectorQuantizerEMA if kind == "ema" else VectorQuantizer
+        self.levels = nn.ModuleList(
+            make(num_codes, code_dim, seed=seed + level, **quantizer_options)
+            for level in range(num_levels)
+        )
+
+    def codebooks(self) -> torch.Tensor:
+        """All levels' codebooks, `[L, K, D]` (detached)."""
+        return torch.stack([level.codebook.detach() for level in self.levels])  # type: ignore[operator]
+
+    def forward(
+        self, z: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, Any]]:
+        residual = z
+        total = torch.zeros_like(z)
+        losses: dict[str, torch.Tensor] = {}
+        infos: list[dict[str, Any]] = []
+        for level in self.levels:
+            _, level_losses, info = level(residual)
+            hard = info["quantized"]
+            residual = residual - hard
+            total = total + hard
+            for name, value in level_losses.items():
+                losses[name] = losses[name] + value if name in losses else value
+            infos.append(info)
+        z_q = z + (total - z).detach()
+        info_all: dict[str, Any] = {
+            "levels": infos,
+            "indices": torch.stack([info["indices"] for info in infos]),  # [L, B, *S]
+            "counts": torch.stack([info["counts"] for info in infos]),  # [L, K]
+            "perplexity": torch.stack([info["perplexity"] for info in infos]),  # [L]
+            "usage": torch.stack([info["usage"] for info in infos]),  # [L]
+            "quantization_error": torch.stack([info["quantization_error"] for info in infos]),
+            "quantized": total.detach(),
+            "revived": [info["revived"] for info in infos],
+        }
+        return z_q, losses, info_all

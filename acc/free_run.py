@@ -133,13 +133,13 @@ class FreeRun:
 
     def _end_step(self, info: StepInfo, data: StepData) -> None:
         controller = self.controller
-        if data.arrays.get("encoder_weights") is not None:
+        if self.session.capture.full:
             self._last_full = data.step
             for key, array in data.arrays.items():  # references, not copies: StepData is frozen
                 controller.capture_step_data(key, array)
-        if controller.watched():
-            setup_layer = self.session.run_layer
-            controller.record_watches(info.step, setup_layer.weight, data.arrays)
+        layer = self.session.run_layer
+        if controller.watched() and layer is not None:
+            controller.record_watches(info.step, layer.weight, data.arrays)
         controller.end_step(info.step)
         if not controller.wait_if_paused():
             self.session.stop_training()

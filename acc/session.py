@@ -143,7 +143,7 @@ class Session:
             raise
         self._image_shape = tuple(int(n) for n in data.train.images.shape[1:])
         self._seed = seed
-        self._model_dim = int(self._setup.layer.out_features)
+        self._model_dim = int(self._setup.num_features)
 
     def _build(
         self,
@@ -152,9 +152,10 @@ class Session:
         data: MnistData,
         device: torch.device | str,
         options: dict[str, Any],
-    ) -> tuple[TrainingSetup, StepCapture]:
+    ) -> tuple[TrainingSetup, Any]:
         setup = self.recipe.build(condition, seed, data, device, **options)
-        capture = StepCapture(
+        make = setup.capture_factory if setup.capture_factory is not None else StepCapture
+        capture = make(
             setup, self.inspector, full_every=self._capture_every, force_full=self._force_full
         )
         return setup, capture
@@ -276,7 +277,7 @@ class Session:
             conditions=self.recipe.conditions,
             seed=setup.seed,
             device=str(setup.device),
-            model_dim=int(setup.layer.out_features),
+            model_dim=self._model_dim,
             image_shape=self._image_shape,
             batch_size=int(setup.batches.batch_size),
             step=setup.trainer.global_step,
@@ -308,9 +309,14 @@ class Session:
         return self._model_dim
 
     @property
-    def run_layer(self) -> torch.nn.Linear:
-        """The captured layer. Touch it only from the worker thread (inside callbacks)."""
-        return self._setup.layer
+    def run_layer(self) -> torch.nn.Linear | None:
+        """The per-feature layer, if the recipe has one. Touch it only from the worker thread."""
+        return self._setup.layer if self._setup.has_layer else None
+
+    @property
+    def capture(self) -> Any:
+        """The capture pipeline (recipe-specific: e.g. the VQ capture holds codebook health)."""
+        return self._capture
 
     def stop_training(self) -> None:
         """Ask the running `train()` to end after its current step (any thread)."""

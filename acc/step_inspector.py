@@ -30,7 +30,7 @@ class KeyMeta:
 
     shape: tuple[
         str, ...
-    ]  # symbols: B batch, D features, k neighbours, P pixels (784), C H W image
+    ]  # symbols: B batch, D features, k neighbours, P pixels (784), C H W image, L levels, K codes
     render: RenderKind
     history: bool  # kept for every step (scalars, [D] and [B] vectors), not only the recent ones
     description: str
@@ -88,6 +88,14 @@ class StepTensorKey(StrEnum):  # a (str, Enum) whose str() is the wire name
     SOM_TARGET_COSINE_MEAN = "som_target_cosine_mean"
     GRAD_COSINE = "grad_cosine"
     GRAD_COSINE_MEAN = "grad_cosine_mean"
+    # -- vector quantisation (the vqvae recipe) --
+    RECONSTRUCTION_LOSS = "reconstruction_loss"
+    VQ_COMMITMENT_LOSS = "vq_commitment_loss"
+    VQ_CODEBOOK_LOSS = "vq_codebook_loss"
+    WASSERSTEIN_LOSS = "wasserstein_loss"
+    VQ_PERPLEXITY = "vq_perplexity"
+    VQ_USAGE = "vq_usage"
+    CODE_COUNTS = "code_counts"
 
     @property
     def meta(self) -> KeyMeta:
@@ -138,6 +146,13 @@ KEY_META: dict[StepTensorKey, KeyMeta] = {
     StepTensorKey.SOM_TARGET_COSINE_MEAN: KeyMeta((), "scalar", True, "Mean off-diagonal cosine of the SOM targets.", "cosine", group="similarity"),
     StepTensorKey.GRAD_COSINE: KeyMeta(("D", "D"), "heatmap", False, "Cosine similarity of the masked gradient rows.", "cosine", group="similarity"),
     StepTensorKey.GRAD_COSINE_MEAN: KeyMeta((), "scalar", True, "Mean off-diagonal cosine of the masked gradients.", "cosine", group="similarity"),
+    StepTensorKey.RECONSTRUCTION_LOSS: KeyMeta((), "scalar", True, "Reconstruction part of the loss (MSE).", group="vq"),
+    StepTensorKey.VQ_COMMITMENT_LOSS: KeyMeta((), "scalar", True, "Commitment loss β·‖z − sg(q)‖², summed over levels.", group="vq"),
+    StepTensorKey.VQ_CODEBOOK_LOSS: KeyMeta((), "scalar", True, "Codebook loss ‖sg(z) − q‖² (learned codebooks; 0 for EMA).", group="vq"),
+    StepTensorKey.WASSERSTEIN_LOSS: KeyMeta((), "scalar", True, "Sinkhorn dead-code loss before its weight (0 when off).", group="vq"),
+    StepTensorKey.VQ_PERPLEXITY: KeyMeta(("L",), "bar_chart", True, "Perplexity of each level's codes in the batch.", group="vq"),
+    StepTensorKey.VQ_USAGE: KeyMeta(("L",), "bar_chart", True, "Share of each level's codes used in the batch.", "unit", group="vq"),
+    StepTensorKey.CODE_COUNTS: KeyMeta(("L", "K"), "heatmap", False, "How often each code of each level was chosen in the batch.", group="vq"),
 }
 # fmt: on
 

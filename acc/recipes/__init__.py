@@ -23,6 +23,7 @@ from acc.trainer import Trainer
 # name → module defining `RECIPE`; the modules are imported lazily by `get_recipe`.
 _RECIPE_MODULES: dict[str, str] = {
     "gradient_gating_l0": "acc.recipes.gradient_gating_l0",
+    "vqvae": "acc.recipes.vqvae",
 }
 
 
@@ -50,6 +51,19 @@ class TrainingSetup:
     device: torch.device
     layer_name: str  # the layer BCL attaches to (or would), e.g. "encoder.0"
     options: dict[str, Any]  # the recipe options the setup was built with (batch_size, lr, …)
+    num_features: int = 0  # what "feature" indexes count: encoder units, or codes per level
+    # Builds the capture callbacks for this setup: (setup, inspector, full_every, force_full) →
+    # an object with training_metrics_fn, on_step, close(), `full` and `last_committed`. None:
+    # the linear-encoder capture (acc.step_capture.StepCapture).
+    capture_factory: Callable[..., Any] | None = None
+
+    @property
+    def has_layer(self) -> bool:
+        """Whether `layer_name` names an `nn.Linear` (the per-feature views need one)."""
+        try:
+            return isinstance(self.model.get_submodule(self.layer_name), nn.Linear)
+        except AttributeError:
+            return False
 
     @property
     def layer(self) -> nn.Linear:

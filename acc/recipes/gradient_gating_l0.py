@@ -82,6 +82,7 @@ def build(
         device=device,
         layer_name=LAYER_NAME,
         options={"batch_size": batch_size, "dim": dim, "lr": lr, "loss": "l1", "som_lr": som_lr},
+        num_features=dim,
     )
 
 

@@ -94,6 +94,7 @@ class _Quantizer(nn.Module):
         dead_code_threshold: float | None,
         layout: Layout,
         seed: int,
+        data_init: bool = True,
     ) -> None:
         super().__init__()
         if num_codes < 2:
@@ -109,6 +110,9 @@ class _Quantizer(nn.Module):
         self.commitment_cost = commitment_cost
         self.dead_code_threshold = dead_code_threshold
         self.layout: Layout = layout
+        self.data_init = data_init
+        self.initialized: torch.Tensor
+        self.register_buffer("initialized", torch.tensor(not data_init))
         # Revival draws batch vectors from its own generator: seeded, and untouched by other code.
         self._generator = torch.Generator().manual_seed(seed)
 
@@ -122,6 +126,17 @@ class _Quantizer(nn.Module):
 
     def _reseed(self, code: int, vector: torch.Tensor) -> None:
         raise NotImplementedError
+
+    @torch.no_grad()
+    def _init_from_data(self, flat: torch.Tensor) -> None:
+        """Start every code at a random vector of the first training batch: codes drawn far from
+        the encoder's outputs would leave all but the nearest one unused from step 1."""
+        if bool(self.initialized) or flat.shape[0] == 0:
+            return
+        picks = torch.randint(flat.shape[0], (self.num_codes,), generator=self._generator)
+        for code, source in enumerate(picks.tolist()):
+            self._reseed(code, flat[source])
+        self.initialized.fill_(True)
 
     @torch.no_grad()
     def _revive(self, flat: torch.Tensor) -> list[Revival]:
@@ -185,15 +200,20 @@ class VectorQuantizerEMA(_Quantizer):
         dead_code_threshold: float | None = None,
         layout: Layout = "auto",
         seed: int = 0,
+        init_scale: float = 1.0,
+        data_init: bool = True,
     ) -> None:
-        super().__init__(num_codes, code_dim, commitment_cost, dead_code_threshold, layout, seed)
+        super().__init__(
+            num_codes, code_dim, commitment_cost, dead_code_threshold, layout, seed, data_init
+        )
         if not 0 < decay < 1:
             raise ValueError(f"decay must be in (0, 1), got {decay}")
         if eps <= 0:
             raise ValueError(f"eps must be > 0, got {eps}")
         self.decay = decay
         self.eps = eps
-        initial = torch.randn(num_codes, code_dim, generator=torch.Generator().manual_seed(seed))
+        generator = torch.Generator().manual_seed(seed)
+        initial = init_scale * torch.randn(num_codes, code_dim, generator=generator)
         self.embedding: torch.Tensor
         self.ema_cluster_size: torch.Tensor
         self.ema_w: torch.Tensor
@@ -227,6 +247,8 @@ class VectorQuantizerEMA(_Quantizer):
         self, z: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, Any]]:
         flat, restore, index_shape = to_vectors(z, self.code_dim, self.layout)
+        if self.training and torch.is_grad_enabled():
+            self._init_from_data(flat.detach())
         indices, distances = nearest_codes(flat.detach(), self.embedding)
         counts = torch.bincount(indices, minlength=self.num_codes)
         quantized = F.embedding(indices, self.embedding).clone()  # the codes before this update
@@ -262,9 +284,14 @@ class VectorQuantizer(_Quantizer):
         layout: Layout = "auto",
         seed: int = 0,
         usage_decay: float = 0.99,
+        init_scale: float = 1.0,
+        data_init: bool = True,
     ) -> None:
-        super().__init__(num_codes, code_dim, commitment_cost, dead_code_threshold, layout, seed)
-        initial = torch.randn(num_codes, code_dim, generator=torch.Generator().manual_seed(seed))
+        super().__init__(
+            num_codes, code_dim, commitment_cost, dead_code_threshold, layout, seed, data_init
+        )
+        generator = torch.Generator().manual_seed(seed)
+        initial = init_scale * torch.randn(num_codes, code_dim, generator=generator)
         self.weight = nn.Parameter(initial)
         self.usage_decay = usage_decay
         self.usage_ema: torch.Tensor
@@ -285,6 +312,8 @@ class VectorQuantizer(_Quantizer):
         self, z: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, Any]]:
         flat, restore, index_shape = to_vectors(z, self.code_dim, self.layout)
+        if self.training and torch.is_grad_enabled():
+            self._init_from_data(flat.detach())
         indices, distances = nearest_codes(flat.detach(), self.weight.detach())
         counts = torch.bincount(indices, minlength=self.num_codes)
         quantized = F.embedding(indices, self.weight)  # gradients reach the codes
@@ -340,9 +369,13 @@ class ResidualVQ(nn.Module):
             for level in range(num_levels)
         )
 
+    def quantizers(self) -> list[VectorQuantizerEMA | VectorQuantizer]:
+        """The levels, typed."""
+        return [level for level in self.levels if isinstance(level, _Quantizer)]  # type: ignore[misc]
+
     def codebooks(self) -> torch.Tensor:
         """All levels' codebooks, `[L, K, D]` (detached)."""
-        return torch.stack([level.codebook.detach() for level in self.levels])  # type: ignore[operator]
+        return torch.stack([level.codebook.detach() for level in self.quantizers()])
 
     def forward(
         self, z: torch.Tensor

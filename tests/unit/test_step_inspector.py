@@ -24,7 +24,7 @@ def _capture_step(inspector: StepInspector, step: int, d: int = 4) -> None:
 def test_every_key_has_metadata_with_consistent_history_flag() -> None:
     assert set(KEY_META) == set(StepTensorKey)
     for key, meta in KEY_META.items():
-        small = len(meta.shape) == 0 or meta.shape in (("D",), ("B",))
+        small = len(meta.shape) == 0 or meta.shape in (("D",), ("B",), ("L",))
         assert meta.history == small, key
         assert meta.description
 
@@ -147,3 +147,16 @@ def test_discard_drops_a_half_captured_step() -> None:
     inspector.capture(K.LOSS, 1.0)
     inspector.discard()
     assert inspector.collect(1).arrays == {}
+
+
+def test_a_fresh_capture_is_kept_without_a_copy_and_a_live_one_is_copied() -> None:
+    inspector = StepInspector()
+    fresh = torch.ones(4)
+    live = torch.ones(4)
+    inspector.capture(K.WIN_RATE, fresh, fresh=True)
+    inspector.capture(K.FEATURE_NOVELTY, live)
+    fresh += 1
+    live += 1
+    data = inspector.collect(1)
+    assert data.arrays["win_rate"].tolist() == [2.0] * 4  # shares memory: fresh means unmodified
+    assert data.arrays["feature_novelty"].tolist() == [1.0] * 4

@@ -29,7 +29,7 @@ def test_seed_004_self_test() -> None:
 
 
 def test_ema_update_matches_a_hand_computation() -> None:
-    vq = VectorQuantizerEMA(num_codes=3, code_dim=2, decay=0.9, eps=1e-5)
+    vq = VectorQuantizerEMA(num_codes=3, code_dim=2, decay=0.9, eps=1e-5, data_init=False)
     with torch.no_grad():
         vq.embedding.copy_(torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]]))
         vq.ema_w.copy_(vq.embedding)
@@ -65,7 +65,7 @@ def test_commitment_loss_gives_the_encoder_a_nonzero_gradient() -> None:
 
 
 def test_learned_codebook_gets_gradients_from_the_codebook_loss() -> None:
-    vq = VectorQuantizer(8, 3)
+    vq = VectorQuantizer(8, 3, data_init=False)
     _, losses, info = vq(torch.randn(4, 3, 6))
     losses["vq"].backward()
     grad = vq.weight.grad
@@ -75,7 +75,7 @@ def test_learned_codebook_gets_gradients_from_the_codebook_loss() -> None:
 
 
 def test_revival_reseeds_dead_codes_and_resets_their_ema_state() -> None:
-    vq = VectorQuantizerEMA(num_codes=8, code_dim=2, dead_code_threshold=0.5)
+    vq = VectorQuantizerEMA(num_codes=8, code_dim=2, dead_code_threshold=0.5, data_init=False)
     z = torch.full((1, 5, 2), 3.0) + torch.randn(1, 5, 2) * 0.01  # one cluster: most codes die
     _, _, info = vq(z)
     revived = info["revived"]
@@ -90,7 +90,7 @@ def test_revival_reseeds_dead_codes_and_resets_their_ema_state() -> None:
 
 def test_no_update_and_no_revival_in_eval_or_no_grad() -> None:
     vq = VectorQuantizerEMA(8, 2, dead_code_threshold=0.5)
-    before = vq.embedding.clone()
+    before = vq.embedding.clone()  # not initialised from data either: that needs a training pass
     vq.eval()
     _, _, info = vq(torch.randn(1, 5, 2))
     vq.train()
@@ -142,3 +142,27 @@ def test_bad_arguments_name_the_value(kwargs: dict[str, float], message: str) ->
     options: dict[str, float] = {"num_codes": 8, "code_dim": 2, **kwargs}
     with pytest.raises(ValueError, match=message):
         VectorQuantizerEMA(**options)  # type: ignore[arg-type]
+
+
+def test_sinkhorn_loss_pulls_a_dead_code_toward_the_data() -> None:
+    from acc.vq.sinkhorn import sinkhorn_loss
+
+    data = torch.randn(64, 2)
+    codes = torch.cat([torch.randn(3, 2), torch.full((1, 2), 20.0)]).requires_grad_(True)
+    loss = sinkhorn_loss(data, codes, epsilon=0.05, iterations=200)
+    loss.backward()
+    assert codes.grad is not None
+    far = codes.grad[3]
+    # a gradient step moves the far (dead) code toward the data at the origin
+    assert float(((codes[3] - 0.1 * far).detach()).norm()) < float(codes[3].detach().norm())
+    with pytest.raises(ValueError, match="epsilon must be > 0"):
+        sinkhorn_loss(data, codes, epsilon=0)
+
+
+def test_codes_start_at_vectors_of_the_first_training_batch() -> None:
+    vq = VectorQuantizerEMA(4, 2, decay=0.999)
+    z = torch.randn(1, 50, 2) * 0.01 + 5.0  # far from the N(0, 1) initial codes
+    _, _, info = vq(z)
+    assert bool(vq.initialized)
+    assert float(info["usage"]) > 0.25  # more than the single nearest code
+    assert float((vq.embedding - 5.0).abs().max()) < 0.5

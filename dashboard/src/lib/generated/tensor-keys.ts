@@ -39,6 +39,13 @@ export const StepTensorKey = {
   SOM_TARGET_COSINE_MEAN: "som_target_cosine_mean",
   GRAD_COSINE: "grad_cosine",
   GRAD_COSINE_MEAN: "grad_cosine_mean",
+  RECONSTRUCTION_LOSS: "reconstruction_loss",
+  VQ_COMMITMENT_LOSS: "vq_commitment_loss",
+  VQ_CODEBOOK_LOSS: "vq_codebook_loss",
+  WASSERSTEIN_LOSS: "wasserstein_loss",
+  VQ_PERPLEXITY: "vq_perplexity",
+  VQ_USAGE: "vq_usage",
+  CODE_COUNTS: "code_counts",
 } as const;
 export type StepTensorKey = (typeof StepTensorKey)[keyof typeof StepTensorKey];
 
@@ -96,6 +103,13 @@ export const KEY_META: Readonly<Record<StepTensorKey, KeyMeta>> = {
   som_target_cosine_mean: {"shape": [], "render": "scalar", "history": true, "description": "Mean off-diagonal cosine of the SOM targets.", "scale": "cosine", "dtype": "float32", "group": "similarity", "derivedFrom": []},
   grad_cosine: {"shape": ["D", "D"], "render": "heatmap", "history": false, "description": "Cosine similarity of the masked gradient rows.", "scale": "cosine", "dtype": "float32", "group": "similarity", "derivedFrom": []},
   grad_cosine_mean: {"shape": [], "render": "scalar", "history": true, "description": "Mean off-diagonal cosine of the masked gradients.", "scale": "cosine", "dtype": "float32", "group": "similarity", "derivedFrom": []},
+  reconstruction_loss: {"shape": [], "render": "scalar", "history": true, "description": "Reconstruction part of the loss (MSE).", "scale": "magnitude", "dtype": "float32", "group": "vq", "derivedFrom": []},
+  vq_commitment_loss: {"shape": [], "render": "scalar", "history": true, "description": "Commitment loss β·‖z − sg(q)‖², summed over levels.", "scale": "magnitude", "dtype": "float32", "group": "vq", "derivedFrom": []},
+  vq_codebook_loss: {"shape": [], "render": "scalar", "history": true, "description": "Codebook loss ‖sg(z) − q‖² (learned codebooks; 0 for EMA).", "scale": "magnitude", "dtype": "float32", "group": "vq", "derivedFrom": []},
+  wasserstein_loss: {"shape": [], "render": "scalar", "history": true, "description": "Sinkhorn dead-code loss before its weight (0 when off).", "scale": "magnitude", "dtype": "float32", "group": "vq", "derivedFrom": []},
+  vq_perplexity: {"shape": ["L"], "render": "bar_chart", "history": true, "description": "Perplexity of each level's codes in the batch.", "scale": "magnitude", "dtype": "float32", "group": "vq", "derivedFrom": []},
+  vq_usage: {"shape": ["L"], "render": "bar_chart", "history": true, "description": "Share of each level's codes used in the batch.", "scale": "unit", "dtype": "float32", "group": "vq", "derivedFrom": []},
+  code_counts: {"shape": ["L", "K"], "render": "heatmap", "history": false, "description": "How often each code of each level was chosen in the batch.", "scale": "magnitude", "dtype": "float32", "group": "vq", "derivedFrom": []},
 };
 
 /** Every key, in the order of the Python enum. */

@@ -1,0 +1,191 @@
+"""What a VQ-VAE training step feeds the inspector, the codebook health window and the dynamics
+monitor; plus the validation pass every `val_every` steps. Plugs into `Trainer.train` like the
+linear-encoder capture (`acc.step_capture.StepCapture`)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from acc.models import VQVAE, VQVAEOutput
+from acc.recipes import TrainingSetup
+from acc.step_inspector import KEY_META, StepData, StepInspector, StepTensorKey
+from acc.trainer import StepInfo
+from acc.vq.health import CodebookHealth, dead_code_mask, utilisation
+from acc.vq.monitor import CodebookMonitor
+from acc.vq.quantizer import VectorQuantizerEMA
+
+K = StepTensorKey
+VAL_EVERY = 50
+MAX_SERIES = 100_000
+
+
+class VQCapture:
+    """Feeds one `StepInspector` from a VQ-VAE setup and keeps the codebook's health, dynamics
+    and validation figures. Written on the worker thread; read (under a lock) from any thread."""
+
+    def __init__(
+        self,
+        setup: TrainingSetup,
+        inspector: StepInspector,
+        full_every: int = 1,
+        force_full: Callable[[], bool] | None = None,
+        *,
+        eval_images: torch.Tensor,
+        val_every: int = VAL_EVERY,
+    ) -> None:
+        model = setup.model
+        assert isinstance(model, VQVAE)
+        self.setup = setup
+        self.model = model
+        self.inspector = inspector
+        self.full_every = full_every
+        self.force_full = force_full
+        self.eval_images = eval_images.to(setup.device)
+        self.val_every = val_every
+        levels, codes = model.num_levels, model.num_codes
+        self.health = CodebookHealth(levels, codes)
+        self.monitor = CodebookMonitor(levels, codes)
+        self.lock = threading.Lock()
+        self.validation: list[dict[str, Any]] = []  # {step, loss, commitment, usage, counts}
+        self.full = True
+        self.last_committed: StepData | None = None
+        self._grads: np.ndarray | None = None
+        self._counts: np.ndarray | None = None
+        self._revived: list[Any] = []
+
+    def close(self) -> None:
+        """Nothing to detach (no hooks); present for the capture interface."""
+
+    def _capture(self, key: StepTensorKey, value: torch.Tensor | np.ndarray | float) -> None:
+        if self.full or KEY_META[key].history:
+            self.inspector.capture(key, value, fresh=True)
+
+    def training_metrics_fn(self, info: StepInfo) -> None:
+        """Before the optimizer step: the batch, the losses, code usage and code gradients."""
+        self.full = (
+            self.full_every == 1
+            or info.step % self.full_every == 0
+            or (self.force_full is not None and self.force_full())
+        )
+        output = info.output
+        assert isinstance(output, VQVAEOutput)
+        losses = info.losses
+        self._capture(K.BATCH_IMAGES, info.batch.images)
+        self._capture(K.BATCH_LABELS, info.batch.labels)
+        self._capture(K.LOSS, info.loss.detach())
+        for key, name in (
+            (K.RECONSTRUCTION_LOSS, "reconstruction"),
+            (K.VQ_COMMITMENT_LOSS, "commitment"),
+            (K.VQ_CODEBOOK_LOSS, "codebook"),
+            (K.WASSERSTEIN_LOSS, "wasserstein"),
+        ):
+            self._capture(key, losses[name].detach())
+        self._capture(K.VQ_PERPLEXITY, output.info["perplexity"].detach())
+        self._capture(K.VQ_USAGE, output.info["usage"].detach())
+        counts = output.info["counts"].detach().cpu().numpy()
+        self._counts = counts
+        self._capture(K.CODE_COUNTS, counts.astype(np.float32))
+        self._revived = output.info["revived"]
+        self._grads = None
+        if self.model.quantizer.kind == "learned":
+            rows = []
+            for level in self.model.quantizer.quantizers():
+                grad = level.codebook.grad
+                rows.append(
+                    grad.detach().cpu().numpy()
+                    if grad is not None
+                    else np.zeros((level.num_codes, level.code_dim), dtype=np.float32)
+                )
+            self._grads = np.stack(rows)
+
+    def on_step(self, info: StepInfo) -> None:
+        """After the optimizer step: codebook dynamics and health, validation, then commit."""
+        quantizer = self.model.quantizer
+        books = quantizer.codebooks().cpu().numpy()
+        ema_sizes = (
+            np.stack(
+                [
+                    level.ema_cluster_size.cpu().numpy()
+                    for level in quantizer.quantizers()
+                    if isinstance(level, VectorQuantizerEMA)
+                ]
+            )
+            if quantizer.kind == "ema"
+            else None
+        )
+        with self.lock:
+            self.monitor.record(info.step, books, self._grads, ema_sizes, self._revived)
+            if self._counts is not None:
+                self.health.update(info.step, self._counts)
+        if info.step % self.val_every == 0 or info.step == 1:
+            self._validate(info.step)
+        data = self.inspector.commit(info.step, full=self.full)
+        self.last_committed = data
+
+    @torch.no_grad()
+    def _validate(self, step: int) -> None:
+        was_training = self.model.training
+        self.model.eval()  # no EMA updates, no revivals
+        try:
+            output = self.model(self.eval_images)
+            loss = torch.nn.functional.mse_loss(output.reconstruction, self.eval_images)
+            counts = output.info["counts"].cpu().numpy()
+            record = {
+                "step": step,
+                "loss": float(loss + output.losses["vq"]),
+                "reconstruction": float(loss),
+                "commitment": float(output.losses["commitment"]),
+                "usage": [utilisation(row) for row in counts],
+                "counts": counts.tolist(),
+            }
+        finally:
+            self.model.train(was_training)
+        with self.lock:
+            self.validation.append(record)
+            if len(self.validation) > MAX_SERIES:
+                del self.validation[: len(self.validation) // 2]
+
+    # -- reads (any thread) ------------------------------------------------------------------------
+
+    def health_report(self) -> dict[str, Any]:
+        with self.lock:
+            report = self.health.report()
+            latest = self.validation[-1] if self.validation else None
+        report["validation"] = (
+            {"step": latest["step"], "usage": latest["usage"], "counts": latest["counts"]}
+            if latest
+            else None
+        )
+        return report
+
+    def validation_series(self, since: int = 0) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                {key: value for key, value in record.items() if key != "counts"}
+                for record in self.validation
+                if record["step"] >= since
+            ]
+
+    def dynamics(self, level: int) -> dict[str, Any]:
+        """Level `level` (0-based): trajectories, and code gradient EMA (learned) or EMA cluster
+        sizes (EMA codebooks), with the dead-code mask of the health window."""
+        with self.lock:
+            counts = self.health.window_counts()[level]
+            dead = dead_code_mask(counts, self.health.dead_fraction) if counts.sum() else None
+            trajectory = self.monitor.trajectories(level, dead)
+            grad = self.monitor.grad_ema
+            sizes = self.monitor.ema_cluster_sizes
+            return {
+                "kind": self.model.quantizer.kind,
+                "trajectory": trajectory,
+                "grad_ema": grad[level].tolist() if grad is not None else None,
+                "grad_alpha": self.monitor.grad_alpha,
+                "ema_cluster_sizes": sizes[level].tolist() if sizes is not None else None,
+                "counts": counts.tolist(),
+                "snapshot_every": self.monitor.snapshot_every,
+            }

@@ -89,6 +89,7 @@ class FreeRun:
         device: torch.device | str = "cpu",
         ownership: ModelOwnership | None = None,
         paused: bool = False,
+        recipe_options: dict[str, Any] | None = None,
     ) -> None:
         if not 1 <= steps <= MAX_RUN_STEPS:
             raise ValueError(f"steps must be an integer in 1..{MAX_RUN_STEPS}, got {steps!r}")
@@ -112,6 +113,7 @@ class FreeRun:
             owner_name=f"the free run {self.run_id}",
             capture_every=capture_every,
             force_full=lambda: self.controller.stepping,
+            recipe_options=recipe_options,
         )
         self._lock = threading.Lock()
         self._finished = threading.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import torch
 
@@ -47,6 +48,7 @@ class RunSlot:
         seed: int = 0,
         capture_every: int = 10,
         paused: bool = False,
+        recipe_options: dict[str, Any] | None = None,
     ) -> FreeRun:
         with self._lock:
             owner = self.ownership.owner
@@ -65,6 +67,7 @@ class RunSlot:
                 device=self.device,
                 ownership=self.ownership,
                 paused=paused,
+                recipe_options=recipe_options,
             )
             return self._run
 

@@ -314,6 +314,11 @@ class Session:
         return self._setup.layer if self._setup.has_layer else None
 
     @property
+    def setup_options(self) -> dict[str, Any]:
+        """The options the recipe built the setup with (plain values)."""
+        return dict(self._setup.options)
+
+    @property
     def capture(self) -> Any:
         """The capture pipeline (recipe-specific: e.g. the VQ capture holds codebook health)."""
         return self._capture

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from acc.api import debug, health, inspect, runs
+from acc.api import codebook, debug, health, inspect, runs
 from acc.api.errors import EXCEPTION_HANDLERS
 from acc.data import MnistData
 from acc.inspector_slot import InspectorSlot
@@ -41,7 +41,13 @@ def create_app(
         await to_thread.run_sync(free_runs.close)
 
     app = Starlette(
-        routes=[*health.routes, *inspect.routes, *runs.routes, *debug.routes],
+        routes=[
+            *health.routes,
+            *inspect.routes,
+            *runs.routes,
+            *debug.routes,
+            *codebook.routes,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[
             Middleware(

@@ -228,6 +228,11 @@ async def set_watch_route(request: Request) -> Response:
     body = await read_json_object(request)
     reject_unknown(body, ("feature_ids",), "field")
     run = require_run(request)
+    if run.session.run_layer is None:
+        raise Conflict(
+            f"recipe {run.session.recipe.name} has no per-feature layer to watch "
+            "(watches follow the rows of a Linear encoder)"
+        )
     features = body.get("feature_ids")
     if not isinstance(features, list):
         raise InvalidValue("feature_ids is required: a list of at most 8 feature indices")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -63,6 +64,25 @@ def int_field(
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {_show(value)}")
     return value
+
+
+def float_field(
+    body: Mapping[str, Any], name: str, low: float, high: float, default: Any = _REQUIRED
+) -> float:
+    """`body[name]` as a finite number in low..high (an integer is accepted; a bool is not)."""
+    if name not in body:
+        if default is _REQUIRED:
+            raise InvalidValue(f"{name} is required: a number in {low}..{high}")
+        return float(default)
+    value = body[name]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
+        raise InvalidValue(f"{name} must be a number in {low}..{high}, got {_show(value)}")
+    return float(value)
 
 
 def choice_field(

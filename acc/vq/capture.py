@@ -4,6 +4,7 @@ linear-encoder capture (`acc.step_capture.StepCapture`)."""
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from acc.image_grid import encode_png, make_grid
 from acc.models import VQVAE, VQVAEOutput
 from acc.recipes import TrainingSetup
 from acc.step_inspector import KEY_META, StepData, StepInspector, StepTensorKey
@@ -57,6 +59,7 @@ class VQCapture:
         self._grads: np.ndarray | None = None
         self._counts: np.ndarray | None = None
         self._revived: list[Any] = []
+        self.decoded: dict[str, Any] | None = None
 
     def close(self) -> None:
         """Nothing to detach (no hooks); present for the capture interface."""
@@ -124,6 +127,7 @@ class VQCapture:
                 self.health.update(info.step, self._counts)
         if info.step % self.val_every == 0 or info.step == 1:
             self._validate(info.step)
+            self._decode_codes(info.step)
         data = self.inspector.commit(info.step, full=self.full)
         self.last_committed = data
 
@@ -149,6 +153,36 @@ class VQCapture:
             self.validation.append(record)
             if len(self.validation) > MAX_SERIES:
                 del self.validation[: len(self.validation) // 2]
+
+    @torch.no_grad()
+    def _decode_codes(self, step: int, top: int = 8) -> None:
+        """What each level-1 code looks like alone, and the `top` most used level-1 codes plus
+        the `top` most used level-2 codes, decoded (rows: level-1 code, columns: level-2 code)."""
+        books = self.model.quantizer.codebooks()  # [L, K, E]
+        with self.lock:
+            counts = self.health.window_counts()
+        level1 = self.model.decode_vectors(books[0]).cpu().numpy()
+        decoded: dict[str, Any] = {
+            "step": step,
+            "level1": _png_entry(level1, columns=16, codes=list(range(books.shape[1]))),
+            "combinations": None,
+        }
+        if books.shape[0] >= 2:
+            first = np.argsort(-counts[0], kind="stable")[:top]
+            second = np.argsort(-counts[1], kind="stable")[:top]
+            sums = books[0][first][:, None, :] + books[1][second][None, :, :]  # [top, top, E]
+            images = self.model.decode_vectors(sums.reshape(-1, books.shape[2])).cpu().numpy()
+            decoded["combinations"] = {
+                **_png_entry(images, columns=len(second), codes=[]),
+                "level1_codes": first.tolist(),
+                "level2_codes": second.tolist(),
+            }
+        with self.lock:
+            self.decoded = decoded
+
+    def decoded_codes(self) -> dict[str, Any] | None:
+        with self.lock:
+            return self.decoded
 
     # -- reads (any thread) ------------------------------------------------------------------------
 
@@ -189,3 +223,14 @@ class VQCapture:
                 "counts": counts.tolist(),
                 "snapshot_every": self.monitor.snapshot_every,
             }
+
+
+def _png_entry(images: np.ndarray, columns: int, codes: list[int]) -> dict[str, Any]:
+    png = encode_png(make_grid(images, columns=columns, padding=1))
+    return {
+        "format": "png",
+        "count": int(images.shape[0]),
+        "columns": columns,
+        "codes": codes,
+        "data": base64.b64encode(png).decode("ascii"),
+    }

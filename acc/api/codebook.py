@@ -1,0 +1,184 @@
+"""`/codebook/*`: start a VQ-VAE run and read its codebook health, history, dynamics and events.
+
+The run is an ordinary free run (recipe `vqvae`): `/debug/*` pauses and steps it, `/runs/*`
+streams and stops it. These routes add the codebook's own figures, each with its rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from acc.api.errors import Conflict, NotFound
+from acc.api.responses import JSONResponse
+from acc.api.runs import MAX_SEED, run_body, run_slot
+from acc.api.validation import (
+    bool_field,
+    choice_field,
+    float_field,
+    int_field,
+    int_query,
+    read_json_object,
+    reject_unknown,
+)
+from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
+from acc.model_owner import ModelBusy
+from acc.recipes import get_recipe
+from acc.recipes.vqvae import auto_codebook_size
+from acc.vq.capture import VQCapture
+from acc.vq.health import RULES
+
+RECIPE = "vqvae"
+MAX_STEP_NUMBER = 2**62
+START_FIELDS = (
+    "condition",
+    "levels",
+    "commitment",
+    "wasserstein_weight",
+    "wasserstein_epsilon",
+    "revive",
+    "steps",
+    "seed",
+    "capture_every",
+    "paused",
+)
+
+
+def _vq_run(request: Request) -> tuple[FreeRun, VQCapture]:
+    run = run_slot(request).current
+    if run is None or run.session.recipe.name != RECIPE:
+        raise Conflict("no VQ-VAE run; start one with POST /codebook/start")
+    capture = run.session.capture
+    assert isinstance(capture, VQCapture)
+    return run, capture
+
+
+async def state_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    recipe = get_recipe(RECIPE)
+    data = request.app.state.data
+    defaults = {
+        "condition": recipe.default_condition,
+        "levels": 3,
+        "commitment": 0.25,
+        "wasserstein_weight": 0.0,
+        "wasserstein_epsilon": 0.05,
+        "revive": False,
+        "steps": 2000,
+        "capture_every": 10,
+    }
+    body: dict[str, Any] = {
+        "conditions": list(recipe.conditions),
+        "defaults": defaults,
+        "auto_num_codes": auto_codebook_size(len(data.train)),
+        "num_codes_rule": "codes per level = the power of two nearest to √(training images), "
+        f"kept in 16..512 ({len(data.train):,} training images here)",
+        "rules": RULES,
+    }
+    run = run_slot(request).current
+    if run is not None and run.session.recipe.name == RECIPE:
+        body["run"] = run_body(run)
+        body["config"] = run.session.setup_options
+    else:
+        body["run"] = None
+        body["config"] = None
+    return JSONResponse(body)
+
+
+async def start_route(request: Request) -> Response:
+    body = await read_json_object(request)
+    reject_unknown(body, START_FIELDS, "field")
+    recipe = get_recipe(RECIPE)
+    condition = choice_field(body, "condition", recipe.conditions, recipe.default_condition)
+    options = {
+        "levels": int_field(body, "levels", 2, 4, 3),
+        "commitment": float_field(body, "commitment", 0.0, 10.0, 0.25),
+        "wasserstein_weight": float_field(body, "wasserstein_weight", 0.0, 100.0, 0.0),
+        "wasserstein_epsilon": float_field(body, "wasserstein_epsilon", 0.001, 10.0, 0.05),
+        "revive": bool_field(body, "revive", False),
+    }
+    steps = int_field(body, "steps", 1, MAX_RUN_STEPS, 2000)
+    seed = int_field(body, "seed", 0, MAX_SEED, 0)
+    capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, 10)
+    paused = bool_field(body, "paused", False)
+    slot = run_slot(request)
+    try:
+        run = await to_thread.run_sync(
+            lambda: slot.start(RECIPE, condition, steps, seed, capture_every, paused, options)
+        )
+    except ModelBusy as error:
+        raise Conflict(str(error)) from None
+    return JSONResponse({**run_body(run), "config": run.session.setup_options})
+
+
+async def health_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    run, capture = _vq_run(request)
+    return JSONResponse({"run_id": run.run_id, **capture.health_report()})
+
+
+async def history_route(request: Request) -> Response:
+    """Per-step train losses, perplexity and usage per level, and the validation series."""
+    reject_unknown(request.query_params, ("since",), "query parameter")
+    since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
+    run, capture = _vq_run(request)
+    history = run.session.history(since)
+    columns = history.columns
+    names = {
+        "loss": "loss",
+        "reconstruction": "reconstruction_loss",
+        "commitment": "vq_commitment_loss",
+        "codebook": "vq_codebook_loss",
+        "wasserstein": "wasserstein_loss",
+        "perplexity": "vq_perplexity",
+        "usage": "vq_usage",
+    }
+    body: dict[str, Any] = {"run_id": run.run_id, "since": since, "steps": history.steps}
+    for name, key in names.items():
+        if key in columns:
+            body[name] = columns[key]
+    body["validation"] = capture.validation_series(since)
+    return JSONResponse(body)
+
+
+async def dynamics_route(request: Request) -> Response:
+    reject_unknown(request.query_params, ("level",), "query parameter")
+    run, capture = _vq_run(request)
+    levels = int(run.session.setup_options["levels"])
+    level = int_query(request, "level", 1, levels, 1)
+    return JSONResponse({"run_id": run.run_id, **capture.dynamics(level - 1)})
+
+
+async def decoded_route(request: Request) -> Response:
+    reject_unknown(request.query_params, (), "query parameter")
+    run, capture = _vq_run(request)
+    decoded = capture.decoded_codes()
+    if decoded is None:
+        raise NotFound("no codes decoded yet: they are decoded at step 1 and every 50 steps")
+    return JSONResponse({"run_id": run.run_id, **decoded})
+
+
+async def events_route(request: Request) -> Response:
+    reject_unknown(request.query_params, ("since",), "query parameter")
+    since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
+    run, capture = _vq_run(request)
+    with capture.lock:
+        events = capture.monitor.events_since(since)
+    return JSONResponse(
+        {"run_id": run.run_id, "revive": run.session.setup_options["revive"], "events": events}
+    )
+
+
+routes = [
+    Route("/codebook/state", state_route, methods=["GET"]),
+    Route("/codebook/start", start_route, methods=["POST"]),
+    Route("/codebook/health", health_route, methods=["GET"]),
+    Route("/codebook/history", history_route, methods=["GET"]),
+    Route("/codebook/dynamics", dynamics_route, methods=["GET"]),
+    Route("/codebook/decoded", decoded_route, methods=["GET"]),
+    Route("/codebook/events", events_route, methods=["GET"]),
+]

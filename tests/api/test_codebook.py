@@ -1,0 +1,111 @@
+"""`/codebook/*`: a short VQ-VAE run through HTTP, its health, history, dynamics, decoded codes."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+
+def _finish(client: TestClient, timeout: float = 120.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while (state := client.get("/runs/current").json())["status"] not in ("completed", "failed"):
+        assert time.monotonic() < deadline, state
+        time.sleep(0.05)
+    assert state["status"] == "completed", state
+    return state  # type: ignore[no-any-return]
+
+
+def test_state_before_any_run_shows_the_form_defaults_and_the_codebook_size(
+    client: TestClient,
+) -> None:
+    body = client.get("/codebook/state").json()
+    assert body["run"] is None and body["conditions"] == ["ema", "learned", "collapse"]
+    assert body["defaults"]["levels"] == 3 and body["defaults"]["commitment"] == 0.25
+    assert body["auto_num_codes"] == 128  # 9,000 training images: 2^round(log2 √9000)
+    assert "√(training images)" in body["num_codes_rule"]
+    _error = client.get("/codebook/health")
+    assert _error.status_code == 409 and "POST /codebook/start" in _error.json()["detail"]
+
+
+def test_a_learned_run_reports_health_history_dynamics_and_decoded_codes(
+    client: TestClient,
+) -> None:
+    started = client.post(
+        "/codebook/start",
+        json={"condition": "learned", "levels": 2, "steps": 60, "wasserstein_weight": 0.1},
+    )
+    assert started.status_code == 200, started.text
+    config = started.json()["config"]
+    assert config["levels"] == 2 and config["num_codes"] == 128 and config["kind"] == "learned"
+    _finish(client)
+    health = client.get("/codebook/health").json()
+    assert [level["level"] for level in health["levels"]] == [1, 2]
+    assert health["window"] == 100 and "utilisation" in health["rules"]
+    for level in health["levels"]:
+        assert 0 < level["utilisation"] <= 1 and len(level["counts"]) == 128
+    assert health["validation"]["step"] == 50
+    history = client.get("/codebook/history?since=51").json()
+    assert history["steps"] == list(range(51, 61))
+    assert len(history["perplexity"][0]) == 2 and all(w > 0 for w in history["wasserstein"])
+    assert [v["step"] for v in client.get("/codebook/history").json()["validation"]] == [1, 50]
+    dynamics = client.get("/codebook/dynamics?level=2").json()
+    assert dynamics["kind"] == "learned" and len(dynamics["grad_ema"]) == 128
+    assert dynamics["trajectory"]["steps"] == [1, 50] and dynamics["ema_cluster_sizes"] is None
+    decoded = client.get("/codebook/decoded").json()
+    assert decoded["level1"]["count"] == 128
+    assert base64.b64decode(decoded["level1"]["data"])[:4] == b"\x89PNG"
+    assert decoded["combinations"]["count"] == 64
+    assert client.get("/codebook/events").json()["events"] == []
+
+
+def test_an_ema_run_with_revival_logs_replacements(client: TestClient) -> None:
+    client.post(
+        "/codebook/start", json={"condition": "ema", "levels": 2, "steps": 30, "revive": True}
+    )
+    _finish(client)
+    dynamics = client.get("/codebook/dynamics?level=1").json()
+    assert dynamics["grad_ema"] is None and len(dynamics["ema_cluster_sizes"]) == 128
+    events = client.get("/codebook/events").json()
+    assert events["revive"] is True
+    for event in events["events"]:
+        assert set(event) == {"step", "level", "code", "old_count", "source"}
+
+
+def test_the_collapse_condition_warns_about_low_utilisation(client: TestClient) -> None:
+    client.post("/codebook/start", json={"condition": "collapse", "levels": 2, "steps": 101})
+    _finish(client)
+    warnings = client.get("/codebook/health").json()["warnings"]
+    assert any("utilisation" in w and "below 30%" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"levels": 1},
+        {"levels": 5},
+        {"levels": "3"},
+        {"commitment": -0.1},
+        {"commitment": "high"},
+        {"wasserstein_epsilon": 0},
+        {"condition": "vq"},
+        {"revive": 1},
+        {"codebook_size": 64},
+    ],
+)
+def test_bad_start_values_are_422(client: TestClient, body: dict[str, object]) -> None:
+    response = client.post("/codebook/start", json=body)
+    assert response.status_code == 422 and response.json()["error"] == "invalid_value"
+
+
+def test_dynamics_level_out_of_range_and_watch_without_a_layer(client: TestClient) -> None:
+    client.post("/codebook/start", json={"levels": 2, "steps": 5})
+    _finish(client)
+    assert client.get("/codebook/dynamics?level=3").status_code == 422
+    client.post("/codebook/start", json={"levels": 2, "steps": 10_000, "paused": True})
+    response = client.post("/debug/watch", json={"feature_ids": [1]})
+    assert response.status_code == 409 and "no per-feature layer" in response.json()["detail"]
+    client.post("/runs/stop")

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -105,6 +106,8 @@ def _run(args: argparse.Namespace) -> int:
     out = (
         args.out if args.out is not None else f"runs/{args.recipe}/{args.condition}-seed{args.seed}"
     )
+    if args.recipe == "vqvae":
+        return _run_vq(args, data, out)
     summary = run_headless(
         args.recipe,
         args.condition,
@@ -127,6 +130,87 @@ def _run(args: argparse.Namespace) -> int:
         f"win rates             {rates}\n"
         f"summary               {Path(out) / SUMMARY_FILE}"
     )
+    return 0
+
+
+def _max_batches(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 1000:
+        raise argparse.ArgumentTypeError(
+            f"max-batches must be an integer in 1..1000, got {value!r}"
+        )
+    return number
+
+
+def _codebook_report(args: argparse.Namespace) -> int:
+    from acc.data import DataError, load_mnist
+    from acc.vq.checkpoint import CheckpointError
+    from acc.vq.report import write_report
+
+    data = None
+    if args.checkpoint is not None:
+        try:
+            data = load_mnist()
+        except DataError as error:
+            print(f"acc codebook-report: {error}", file=sys.stderr)
+            return 2
+    try:
+        result = write_report(args.out, data, args.checkpoint, args.max_batches)
+    except CheckpointError as error:
+        print(f"acc codebook-report: {error}", file=sys.stderr)
+        return 2
+    test = result["selftest"]
+    print(f"self-test: shape {test['shape']}, loss {test['loss']:.4f}, usage {test['usage']:.3f}")
+    if result["skipped"]:
+        print(f"acc codebook-report: {result['skipped']}")
+    else:
+        for level in result["analysis"]["levels"]:
+            print(
+                f"level {level['level']}: {level['active_codes']} active codes "
+                f"({level['usage_ratio']:.0%}), perplexity {level['perplexity_mean']:.1f} "
+                f"± {level['perplexity_std']:.1f}, {level['dead_codes']} dead"
+            )
+    print(f"wrote {', '.join(result['written'])} to {args.out}")
+    return 0
+
+
+def _run_vq(args: argparse.Namespace, data: Any, out: str) -> int:
+    from acc.vq.train import SUMMARY_FILE, train_vq_headless
+
+    options = {
+        "levels": args.levels,
+        "commitment": args.commitment,
+        "wasserstein_weight": args.wasserstein_weight,
+        "wasserstein_epsilon": args.wasserstein_epsilon,
+        "revive": args.revive,
+    }
+    try:
+        summary = train_vq_headless(
+            args.condition,
+            args.steps,
+            data=data,
+            out_dir=out,
+            seed=args.seed,
+            device=args.device,
+            options=options,
+            progress=sys.stderr,
+        )
+    except ValueError as error:
+        print(f"acc run: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"vqvae {args.condition} seed {args.seed}: {args.steps} steps, "
+        f"{summary['steps_per_second']:.1f} steps/s, {summary['config']['num_codes']} codes/level"
+    )
+    for level in summary["levels"]:
+        print(
+            f"level {level['level']}: utilisation {level['utilisation']:.0%}, perplexity "
+            f"{level['perplexity']:.1f}, dead {level['dead_codes']} (last {summary['window']} batches)"
+        )
+    print(f"summary {Path(out) / SUMMARY_FILE}, checkpoint {summary['checkpoint']}")
     return 0
 
 
@@ -177,7 +261,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory for summary.json (default runs/RECIPE/CONDITION-seedSEED)",
     )
     run.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    vq = run.add_argument_group("vqvae options")
+    vq.add_argument("--levels", type=int, choices=[2, 3, 4], default=3, help="RVQ levels")
+    vq.add_argument("--commitment", type=float, default=0.25, help="commitment weight β")
+    vq.add_argument("--wasserstein-weight", type=float, default=0.0, help="Sinkhorn loss weight")
+    vq.add_argument("--wasserstein-epsilon", type=float, default=0.05, help="Sinkhorn ε")
+    vq.add_argument("--revive", action="store_true", help="re-seed dead codes from the batch")
     run.set_defaults(handler=_run)
+
+    report = commands.add_parser(
+        "codebook-report", help="analyse a VQ-VAE checkpoint's codebook (JSON + PNG)"
+    )
+    report.add_argument("--checkpoint", default=None, help="a checkpoint.pt from `acc run vqvae`")
+    report.add_argument("--out", required=True, help="folder for the report files")
+    report.add_argument(
+        "--max-batches", type=_max_batches, default=10, help="evaluation batches (default 10)"
+    )
+    report.set_defaults(handler=_codebook_report)
 
     codegen = commands.add_parser(
         "codegen", help="write the dashboard's generated TypeScript (tensor keys and metadata)"

@@ -67,6 +67,8 @@ class VQVAE(nn.Module):
         self.num_codes = num_codes
         self.num_levels = num_levels
         self.code_dim = code_dim
+        self.hidden = hidden
+        self.kind: QuantizerKind = kind
         self.encoder = nn.Sequential(
             nn.Conv2d(1, hidden, 4, stride=2, padding=1),
             nn.ReLU(),

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from acc.api import codebook, debug, health, inspect, runs
+from acc.api import codebook, debug, health, inspect, openapi, runs
 from acc.api.errors import EXCEPTION_HANDLERS
 from acc.data import MnistData
 from acc.inspector_slot import InspectorSlot
@@ -47,6 +47,7 @@ def create_app(
             *runs.routes,
             *debug.routes,
             *codebook.routes,
+            *openapi.routes,
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[

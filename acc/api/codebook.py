@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from acc.api.errors import Conflict, NotFound
+from acc.api.openapi import BOOLEAN, enum, integer, number, operation
 from acc.api.responses import JSONResponse
 from acc.api.runs import MAX_SEED, run_body, run_slot
 from acc.api.validation import (
@@ -57,6 +58,7 @@ def _vq_run(request: Request) -> tuple[FreeRun, VQCapture]:
     return run, capture
 
 
+@operation("The VQ form's defaults, the codebook size rule and the current VQ run.")
 async def state_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     recipe = get_recipe(RECIPE)
@@ -89,6 +91,21 @@ async def state_route(request: Request) -> Response:
     return JSONResponse(body)
 
 
+@operation(
+    "Start a VQ-VAE run.",
+    body={
+        "condition": enum("ema", "learned", "collapse"),
+        "levels": integer(2, 4),
+        "commitment": number(0.0, 10.0),
+        "wasserstein_weight": number(0.0, 100.0),
+        "wasserstein_epsilon": number(0.001, 10.0),
+        "revive": BOOLEAN,
+        "steps": integer(1, MAX_RUN_STEPS),
+        "seed": integer(0, MAX_SEED),
+        "capture_every": integer(1, MAX_CAPTURE_EVERY),
+        "paused": BOOLEAN,
+    },
+)
 async def start_route(request: Request) -> Response:
     body = await read_json_object(request)
     reject_unknown(body, START_FIELDS, "field")
@@ -115,12 +132,17 @@ async def start_route(request: Request) -> Response:
     return JSONResponse({**run_body(run), "config": run.session.setup_options})
 
 
+@operation("Per-level codebook health over the rolling window.")
 async def health_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     run, capture = _vq_run(request)
     return JSONResponse({"run_id": run.run_id, **capture.health_report()})
 
 
+@operation(
+    "Per-step VQ losses, perplexity and usage; validation.",
+    query={"since": integer(0, MAX_STEP_NUMBER)},
+)
 async def history_route(request: Request) -> Response:
     """Per-step train losses, perplexity and usage per level, and the validation series."""
     reject_unknown(request.query_params, ("since",), "query parameter")
@@ -145,6 +167,9 @@ async def history_route(request: Request) -> Response:
     return JSONResponse(body)
 
 
+@operation(
+    "Code trajectories and gradient EMA (or EMA sizes) of a level.", query={"level": integer(1, 4)}
+)
 async def dynamics_route(request: Request) -> Response:
     reject_unknown(request.query_params, ("level",), "query parameter")
     run, capture = _vq_run(request)
@@ -153,6 +178,7 @@ async def dynamics_route(request: Request) -> Response:
     return JSONResponse({"run_id": run.run_id, **capture.dynamics(level - 1)})
 
 
+@operation("Decoded images of the codes.")
 async def decoded_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     run, capture = _vq_run(request)
@@ -162,6 +188,7 @@ async def decoded_route(request: Request) -> Response:
     return JSONResponse({"run_id": run.run_id, **decoded})
 
 
+@operation("Dead-code replacements.", query={"since": integer(0, MAX_STEP_NUMBER)})
 async def events_route(request: Request) -> Response:
     reject_unknown(request.query_params, ("since",), "query parameter")
     since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from acc.api.errors import Conflict, InvalidValue, NotFound
+from acc.api.openapi import enum, integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.runs import require_run, run_body
 from acc.api.step_responses import step_response
@@ -55,6 +56,7 @@ def _latest_full(run: FreeRun) -> StepData:
         raise NotFound(str(error)) from None
 
 
+@operation("Pause the run at the next step boundary.", body={})
 async def pause_route(request: Request) -> Response:
     await read_json_object(request)
     run = _live(request)
@@ -62,6 +64,7 @@ async def pause_route(request: Request) -> Response:
     return JSONResponse(run_body(run))
 
 
+@operation("Resume the run.", body={})
 async def resume_route(request: Request) -> Response:
     await read_json_object(request)
     run = _live(request)
@@ -69,6 +72,11 @@ async def resume_route(request: Request) -> Response:
     return JSONResponse(run_body(run))
 
 
+@operation(
+    "Run n steps of the paused run; answers the last one.",
+    body={"n": integer(1, MAX_STEPS_PER_CALL)},
+    frame=True,
+)
 async def step_route(request: Request) -> Response:
     body = await read_json_object(request)
     reject_unknown(body, ("n",), "field")
@@ -85,6 +93,7 @@ async def step_route(request: Request) -> Response:
     )
 
 
+@operation("The run state with the controller's.")
 async def state_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     run = require_run(request)
@@ -99,6 +108,7 @@ async def state_route(request: Request) -> Response:
     )
 
 
+@operation("The newest fully captured batch as a PNG grid.")
 async def batch_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     data = _latest_full(require_run(request))
@@ -123,6 +133,7 @@ async def batch_route(request: Request) -> Response:
     )
 
 
+@operation("The keys of the per-step store.")
 async def step_data_keys_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     run = require_run(request)
@@ -131,6 +142,7 @@ async def step_data_keys_route(request: Request) -> Response:
     )
 
 
+@operation("One key of the per-step store.")
 async def step_data_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     run = require_run(request)
@@ -151,6 +163,11 @@ async def step_data_route(request: Request) -> Response:
     )
 
 
+@operation(
+    "One feature's weight and update directions.",
+    query={"feature": integer(0, 4095)},
+    required_query=("feature",),
+)
 async def force_detail_route(request: Request) -> Response:
     reject_unknown(request.query_params, ("feature",), "query parameter")
     run = require_run(request)
@@ -197,6 +214,11 @@ def force_detail(data: StepData, feature: int) -> dict[str, Any]:
     }
 
 
+@operation(
+    "A cosine matrix of the newest full step.",
+    query={"source": enum(*COSINE_SOURCES)},
+    required_query=("source",),
+)
 async def cosine_matrix_route(request: Request) -> Response:
     reject_unknown(request.query_params, ("source",), "query parameter")
     source = choice_query(request, "source", tuple(COSINE_SOURCES))
@@ -218,12 +240,18 @@ async def cosine_matrix_route(request: Request) -> Response:
     )
 
 
+@operation("The watched features.")
 async def get_watch_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     run = require_run(request)
     return JSONResponse({"watched": run.controller.watched(), "max_watched": MAX_WATCHED})
 
 
+@operation(
+    "Watch these features (replaces the list).",
+    body={"feature_ids": {"type": "array", "items": integer(0, 4095), "maxItems": MAX_WATCHED}},
+    required=("feature_ids",),
+)
 async def set_watch_route(request: Request) -> Response:
     body = await read_json_object(request)
     reject_unknown(body, ("feature_ids",), "field")
@@ -243,12 +271,14 @@ async def set_watch_route(request: Request) -> Response:
     return JSONResponse({"watched": run.controller.watched(), "max_watched": MAX_WATCHED})
 
 
+@operation("The watched features' trajectories.")
 async def trajectories_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     run = require_run(request)
     return JSONResponse({"run_id": run.run_id, **run.controller.trajectories()})
 
 
+@operation("Forget the trajectories.", body={})
 async def clear_trajectories_route(request: Request) -> Response:
     await read_json_object(request)
     run = require_run(request)

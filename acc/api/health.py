@@ -10,9 +10,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import acc
+from acc.api.openapi import operation
 from acc.api.responses import JSONResponse
 
 
+@operation("What the trainer is, runs on and trains with.")
 async def health_route(request: Request) -> Response:
     state = request.app.state
     return JSONResponse(

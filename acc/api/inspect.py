@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from acc.api.errors import AccError, Conflict, InvalidValue, NotFound
+from acc.api.openapi import enum, integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.step_responses import history_body, step_response
 from acc.api.validation import (
@@ -76,12 +77,21 @@ def _state_body(slot: InspectorSlot, session: Session | None) -> dict[str, Any]:
     return {"active": True, **state, "owner": slot.ownership.owner}
 
 
+@operation("The inspector session's state (or that there is none).")
 async def state_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     slot = _slot(request)
     return JSONResponse(_state_body(slot, slot.current))
 
 
+@operation(
+    "Start a fresh inspector session (replacing the current one).",
+    body={
+        "recipe": enum("gradient_gating_l0", "vqvae"),
+        "condition": {"type": "string"},
+        "seed": integer(0, MAX_SEED),
+    },
+)
 async def setup_route(request: Request) -> Response:
     body = await read_json_object(request)
     reject_unknown(body, ("recipe", "condition", "seed"), "field")
@@ -99,6 +109,12 @@ async def setup_route(request: Request) -> Response:
     return JSONResponse(_state_body(slot, session))
 
 
+@operation(
+    "Run n training steps; answers the last step's data.",
+    body={"n": integer(1, MAX_STEPS_PER_CALL)},
+    required=("n",),
+    frame=True,
+)
 async def step_route(request: Request) -> Response:
     body = await read_json_object(request)
     reject_unknown(body, ("n",), "field")
@@ -117,6 +133,10 @@ async def step_route(request: Request) -> Response:
     )
 
 
+@operation(
+    "Per-step scalars and vectors from step `since` on.",
+    query={"since": integer(0, MAX_STEP_NUMBER)},
+)
 async def history_route(request: Request) -> Response:
     reject_unknown(request.query_params, ("since",), "query parameter")
     since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
@@ -126,6 +146,7 @@ async def history_route(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
+@operation("The full data of a retained step.", frame=True)
 async def get_step_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     step = int_path(request, "step", 1, MAX_STEP_NUMBER)
@@ -139,6 +160,7 @@ async def get_step_route(request: Request) -> Response:
     )
 
 
+@operation("End the inspector session and free its memory.", body={})
 async def teardown_route(request: Request) -> Response:
     await read_json_object(request)
     slot = _slot(request)

@@ -13,6 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from acc.api.errors import Conflict, NotFound
+from acc.api.openapi import BOOLEAN, enum, integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.step_responses import history_body, step_response
 from acc.api.validation import (
@@ -68,6 +69,17 @@ def run_body(run: FreeRun | None) -> dict[str, Any]:
     }
 
 
+@operation(
+    "Start a free run.",
+    body={
+        "recipe": enum("gradient_gating_l0", "vqvae"),
+        "condition": {"type": "string"},
+        "steps": integer(1, MAX_RUN_STEPS),
+        "seed": integer(0, MAX_SEED),
+        "capture_every": integer(1, MAX_CAPTURE_EVERY),
+        "paused": BOOLEAN,
+    },
+)
 async def start_route(request: Request) -> Response:
     body = await read_json_object(request)
     reject_unknown(
@@ -90,11 +102,13 @@ async def start_route(request: Request) -> Response:
     return JSONResponse(run_body(run))
 
 
+@operation("The current (or last) free run.")
 async def current_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     return JSONResponse(run_body(run_slot(request).current))
 
 
+@operation("Stop the free run (also while paused).", body={})
 async def stop_route(request: Request) -> Response:
     await read_json_object(request)
     slot = run_slot(request)
@@ -105,6 +119,9 @@ async def stop_route(request: Request) -> Response:
     return JSONResponse(run_body(run))
 
 
+@operation(
+    "Per-step history of the run from `since` on.", query={"since": integer(0, MAX_STEP_NUMBER)}
+)
 async def history_route(request: Request) -> Response:
     reject_unknown(request.query_params, ("since",), "query parameter")
     since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
@@ -114,6 +131,7 @@ async def history_route(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
+@operation("The full data of a retained step of the run.", frame=True)
 async def get_step_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     step = int_path(request, "step", 1, MAX_STEP_NUMBER)
@@ -131,6 +149,7 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
+@operation("Server-sent events: run state and batched steps.", stream=True)
 async def events_route(request: Request) -> Response:
     """`state` events when the run's status changes (and once on connect), `steps` events with
     the steps finished since the last one (step, loss, mean weight cosine), in order."""

@@ -1,0 +1,207 @@
+"""How fast the inspector's step views follow a Step and a scrub, in Chromium (run by hand).
+
+    .venv/bin/python bench/bench_inspect_ui.py [--repeats 20] [--trainer URL --ui URL]
+
+Starts `acc serve` and the built dashboard on free ports (or uses the running ones given), opens
+/inspect with bcl-med, every view open and a feature in focus, and measures in the page:
+
+- Step: from the click on Step to the first frame painted after the last view shows the new step.
+  It includes the training step on the trainer, the request, decoding the frame and drawing every
+  view (every `[data-view]` element carries its step; canvases are drawn in the same commit).
+- Scrub: the same, from a click on the previous/next-step button, between two retained steps.
+
+Each figure also gives the part spent in the request (the browser's resource timing of the frame
+fetch), so what remains is decoding and drawing. Targets (issue 5): Step < 300 ms, scrub < 150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Clicks `selector` and resolves once every view shows step `expected` and a frame was painted.
+_MEASURE = """async ([selector, expected, path]) => {
+  const want = String(expected);
+  const ready = () => {
+    const root = document.querySelector('[data-testid="step-views"]');
+    if (!root || root.dataset.step !== want) return false;
+    const views = root.querySelectorAll('[data-view]');
+    for (const view of views) if (view.dataset.step !== want) return false;
+    return views.length > 0;
+  };
+  performance.clearResourceTimings();
+  const start = performance.now();
+  await new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      if (ready()) { observer.disconnect(); resolve(); }
+    });
+    observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+    document.querySelector(selector).click();
+  });
+  // After the commit: the next animation frame, then a task after its paint.
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  const total = performance.now() - start;
+  const fetches = performance.getEntriesByType('resource').filter((e) => e.name.includes(path));
+  const last = fetches[fetches.length - 1];
+  const views = document.querySelectorAll('[data-testid="step-views"] [data-view]').length;
+  return { total, request: last ? last.responseEnd - last.startTime : NaN, views };
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_answers(url: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def start(command: list[str], probe: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    wait_until_answers(probe)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+
+
+def report(name: str, runs: list[dict[str, Any]], target: float) -> None:
+    totals = [r["total"] for r in runs]
+    requests = [r["request"] for r in runs]
+    median = statistics.median(totals)
+    p90 = sorted(totals)[int(0.9 * (len(totals) - 1))]
+    request = statistics.median(requests)
+    verdict = "ok" if median < target else "OVER"
+    print(
+        f"{name:<34} median {median:7.1f} ms  p90 {p90:7.1f} ms  (request {request:6.1f} ms,"
+        f" rest {median - request:6.1f} ms)  target < {target:.0f} ms: {verdict}  n={len(runs)}"
+    )
+
+
+def setup_session(ui: str) -> None:
+    """A fresh bcl-med session at step 0, through the dashboard's proxy."""
+    request = urllib.request.Request(
+        ui + "/api/inspect/setup",
+        data=json.dumps({"condition": "bcl-med", "seed": 0}).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=120).close()
+
+
+def measure(page: Page, selector: str, expected: int, path: str) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate(_MEASURE, [selector, expected, path])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20, help="measured steps and scrubs")
+    parser.add_argument("--trainer", help="use this running trainer (with --ui)")
+    parser.add_argument("--ui", help="use this running dashboard, which proxies to --trainer")
+    args = parser.parse_args()
+
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        if args.ui:
+            ui = args.ui.rstrip("/")
+        else:
+            trainer_port, ui_port = free_port(), free_port()
+            trainer = f"http://127.0.0.1:{trainer_port}"
+            servers.append(
+                start(
+                    [sys.executable, "-m", "acc.cli", "serve", "--port", str(trainer_port)],
+                    trainer + "/health",
+                )
+            )
+            ui = f"http://127.0.0.1:{ui_port}"
+            servers.append(
+                start(["./run_ui.sh", "--port", str(ui_port), "--trainer", trainer], ui + "/")
+            )
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                args=CHROMIUM_ARGS,
+            )
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            setup_session(ui)
+            page.goto(ui + "/inspect")
+            page.wait_for_selector('[data-testid="inspect-controls"][data-state="active"]')
+            page.wait_for_selector('[data-testid="inspect-step-number"]:text-is("0")')
+            step_button = '[data-testid="inspect-step-btn"]'
+
+            # Warm-up: the first steps pay for compiling the views and growing the allocator.
+            step = 0
+            for _ in range(3):
+                step += 1
+                measure(page, step_button, step, "/api/inspect/step")
+                page.wait_for_selector(f"{step_button}:enabled")
+            page.locator('[data-testid="metrics-row"]').nth(3).click()  # every view open, a focus
+            sections = page.locator('[data-testid^="trace-section-"][data-open="true"]').count()
+            print(
+                f"bcl-med, 1400x900, {sections}/9 trace sections open, a feature in focus; "
+                f"Chromium {browser.version}"
+            )
+
+            steps: list[dict[str, Any]] = []
+            for _ in range(args.repeats):
+                step += 1
+                steps.append(measure(page, step_button, step, "/api/inspect/step"))
+                # The state and history refresh after the frame; let them land before the next.
+                page.wait_for_selector(f"{step_button}:enabled")
+            print(f"views checked per measurement: {steps[-1]['views']}")
+            report("Step -> last view painted", steps, 300)
+
+            scrubs: list[dict[str, Any]] = []
+            shown = step
+            for i in range(args.repeats):
+                backwards = i % 2 == 0
+                shown += -1 if backwards else 1
+                button = "inspect-prev-btn" if backwards else "inspect-next-btn"
+                scrubs.append(
+                    measure(page, f'[data-testid="{button}"]', shown, f"/api/inspect/step/{shown}")
+                )
+            report("Scrub between two held steps", scrubs, 150)
+            browser.close()
+    finally:
+        for server in reversed(servers):
+            stop(server)
+
+
+if __name__ == "__main__":
+    main()

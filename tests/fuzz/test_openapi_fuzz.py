@@ -1,0 +1,55 @@
+"""Every route of the OpenAPI description, fuzzed with schemathesis: no input may cause a 5xx."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
+
+from acc.api.app import create_app
+from acc.data import load_mnist
+from acc.settings import Settings
+
+APP = create_app(
+    settings=Settings(device="cpu"),
+    data=load_mnist(Path(tempfile.mkdtemp(prefix="acc-fuzz-")) / "mnist"),
+)
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# Valid inputs and invalid ones (wrong types, out-of-range numbers, unknown enum values, extra
+# fields): both must end in a 2xx or a 4xx with {"error", "detail"}, never a 5xx.
+schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+
+
+CALLS: dict[int, int] = {}  # status code → count, printed at the end (pytest -s)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def free_the_model() -> Iterator[None]:
+    yield
+    print(f"\nschemathesis: {sum(CALLS.values())} calls, by status: {dict(sorted(CALLS.items()))}")
+    APP.state.runs.close()
+    APP.state.inspector.teardown()
+
+
+@schema.parametrize()
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_input_causes_a_server_error(case: schemathesis.Case) -> None:
+    response = case.call()
+    CALLS[response.status_code] = CALLS.get(response.status_code, 0) + 1
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path} {case.body!r} {case.query!r} → "
+        f"{response.status_code} {response.text[:500]}"
+    )
+    if response.status_code >= 400:
+        body = response.json()
+        assert set(body) >= {"error", "detail"}, body

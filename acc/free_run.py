@@ -64,7 +64,8 @@ class RunState:
     traceback: str | None
     started_at: float
     finished_at: float | None
-    steps_per_second: float
+    steps_per_second: float  # over the time spent training (pauses excluded)
+    first_nonfinite: dict[str, int | str] | None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +124,8 @@ class FreeRun:
         self._last_full: int | None = None
         self._started = time.time()
         self._finished_at: float | None = None
+        self._paused_seconds = 0.0
+        self._blocked_since: float | None = None
         self._future: Future[int] = self.session.submit_train(
             steps, before_capture=self._begin_step, after_commit=self._end_step
         )
@@ -143,7 +146,14 @@ class FreeRun:
         if controller.watched() and layer is not None:
             controller.record_watches(info.step, layer.weight, data.arrays)
         controller.end_step(info.step)
-        if not controller.wait_if_paused():
+        started = time.perf_counter()
+        self._blocked_since = started
+        going_on = controller.wait_if_paused()
+        self._blocked_since = None
+        waited = time.perf_counter() - started
+        if waited > 0.0005:  # a pause, not the one-check fast path: not training time
+            self._paused_seconds += waited
+        if not going_on:
             self.session.stop_training()
 
     def _on_done(self, future: Future[int]) -> None:
@@ -226,7 +236,12 @@ class FreeRun:
         with self._lock:
             error, trace, finished_at = self._error, self._traceback, self._finished_at
         step = self.session.inspector.last_step or 0
-        elapsed = (finished_at or time.time()) - self._started
+        blocked_since = self._blocked_since
+        paused = self._paused_seconds + (
+            time.perf_counter() - blocked_since if blocked_since is not None else 0.0
+        )
+        # Training time only: the time spent paused does not count against the rate.
+        elapsed = (finished_at or time.time()) - self._started - paused
         return RunState(
             run_id=self.run_id,
             recipe=self.session.recipe.name,
@@ -245,6 +260,7 @@ class FreeRun:
             started_at=self._started,
             finished_at=finished_at,
             steps_per_second=step / elapsed if elapsed > 0 else 0.0,
+            first_nonfinite=self.session.inspector.first_nonfinite,
         )
 
     def close(self) -> None:

@@ -82,6 +82,7 @@ class SessionState:
     max_snapshot_bytes: int
     pending_steps: int  # steps requested and not yet finished
     failed_steps: tuple[FailedStep, ...]
+    first_nonfinite: dict[str, int | str] | None  # {step, key, count} of the first NaN/Inf
 
     def to_dict(self) -> dict[str, Any]:
         state = asdict(self)
@@ -288,6 +289,7 @@ class Session:
             max_snapshot_bytes=inspector.max_snapshot_bytes,
             pending_steps=pending,
             failed_steps=failed,
+            first_nonfinite=inspector.first_nonfinite,
         )
 
     def history(self, since: int = 0) -> History:

@@ -294,6 +294,8 @@ class StepInspector:
         self._count = 0
         self._columns: dict[str, _HistoryColumn] = {}
         self._lock = threading.Lock()
+        # The first step and key (in capture order) that held a NaN or an infinity, and how many.
+        self.first_nonfinite: dict[str, int | str] | None = None
 
     # -- during a step ---------------------------------------------------------------------------
 
@@ -323,11 +325,22 @@ class StepInspector:
             )
         data = self.collect(step)
         self._current = {}
+        if self.first_nonfinite is None:
+            self._find_nonfinite(data)
         with self._lock:
             self._append_history(data)
             if full:
                 self._retain(data)
         return data
+
+    def _find_nonfinite(self, data: StepData) -> None:
+        for key, array in data.arrays.items():
+            # A float64 sum is cheap and non-finite whenever any element is (float32 values
+            # cannot overflow it); only then are the bad elements counted.
+            if array.dtype.kind == "f" and not np.isfinite(array.sum(dtype=np.float64)):
+                count = int(array.size - np.count_nonzero(np.isfinite(array)))
+                self.first_nonfinite = {"step": data.step, "key": key, "count": count}
+                return
 
     def discard(self) -> None:
         """Drop the current captures without archiving them (a step that failed half-way)."""
@@ -392,6 +405,7 @@ class StepInspector:
             self._steps = np.zeros(256, dtype=np.int64)
             self._count = 0
             self._columns = {}
+            self.first_nonfinite = None
 
     # -- internals ---------------------------------------------------------------------------------
 

@@ -64,6 +64,7 @@ def run_body(run: FreeRun | None) -> dict[str, Any]:
     return {
         "active": True,
         **run.state().to_dict(),
+        "recipes": recipe_names(),
         "conditions": list(run.session.recipe.conditions),
         "watched": run.controller.watched(),
     }
@@ -145,16 +146,30 @@ async def get_step_route(request: Request) -> Response:
     )
 
 
-def _sse(event: str, data: dict[str, Any]) -> bytes:
-    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+def _sse(event: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
+    head = b"id: " + event_id.encode() + b"\n" if event_id else b""
+    return head + b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+def _resume_point(request: Request) -> tuple[str | None, int]:
+    """(run id, first step to send) from Last-Event-ID (`<run_id>:<step>`) or `?since=K`."""
+    last = request.headers.get("last-event-id", "")
+    run_id, _, step = last.partition(":")
+    if run_id and step.isdigit():
+        return run_id, int(step) + 1
+    since = int_query(request, "since", 0, MAX_STEP_NUMBER, 1)
+    return None, max(since, 1)
 
 
 @operation("Server-sent events: run state and batched steps.", stream=True)
 async def events_route(request: Request) -> Response:
     """`state` events when the run's status changes (and once on connect), `steps` events with
-    the steps finished since the last one (step, loss, mean weight cosine), in order."""
-    reject_unknown(request.query_params, (), "query parameter")
+    the steps finished since the last one (step, loss, mean weight cosine), in order. Each
+    `steps` event has the id `<run_id>:<last step>`: a reconnecting EventSource sends it back as
+    Last-Event-ID and the stream goes on after that step (so does `?since=K`)."""
+    reject_unknown(request.query_params, ("since",), "query parameter")
     slot = run_slot(request)
+    resume_run, resume_step = _resume_point(request)
 
     async def stream() -> AsyncIterator[bytes]:
         sent_state: dict[str, Any] | None = None
@@ -166,6 +181,8 @@ async def events_route(request: Request) -> Response:
             body = run_body(run)
             if run is not None and run.run_id != run_id:
                 run_id, next_step = run.run_id, 1
+                if resume_run in (None, run_id):
+                    next_step = resume_step
             summary = {k: body.get(k) for k in ("active", "run_id", "status", "blocked", "error")}
             if summary != sent_state:
                 sent_state = summary
@@ -176,7 +193,11 @@ async def events_route(request: Request) -> Response:
                 if history.steps.size:
                     next_step = int(history.steps[-1]) + 1
                     quiet = 0.0
-                    yield _sse("steps", _steps_event(run.run_id, history))
+                    yield _sse(
+                        "steps",
+                        _steps_event(run.run_id, history),
+                        event_id=f"{run.run_id}:{next_step - 1}",
+                    )
             if quiet >= HEARTBEAT_S:
                 quiet = 0.0
                 yield b": keep-alive\n\n"

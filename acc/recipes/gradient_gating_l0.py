@@ -25,6 +25,9 @@ CONDITIONS: dict[str, float | None] = {
     "bcl-slow": 1e-3,
     "bcl-med": 5e-3,
     "bcl-fast": 1e-2,
+    # A SOM step far too large: the weights overshoot, blow up to inf and then NaN in about a
+    # dozen steps. For seeing how non-finite values surface in the inspector, not for research.
+    "bcl-nan-demo": 1e3,
 }
 DEFAULT_CONDITION = "bcl-med"
 

@@ -38,6 +38,7 @@ def test_state_before_setup_lists_the_conditions(client: TestClient) -> None:
         "bcl-slow",
         "bcl-med",
         "bcl-fast",
+        "bcl-nan-demo",
     ]
     assert body["default_condition"] == "bcl-med"
 
@@ -211,3 +212,15 @@ def test_nonfinite_values_are_null_in_json_and_kept_in_the_frame(inspecting: Tes
     assert body["encoder_weights"][0][0] is None
     _, arrays, _ = decode_frame(inspecting.get("/inspect/step/1", headers=FRAME).content)
     assert np.isnan(arrays["encoder_weights"][0, 0])
+
+
+def test_the_nan_demo_names_the_first_key_and_step_and_keeps_rendering(
+    client: TestClient,
+) -> None:
+    client.post("/inspect/setup", json={"condition": "bcl-nan-demo"})
+    body = orjson.loads(client.post("/inspect/step", json={"n": 20}).content)
+    first = client.get("/inspect/state").json()["first_nonfinite"]
+    assert first["step"] <= 20 and first["count"] > 0 and first["key"] in body["keys"]
+    assert body["nonfinite"]  # the step still answers, with the counts per key
+    _, arrays, _ = decode_frame(client.get("/inspect/step/20", headers=FRAME).content)
+    assert not np.isfinite(arrays["loss"]) or np.isnan(arrays["strength"]).any()

@@ -164,3 +164,23 @@ def test_sse_delivers_step_events_in_order(live_url: str) -> None:
                         break
         assert steps == list(range(1, 301))
         assert states[0] == "running" and states[-1] == "completed"
+
+
+def test_sse_resumes_after_the_last_event_id(live_url: str) -> None:
+    with httpx2.Client(base_url=live_url, timeout=60) as http:
+        run = http.post("/runs", json={"condition": "control", "steps": 50}).json()
+        while http.get("/runs/current").json()["status"] != "completed":
+            time.sleep(0.05)
+        headers = {"last-event-id": f"{run['run_id']}:40"}
+        with http.stream("GET", "/runs/events", headers=headers) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("id: "):
+                    assert line == f"id: {run['run_id']}:50"
+                if line.startswith("data: ") and '"steps":[' in line:
+                    assert orjson.loads(line[len("data: ") :])["steps"] == list(range(41, 51))
+                    break
+        with http.stream("GET", "/runs/events?since=48") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: ") and '"steps":[' in line:
+                    assert orjson.loads(line[len("data: ") :])["steps"] == [48, 49, 50]
+                    break

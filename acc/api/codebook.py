@@ -136,7 +136,14 @@ async def start_route(request: Request) -> Response:
 async def health_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     run, capture = _vq_run(request)
-    return JSONResponse({"run_id": run.run_id, **capture.health_report()})
+    # The warm-up is part of the utilisation rule: warnings start only after it.
+    return JSONResponse(
+        {
+            "run_id": run.run_id,
+            **capture.health_report(),
+            "warmup_steps": capture.health.warmup_steps,
+        }
+    )
 
 
 @operation(

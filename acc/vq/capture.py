@@ -168,7 +168,12 @@ class VQCapture:
             "combinations": None,
         }
         if books.shape[0] >= 2:
-            first = np.argsort(-counts[0], kind="stable")[:top]
+            # The most used level-1 codes mostly stand for the empty background and decode to
+            # black; prefer the most used among those that draw some ink.
+            by_use = np.argsort(-counts[0], kind="stable")
+            ink = level1.reshape(level1.shape[0], -1).mean(1)
+            inked = [int(code) for code in by_use if counts[0][code] > 0 and ink[code] > 0.05]
+            first = np.array((inked + [int(c) for c in by_use if int(c) not in inked])[:top])
             second = np.argsort(-counts[1], kind="stable")[:top]
             sums = books[0][first][:, None, :] + books[1][second][None, :, :]  # [top, top, E]
             images = self.model.decode_vectors(sums.reshape(-1, books.shape[2])).cpu().numpy()

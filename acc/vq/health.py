@@ -201,7 +201,7 @@ class CodebookHealth:
         for health in self.levels():
             if self.step >= self.warmup_steps and health.utilisation < self.low_utilisation:
                 messages.append(
-                    f"level {health.level}: utilisation {health.utilisation:.0%} is below "
+                    f"level {health.level}: utilisation {health.utilisation:.1%} is below "
                     f"{self.low_utilisation:.0%} (last {len(self._batches)} batches)"
                 )
             if health.dead_rising:

@@ -45,6 +45,7 @@ def test_a_learned_run_reports_health_history_dynamics_and_decoded_codes(
     health = client.get("/codebook/health").json()
     assert [level["level"] for level in health["levels"]] == [1, 2]
     assert health["window"] == 100 and "utilisation" in health["rules"]
+    assert health["warmup_steps"] == 100 and health["low_utilisation"] == 0.3
     for level in health["levels"]:
         assert 0 < level["utilisation"] <= 1 and len(level["counts"]) == 128
     assert health["validation"]["step"] == 50

@@ -82,7 +82,7 @@ def test_rolling_window_slides_and_warns() -> None:
     assert first.utilisation == 0.25 and first.dead_codes == 3
     assert first.dead_rising  # 2 dead one window ago, 3 now
     warnings = health.warnings()
-    assert "level 1: utilisation 25% is below 30% (last 3 batches)" in warnings
+    assert "level 1: utilisation 25.0% is below 30% (last 3 batches)" in warnings
     assert not any(w.startswith("level 2") for w in warnings)
     report = health.report()
     assert report["levels"][1]["utilisation"] == 1.0 and "rules" in report

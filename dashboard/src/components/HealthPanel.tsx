@@ -15,8 +15,9 @@ const STATUS_LABEL: Record<TrainerConnection, string> = {
 
 /** The trainer's versions, device and data set, from `GET /api/health`. */
 export default function HealthPanel() {
-  const { health, error, updatedAt } = useStore($trainerHealth);
-  const connection = useStore($trainerConnection);
+  // Hydration-safe (see RunsPage.tsx): the build rendered the stores' initial values.
+  const { health, error, updatedAt } = useStore($trainerHealth, { ssr: "initial" });
+  const connection = useStore($trainerConnection, { ssr: () => "connecting" as const });
   const stale = connection !== "online" && health !== null;
 
   return (

@@ -250,7 +250,10 @@ function ScalarList(props: { frame: StepFrame | null; history: InspectHistory; s
     <div className="side-block">
       <h3 className="side-title">Scalars</h3>
       <dl className="scalar-list" data-testid="inspect-scalars">
-        {SIDE_SCALARS.map((key) => {
+        {SIDE_SCALARS.filter(
+          // Only the scalars this session captures (a BCL step has no VQ losses and back).
+          (key) => (props.frame ? key in props.frame.header.scalars : key in props.history.columns),
+        ).map((key) => {
           const fromFrame = props.frame ? frameScalar(props.frame, key) : null;
           const fromHistory = props.step ? historyValue(props.history, key, props.step) : undefined;
           const value = fromFrame ?? (typeof fromHistory === "number" ? fromHistory : null);

@@ -3,12 +3,14 @@ import InspectControls from "./InspectControls";
 import InspectErrorBanner from "./InspectErrorBanner";
 import InspectLossTimeline from "./InspectLossTimeline";
 import InspectStepSummary from "./InspectStepSummary";
+import InspectStepViews from "./InspectStepViews";
 
 /**
  * The inspector's views, one island. Each view reads the stores with `ssr: "initial"`: the
  * static HTML was rendered from the stores' initial values, and the store's onMount starts
  * fetching as soon as a view first reads it, so hydration must see those initial values too.
- * New views read the same stores (inspect-store.ts) and are added here.
+ * New views read the same stores (inspect-store.ts) and are added here. The step views
+ * (InspectStepViews → views/StepViews) take the decoded frame as a prop, so other pages reuse them.
  */
 export default function InspectPage() {
   return (
@@ -18,6 +20,7 @@ export default function InspectPage() {
       <InspectStepSummary />
       <InspectLossTimeline />
       <InspectBatchGrid />
+      <InspectStepViews />
     </div>
   );
 }

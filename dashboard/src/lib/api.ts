@@ -152,3 +152,71 @@ async function errorFromResponse(res: Response): Promise<ApiError> {
     snippet || res.statusText || `HTTP ${res.status} from ${res.url}`,
   );
 }
+
+// ---- server-sent events ----------------------------------------------------------------------
+
+/** How an event stream is doing: "open" while events flow, "retrying" between attempts. */
+export type EventStreamStatus = "connecting" | "open" | "retrying";
+
+export interface EventStreamOptions {
+  /** One handler per event name; `data` is the event's JSON, parsed. */
+  events: Record<string, (data: unknown) => void>;
+  /** Called on every change of the connection's status. */
+  onStatus?: (status: EventStreamStatus) => void;
+  /** First wait before reconnecting a stream the browser gave up on; doubled up to `maxRetryMs`. */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+/**
+ * Listen to `GET /api<path>` as server-sent events (`EventSource`, no polling) until the returned
+ * function is called. The browser reconnects a dropped stream by itself; one it gave up on (the
+ * UI server answered 502 because the trainer is down) is reopened here with a growing wait.
+ * An event whose data is not JSON is skipped.
+ */
+export function openEventStream(path: string, options: EventStreamOptions): () => void {
+  const { events, onStatus, retryMs = 1_000, maxRetryMs = 8_000 } = options;
+  let source: EventSource | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let wait = retryMs;
+  let closed = false;
+
+  const connect = () => {
+    if (closed) return;
+    onStatus?.("connecting");
+    const es = new EventSource(API_BASE + path);
+    source = es;
+    es.onopen = () => {
+      wait = retryMs;
+      onStatus?.("open");
+    };
+    es.onerror = () => {
+      if (closed) return;
+      onStatus?.("retrying");
+      if (es.readyState === EventSource.CLOSED) {
+        es.close();
+        timer = setTimeout(connect, wait);
+        wait = Math.min(maxRetryMs, wait * 2);
+      }
+    };
+    for (const [name, handler] of Object.entries(events)) {
+      es.addEventListener(name, (event) => {
+        let data: unknown;
+        try {
+          data = JSON.parse((event as MessageEvent<string>).data);
+        } catch {
+          return;
+        }
+        handler(data);
+      });
+    }
+  };
+
+  connect();
+  return () => {
+    closed = true;
+    clearTimeout(timer);
+    source?.close();
+    source = null;
+  };
+}

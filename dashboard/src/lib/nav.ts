@@ -1,5 +1,4 @@
-// The header's pages, in order. Add a page here when its .astro file exists, e.g.
-//   { href: "/codebook", label: "Codebook" }
+// The header's pages, in order. Add a page here when its .astro file exists.
 export interface NavItem {
   href: string;
   label: string;
@@ -8,6 +7,7 @@ export interface NavItem {
 export const NAV_ITEMS: readonly NavItem[] = [
   { href: "/", label: "Runs" },
   { href: "/inspect", label: "Inspect" },
+  { href: "/codebook", label: "Codebook" },
 ];
 
 /** Whether `href` is the current page (or a section under it). */

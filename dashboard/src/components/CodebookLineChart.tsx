@@ -1,0 +1,205 @@
+import { type ReactNode, useMemo, useState } from "react";
+
+import { nearestIndex, niceTicks } from "../lib/chart";
+import { type SeriesLine, decimate, finiteExtent } from "../lib/codebook/series";
+import { formatTick, linePath, linearScale, logScale, logTicks, padDomain } from "../lib/codebook/scale";
+import { formatCount, formatValue } from "../lib/format";
+import { useElementWidth } from "../lib/use-element-width";
+
+/** A vertical mark on the step axis (e.g. dead-code replacements). */
+export interface StepMark {
+  step: number;
+  label: string;
+}
+
+const MARGIN = { top: 12, right: 18, bottom: 26, left: 58 };
+
+/**
+ * A step-indexed SVG line chart: lines decimated to the pixels they cover, a log or linear y axis,
+ * dashed lines, dotted sparse lines, marks along the bottom, and a hover rule listing every line's
+ * value at the nearest step.
+ */
+export default function CodebookLineChart(props: {
+  lines: SeriesLine[];
+  height: number;
+  log?: boolean;
+  /** A fixed y range (linear axes only). */
+  yDomain?: [number, number];
+  /** Format of hover values (default: 4 significant digits). */
+  formatY?: (value: number) => string;
+  /** Y tick labels (default: compact numbers). */
+  formatAxis?: (value: number, step: number) => string;
+  marks?: StepMark[];
+  markLabel?: string;
+  testId: string;
+  ariaLabel: string;
+  empty: ReactNode;
+}) {
+  const { lines, height, log = false, marks = [] } = props;
+  const [boxRef, width] = useElementWidth<HTMLDivElement>(720);
+  const [hoverX, setHoverX] = useState<number | null>(null);
+
+  const chart = useMemo(() => {
+    const plotWidth = Math.max(40, width - MARGIN.left - MARGIN.right);
+    const plotHeight = height - MARGIN.top - MARGIN.bottom - (marks.length ? 8 : 0);
+    const xs = lines.flatMap((l) => (l.xs.length ? [l.xs[0], l.xs[l.xs.length - 1]] : []));
+    const xExtent = finiteExtent(xs);
+    const yExtent = props.yDomain ?? finiteExtent(lines.flatMap((l) => l.ys), log);
+    if (!xExtent || !yExtent) return null;
+    const [x0, x1] = xExtent[0] === xExtent[1] ? [xExtent[0] - 0.5, xExtent[1] + 0.5] : xExtent;
+    const x = linearScale([x0, x1], [MARGIN.left, MARGIN.left + plotWidth]);
+    const domain = props.yDomain ?? padDomain(yExtent, 0.06, log);
+    const yRange: [number, number] = [MARGIN.top + plotHeight, MARGIN.top];
+    const y = log ? logScale(domain, yRange) : linearScale(domain, yRange);
+    const buckets = Math.max(16, Math.round(plotWidth / 2));
+    const drawn = lines.map((line) => {
+      const points = decimate(line.xs, line.ys, buckets);
+      return { line, points, path: linePath(points.x, points.y, x, y) };
+    });
+    const yTicks = log
+      ? logTicks(domain[0], domain[1], Math.max(3, Math.floor(plotHeight / 28)))
+      : niceTicks(domain[0], domain[1], Math.max(2, Math.floor(plotHeight / 44))).filter((t) => t >= domain[0] && t <= domain[1]);
+    const xTicks = niceTicks(xExtent[0], xExtent[1], Math.max(2, Math.floor(plotWidth / 110))).filter(
+      (t) => Number.isInteger(t) && t >= xExtent[0] && t <= xExtent[1],
+    );
+    return {
+      plotWidth,
+      plotHeight,
+      x,
+      y,
+      drawn,
+      yTicks,
+      xTicks: xTicks.length ? xTicks : [xExtent[0]],
+      yStep: yTicks.length > 1 ? yTicks[1] - yTicks[0] : 1,
+    };
+  }, [lines, width, height, log, props.yDomain, marks.length]);
+
+  const hover = useMemo(() => {
+    if (!chart || hoverX === null) return null;
+    const step = chart.x.invert(hoverX);
+    const rows = lines
+      .map((line) => {
+        const i = nearestIndex(line.xs, step);
+        return i < 0 ? null : { line, step: line.xs[i], value: line.ys[i] };
+      })
+      .filter((row): row is NonNullable<typeof row> => row !== null);
+    if (!rows.length) return null;
+    const nearest = rows.reduce((a, b) => (Math.abs(b.step - step) < Math.abs(a.step - step) ? b : a));
+    // Sparse lines (validation) join in when their nearest point is close to the pointer's step.
+    const tolerance = Math.max(1, chart.x.invert(MARGIN.left + 14) - chart.x.invert(MARGIN.left));
+    const shown = rows.filter((r) => r.step === nearest.step || (r.line.dots && Math.abs(r.step - nearest.step) <= tolerance));
+    const markRows = marks.filter((m) => Math.abs(m.step - nearest.step) <= tolerance);
+    return { step: nearest.step, rows: shown, marks: markRows };
+  }, [chart, hoverX, lines, marks]);
+
+  const fmt = props.formatY ?? formatValue;
+  const markY = chart ? MARGIN.top + chart.plotHeight + 1 : 0;
+
+  return (
+    <div className="cb-chart" ref={boxRef} data-testid={props.testId}>
+      {!chart ? (
+        <div className="cb-chart-empty" style={{ height }}>
+          {props.empty}
+        </div>
+      ) : (
+        <>
+          <svg
+            className="cb-chart-svg"
+            width={chart.plotWidth + MARGIN.left + MARGIN.right}
+            height={height}
+            role="img"
+            aria-label={props.ariaLabel}
+            onPointerMove={(event) => {
+              const box = event.currentTarget.getBoundingClientRect();
+              setHoverX(event.clientX - box.left);
+            }}
+            onPointerLeave={() => setHoverX(null)}
+          >
+            {chart.yTicks.map((tick) => (
+              <g key={`y${tick}`}>
+                <line className="cb-grid" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={chart.y(tick)} y2={chart.y(tick)} />
+                <text className="cb-tick" x={MARGIN.left - 8} y={chart.y(tick)} textAnchor="end" dominantBaseline="middle">
+                  {props.formatAxis ? props.formatAxis(tick, chart.yStep) : formatTick(tick, log, chart.yStep)}
+                </text>
+              </g>
+            ))}
+            <line
+              className="cb-axis"
+              x1={MARGIN.left}
+              x2={MARGIN.left + chart.plotWidth}
+              y1={MARGIN.top + chart.plotHeight}
+              y2={MARGIN.top + chart.plotHeight}
+            />
+            {chart.xTicks.map((tick) => (
+              <text key={`x${tick}`} className="cb-tick" x={chart.x(tick)} y={height - 7} textAnchor="middle">
+                {formatCount(tick)}
+              </text>
+            ))}
+            {marks.map((mark) => (
+              <g
+                key={`m${mark.step}`}
+                className={hover?.marks.includes(mark) ? "cb-mark near" : "cb-mark"}
+                data-testid={`${props.testId}-mark`}
+                data-step={mark.step}
+              >
+                <line x1={chart.x(mark.step)} x2={chart.x(mark.step)} y1={MARGIN.top} y2={markY + 7} />
+                <path d={`M${chart.x(mark.step) - 3.5},${markY + 8}h7l-3.5,-6z`} />
+              </g>
+            ))}
+            {chart.drawn.map(({ line, path, points }) => (
+              <g key={line.id}>
+                <path
+                  className={line.dashed ? "cb-line dashed" : "cb-line"}
+                  d={path}
+                  stroke={line.color}
+                  data-testid={`${props.testId}-line-${line.id}`}
+                  data-points={line.xs.length}
+                />
+                {line.dots &&
+                  points.x.length <= 80 &&
+                  points.x.map((px, i) =>
+                    Number.isFinite(chart.y(points.y[i])) ? (
+                      <circle key={px} className="cb-dot" cx={chart.x(px)} cy={chart.y(points.y[i])} r={2.8} fill={line.color} />
+                    ) : null,
+                  )}
+              </g>
+            ))}
+            {hover && (
+              <g className="cb-hover" aria-hidden="true">
+                <line x1={chart.x(hover.step)} x2={chart.x(hover.step)} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
+                {hover.rows.map((row) =>
+                  Number.isFinite(chart.y(row.value)) ? (
+                    <circle key={row.line.id} cx={chart.x(row.step)} cy={chart.y(row.value)} r={4} fill={row.line.color} />
+                  ) : null,
+                )}
+              </g>
+            )}
+          </svg>
+          {hover && (
+            <div
+              className={chart.x(hover.step) > chart.plotWidth - 150 ? "cb-tooltip flip" : "cb-tooltip"}
+              style={{ left: chart.x(hover.step), top: MARGIN.top + chart.plotHeight / 2 }}
+            >
+              <span className="cb-tooltip-title">Step {formatCount(hover.step)}</span>
+              {hover.rows.map((row) => (
+                <span key={row.line.id} className="cb-tooltip-row">
+                  <span className={row.line.dashed ? "cb-swatch dashed" : "cb-swatch"} style={{ color: row.line.color }} />
+                  <span className="cb-tooltip-label">
+                    {row.line.label}
+                    {row.step !== hover.step ? ` (step ${formatCount(row.step)})` : ""}
+                  </span>
+                  <strong className="mono">{fmt(row.value)}</strong>
+                </span>
+              ))}
+              {hover.marks.map((mark) => (
+                <span key={`m${mark.step}`} className="cb-tooltip-note">
+                  {props.markLabel ?? "▲"} step {formatCount(mark.step)}: {mark.label}
+                </span>
+              ))}
+            </div>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

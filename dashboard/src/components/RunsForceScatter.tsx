@@ -1,0 +1,228 @@
+import { useStore } from "@nanostores/react";
+import { useMemo, useState } from "react";
+
+import { niceTicks } from "../lib/chart";
+import { formatCount, formatPercent, formatValue } from "../lib/format";
+import { type ForcePoint, forceSummary } from "../lib/runs/forces";
+import { type LinearScale, linearScale, logScale, logTicks, minPositive, rgb, viridis, viridisGradient } from "../lib/runs/scale";
+import { featureColor } from "../lib/runs/trajectory";
+import { $featureDetail, $run, $runForces, $runForcesNote, $watched, selectFeature } from "../lib/runs-store";
+import { useElementWidth } from "../lib/use-element-width";
+
+const HEIGHT = 318;
+const MARGIN = { top: 16, right: 18, bottom: 42, left: 64 };
+
+/**
+ * This step's forces per feature: gradient magnitude (x) against SOM update magnitude (y),
+ * coloured by win rate. Hover names a feature; a click opens its detail.
+ */
+export default function RunsForceScatter() {
+  const run = useStore($run, { ssr: () => null });
+  const forces = useStore($runForces, { ssr: "initial" });
+  const note = useStore($runForcesNote, { ssr: "initial" });
+  const detail = useStore($featureDetail, { ssr: "initial" });
+  const watched = useStore($watched, { ssr: "initial" });
+  const [boxRef, width] = useElementWidth<HTMLDivElement>(560);
+  const [hover, setHover] = useState<number | null>(null);
+  const [axes, setAxes] = useState<"linear" | "log">("linear");
+
+  const own = forces && run && forces.runId === run.run_id ? forces : null;
+  const points = own?.points ?? null;
+
+  const chart = useMemo(() => {
+    if (!points?.length) return null;
+    const plotWidth = Math.max(60, width - MARGIN.left - MARGIN.right);
+    const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
+    const finite = points.filter((p) => Number.isFinite(p.grad) && Number.isFinite(p.som));
+    const gradMax = Math.max(1e-12, ...finite.map((p) => p.grad));
+    const somMax = Math.max(1e-12, ...finite.map((p) => p.som));
+    const winMax = Math.max(1e-6, ...points.filter((p) => Number.isFinite(p.win)).map((p) => p.win));
+    let x: LinearScale;
+    let y: LinearScale;
+    let xTicks: number[];
+    let yTicks: number[];
+    const xRange: [number, number] = [MARGIN.left, MARGIN.left + plotWidth];
+    const yRange: [number, number] = [MARGIN.top + plotHeight, MARGIN.top];
+    if (axes === "log") {
+      // Zeros (a dead feature's gradient) sit on the axis start.
+      const gradMin = minPositive(finite.map((p) => p.grad)) ?? gradMax / 10;
+      const somMin = minPositive(finite.map((p) => p.som)) ?? somMax / 10;
+      x = logScale([gradMin / 1.6, gradMax * 1.6], xRange);
+      y = logScale([somMin / 1.6, somMax * 1.6], yRange);
+      xTicks = logTicks(gradMin / 1.6, gradMax * 1.6);
+      yTicks = logTicks(somMin / 1.6, somMax * 1.6);
+    } else {
+      x = linearScale([0, gradMax * 1.06], xRange);
+      y = linearScale([0, somMax * 1.08], yRange);
+      xTicks = niceTicks(0, gradMax * 1.06, Math.max(2, Math.floor(plotWidth / 90))).filter((t) => t <= gradMax * 1.06);
+      yTicks = niceTicks(0, somMax * 1.08, 5).filter((t) => t <= somMax * 1.08);
+    }
+    return { plotWidth, plotHeight, x, y, xTicks, yTicks, winMax, finite };
+  }, [points, width, axes]);
+
+  const summary = useMemo(() => (points ? forceSummary(points) : null), [points]);
+  const hovered = hover !== null && points ? points[hover] : null;
+  const selected = detail.feature;
+
+  // Draw the selected and watched points last, so they sit on top.
+  const order = useMemo(() => {
+    if (!chart) return [];
+    const rank = (p: ForcePoint) => (p.feature === selected ? 2 : watched.includes(p.feature) ? 1 : 0);
+    return [...chart.finite].sort((a, b) => rank(a) - rank(b));
+  }, [chart, selected, watched]);
+
+  return (
+    <section className="card runs-forces-card" aria-labelledby="runs-forces-title">
+      <header className="card-head">
+        <h2 id="runs-forces-title">
+          Forces per feature
+          {own && <span className="card-head-step">step {formatCount(own.step)}</span>}
+        </h2>
+        <div className="runs-head-tools">
+          {chart && (
+            <span className="runs-legend-ramp" title="Colour: win rate of the feature in this batch">
+              <span className="muted">win rate</span>
+              <span className="mono">0</span>
+              <span className="ramp" style={{ background: viridisGradient() }} />
+              <span className="mono">{formatPercent(Number(chart.winMax.toPrecision(2)))}</span>
+            </span>
+          )}
+          <div className="segmented" role="group" aria-label="Axes">
+            {(["linear", "log"] as const).map((kind) => (
+              <button
+                key={kind}
+                type="button"
+                className={kind === axes ? "segmented-btn active" : "segmented-btn"}
+                aria-pressed={kind === axes}
+                data-testid={`runs-scatter-${kind}`}
+                onClick={() => setAxes(kind)}
+                title={kind === "log" ? "Log axes: spread the features crowded near 0 (zeros sit on the axis)" : "Linear axes from 0"}
+              >
+                {kind}
+              </button>
+            ))}
+          </div>
+        </div>
+      </header>
+
+      <div
+        className="runs-scatter-body"
+        ref={boxRef}
+        data-testid="runs-force-scatter"
+        data-step={own?.step ?? ""}
+        data-points={points?.length ?? 0}
+      >
+        {!chart ? (
+          <div className="runs-chart-empty" style={{ height: HEIGHT }}>
+            <div className="runs-empty">
+              <p className="empty-title">{note ? "No forces to show" : run ? "Waiting for a step…" : "No run yet"}</p>
+              <p className="empty-text">
+                {note ?? "Each feature's gradient and SOM pull for the current step, once the run has one."}
+              </p>
+            </div>
+          </div>
+        ) : (
+          <>
+            <svg
+              className="runs-scatter-svg"
+              width={chart.plotWidth + MARGIN.left + MARGIN.right}
+              height={HEIGHT}
+              role="img"
+              aria-label={`Gradient against SOM magnitude for ${points?.length} features at step ${own?.step}`}
+            >
+              {chart.yTicks.map((tick) => (
+                <g key={`y${tick}`}>
+                  <line className="chart-grid" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={chart.y(tick)} y2={chart.y(tick)} />
+                  <text className="chart-tick" x={MARGIN.left - 8} y={chart.y(tick)} textAnchor="end" dominantBaseline="middle">
+                    {shortTick(tick)}
+                  </text>
+                </g>
+              ))}
+              {chart.xTicks.map((tick) => (
+                <g key={`x${tick}`}>
+                  <line className="chart-grid" x1={chart.x(tick)} x2={chart.x(tick)} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
+                  <text className="chart-tick" x={chart.x(tick)} y={MARGIN.top + chart.plotHeight + 16} textAnchor="middle">
+                    {shortTick(tick)}
+                  </text>
+                </g>
+              ))}
+              <line className="chart-axis" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={MARGIN.top + chart.plotHeight} y2={MARGIN.top + chart.plotHeight} />
+              <line className="chart-axis" x1={MARGIN.left} x2={MARGIN.left} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
+              <text className="chart-axis-label" x={MARGIN.left + chart.plotWidth} y={HEIGHT - 4} textAnchor="end">
+                grad_magnitude →
+              </text>
+              <text className="chart-axis-label" transform={`translate(14 ${MARGIN.top}) rotate(-90)`} textAnchor="end">
+                som_magnitude →
+              </text>
+              {order.map((p) => {
+                const isSelected = p.feature === selected;
+                const isWatched = watched.includes(p.feature);
+                const fill = rgb(viridis(Number.isFinite(p.win) ? p.win / chart.winMax : 0));
+                return (
+                  <circle
+                    key={p.feature}
+                    className={`scatter-point${isSelected ? " selected" : ""}${isWatched ? " watched" : ""}${hover === p.feature ? " hovered" : ""}`}
+                    cx={chart.x(p.grad)}
+                    cy={chart.y(p.som)}
+                    r={isSelected ? 8 : hover === p.feature ? 7.5 : 6}
+                    fill={fill}
+                    stroke={isWatched && !isSelected ? featureColor(watched, p.feature) : undefined}
+                    data-testid="runs-force-point"
+                    data-feature={p.feature}
+                    role="button"
+                    tabIndex={-1}
+                    aria-label={`feature ${p.feature}`}
+                    onPointerEnter={() => setHover(p.feature)}
+                    onPointerLeave={() => setHover((h) => (h === p.feature ? null : h))}
+                    onClick={() => void selectFeature(p.feature)}
+                  />
+                );
+              })}
+            </svg>
+            {hovered && Number.isFinite(hovered.grad) && Number.isFinite(hovered.som) && (
+              <div
+                className={chart.x(hovered.grad) > chart.plotWidth - 150 ? "chart-tooltip flip" : "chart-tooltip"}
+                style={{ left: chart.x(hovered.grad), top: chart.y(hovered.som) }}
+                data-testid="runs-force-tooltip"
+              >
+                <span className="tooltip-title">Feature {hovered.feature}</span>
+                <span className="tooltip-row">
+                  <span className="tooltip-label">grad</span>
+                  <strong className="mono">{formatValue(hovered.grad)}</strong>
+                </span>
+                <span className="tooltip-row">
+                  <span className="tooltip-label">SOM</span>
+                  <strong className="mono">{formatValue(hovered.som)}</strong>
+                </span>
+                <span className="tooltip-row">
+                  <span className="tooltip-label">win rate</span>
+                  <strong className="mono">{Number.isFinite(hovered.win) ? formatPercent(Number(hovered.win.toPrecision(3))) : "—"}</strong>
+                </span>
+                <span className="tooltip-note">click for its weight and updates</span>
+              </div>
+            )}
+          </>
+        )}
+      </div>
+      {summary && (
+        <footer className="card-foot runs-forces-foot">
+          <span>
+            {summary.total} features · mean grad <strong className="mono">{formatValue(summary.meanGrad)}</strong> · mean SOM{" "}
+            <strong className="mono">{formatValue(summary.meanSom)}</strong>
+          </span>
+          <span>
+            <span className="swatch-dot" style={{ background: rgb(viridis(0)) }} /> {summary.dead} dead (&lt; 1%) ·{" "}
+            <span className="swatch-dot" style={{ background: rgb(viridis(1)) }} /> {summary.winners} winning (&gt; 5%)
+          </span>
+        </footer>
+      )}
+    </section>
+  );
+}
+
+function shortTick(value: number): string {
+  if (value === 0) return "0";
+  const abs = Math.abs(value);
+  if (abs < 1e-3 || abs >= 1e4) return value.toExponential(0);
+  return Number(value.toPrecision(3)).toString();
+}

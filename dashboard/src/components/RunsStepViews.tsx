@@ -1,0 +1,60 @@
+import { useStore } from "@nanostores/react";
+import { Component, type ReactNode } from "react";
+
+import { formatCount } from "../lib/format";
+import { $run, $runFrame, $runStep } from "../lib/runs-store";
+import StepViews from "./views/StepViews";
+
+/**
+ * Every tensor of the step taken with Step, in the inspector views (the same ones /inspect shows:
+ * feature metrics and focus, the algorithm trace, the cosine matrices). Last on the page: they are
+ * long, and the run's own panels stay together above them.
+ */
+export default function RunsStepViews() {
+  const run = useStore($run, { ssr: () => null });
+  const shown = useStore($runFrame, { ssr: "initial" });
+  const latest = useStore($runStep, { ssr: () => 0 });
+  const frame = shown && run && shown.runId === run.run_id ? shown.frame : null;
+  if (!frame) return null;
+
+  return (
+    <section className="runs-step-views" id="runs-step-views" aria-labelledby="runs-step-views-title" data-testid="runs-step-views" data-step={frame.step}>
+      <header className="runs-section-head">
+        <h2 id="runs-step-views-title">
+          Inside step {formatCount(frame.step)}
+        </h2>
+        <span className="muted">
+          every tensor the stepped batch captured
+          {latest > frame.step ? ` · the run has moved on to step ${formatCount(latest)}` : ""}
+        </span>
+      </header>
+      <ViewsBoundary step={frame.step}>
+        <StepViews frame={frame} stale={latest > frame.step && run?.status === "running"} />
+      </ViewsBoundary>
+    </section>
+  );
+}
+
+/** A failing view must not take the runs page down with it; the next step gets a fresh try. */
+class ViewsBoundary extends Component<{ step: number; children: ReactNode }, { error: Error | null; step: number }> {
+  state = { error: null as Error | null, step: this.props.step };
+
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+
+  static getDerivedStateFromProps(props: { step: number }, state: { error: Error | null; step: number }) {
+    return props.step !== state.step ? { error: null, step: props.step } : null;
+  }
+
+  render() {
+    if (this.state.error) {
+      return (
+        <p className="card runs-step-views-error" role="alert" data-testid="runs-step-views-error">
+          The inspector views failed on step {this.props.step}: {this.state.error.message}
+        </p>
+      );
+    }
+    return this.props.children;
+  }
+}

@@ -1,0 +1,180 @@
+import { useStore } from "@nanostores/react";
+import { memo, useMemo, useState, type PointerEvent } from "react";
+
+import { $darkScheme } from "../../lib/color-scheme-store";
+import { formatCount, formatValue } from "../../lib/format";
+import type { ValueScale } from "../../lib/generated/tensor-keys";
+import { formatExact } from "../../lib/views/axes";
+import { domainFor, finiteRange, lutFor, mapFor, paintValues } from "../../lib/views/colour";
+import { inverseOrder, permuteSquare } from "../../lib/views/matrix";
+import { ColourBar, Figure, HoverTip, Toggle, usePaintedCanvas } from "./parts";
+
+export interface HeatmapProps {
+  tensorKey: string;
+  step: number;
+  /** Row-major [rows, cols] values. */
+  data: Float32Array | Int32Array;
+  rows: number;
+  cols: number;
+  scale: ValueScale;
+  /** Singular/plural names of the axes ("image"/"images"). */
+  rowName: [string, string];
+  colName: [string, string];
+  /** Which axes count features: they highlight the focused feature and select on click. */
+  rowIsFeature?: boolean;
+  colIsFeature?: boolean;
+  /** Square matrices only: show rows and columns in this order (original indices). */
+  order?: Int32Array | null;
+  focused?: number | null;
+  onSelectFeature?: (feature: number) => void;
+  description?: string;
+  /** Largest drawing, in CSS pixels; cells are whole pixels, square for a square matrix. */
+  maxWidth?: number;
+  maxHeight?: number;
+  title?: string;
+}
+
+type RangeMode = "fixed" | "fit";
+
+const RANGE_OPTIONS = [
+  { value: "fixed" as const, label: "0–1", title: "Fixed 0..1, comparable across steps" },
+  { value: "fit" as const, label: "fit", title: "Stretch the colours over this step's range" },
+];
+
+/**
+ * Any [M, N] tensor as a canvas of M×N pixels (one per cell), scaled up with square pixels. Hover
+ * names the row, the column and the exact value; a click on a feature column selects the feature.
+ */
+function Heatmap(props: HeatmapProps) {
+  const { data, rows, cols, scale, order } = props;
+  const dark = useStore($darkScheme, { ssr: "initial" });
+  const [mode, setMode] = useState<RangeMode>("fixed");
+  const [hover, setHover] = useState<{ r: number; c: number } | null>(null);
+
+  const fixedScale = scale === "unit" || scale === "cosine";
+  const shown = useMemo(
+    () => (order && rows === cols && order.length === rows ? permuteSquare(data, rows, order) : data),
+    [data, rows, cols, order],
+  );
+  const range = useMemo(() => finiteRange(data), [data]);
+  const domain = useMemo(() => domainFor(scale, range, mode === "fit"), [scale, range, mode]);
+  const lut = lutFor(mapFor(scale), dark);
+  const position = useMemo(() => (order ? inverseOrder(order) : null), [order]);
+
+  const canvasRef = usePaintedCanvas(cols, rows, (pixels) => paintValues(shown, pixels, lut, domain, rows * cols), [shown, lut, domain]);
+
+  const square = rows === cols;
+  const maxW = props.maxWidth ?? 320;
+  const maxH = props.maxHeight ?? 384;
+  let cw = Math.max(1, Math.min(12, Math.floor(maxW / cols)));
+  let ch = Math.max(1, Math.min(12, Math.floor(maxH / rows)));
+  if (square) cw = ch = Math.min(cw, ch);
+  const width = cols * cw;
+  const height = rows * ch;
+
+  const original = (i: number) => (order ? order[i] : i);
+  const onMove = (event: PointerEvent<HTMLDivElement>) => {
+    const box = event.currentTarget.getBoundingClientRect();
+    const c = Math.floor(((event.clientX - box.left) / box.width) * cols);
+    const r = Math.floor(((event.clientY - box.top) / box.height) * rows);
+    const inside = r >= 0 && r < rows && c >= 0 && c < cols;
+    setHover((h) => (inside ? (h && h.r === r && h.c === c ? h : { r, c }) : null));
+  };
+  const onClick = () => {
+    if (!hover || !props.onSelectFeature) return;
+    if (props.colIsFeature) props.onSelectFeature(original(hover.c));
+    else if (props.rowIsFeature) props.onSelectFeature(original(hover.r));
+  };
+
+  const focusPos = props.focused === null || props.focused === undefined ? null : position ? position[props.focused] : props.focused;
+  const selectable = Boolean(props.onSelectFeature && (props.colIsFeature || props.rowIsFeature));
+
+  let tip = null;
+  if (hover) {
+    const r0 = original(hover.r);
+    const c0 = original(hover.c);
+    const value = data[r0 * cols + c0];
+    tip = (
+      <HoverTip
+        x={(hover.c + 1) * cw + 6}
+        y={hover.r * ch + ch / 2}
+        frameWidth={width}
+        testId="heatmap-tooltip"
+        data={{ row: r0, col: c0, value: String(value), key: props.tensorKey }}
+      >
+        <span className="vtip-head">
+          {props.rowName[0]} <strong>{r0}</strong> · {props.colName[0]} <strong>{c0}</strong>
+        </span>
+        <span className={Number.isFinite(value) ? "vtip-value mono" : "vtip-value mono bad"}>{formatExact(value)}</span>
+        {selectable && <span className="vtip-note">click to focus {props.colIsFeature ? `feature ${c0}` : `feature ${r0}`}</span>}
+      </HoverTip>
+    );
+  }
+
+  return (
+    <Figure
+      tensorKey={props.tensorKey}
+      view="heatmap"
+      step={props.step}
+      shape={[rows, cols]}
+      title={props.title}
+      description={props.description}
+      width={Math.max(width, 240)}
+      controls={fixedScale ? <Toggle value={mode} options={RANGE_OPTIONS} onChange={setMode} testId={`range-${props.tensorKey}`} /> : undefined}
+    >
+      <div className="hm-body">
+        <div
+          className={selectable ? "hm-frame selectable" : "hm-frame"}
+          style={{ width, height }}
+          onPointerMove={onMove}
+          onPointerLeave={() => setHover(null)}
+          onClick={onClick}
+        >
+          <canvas
+            ref={canvasRef}
+            className="hm-canvas"
+            style={{ width, height }}
+            data-testid="heatmap-canvas"
+            data-key={props.tensorKey}
+            data-step={props.step}
+            aria-label={`${props.tensorKey}: ${rows} ${props.rowName[1]} by ${cols} ${props.colName[1]}`}
+            role="img"
+          />
+          {focusPos !== null && props.colIsFeature && focusPos < cols && (
+            <span className="hm-focus col" style={{ left: focusPos * cw, width: cw }} />
+          )}
+          {focusPos !== null && props.rowIsFeature && focusPos < rows && (
+            <span className="hm-focus row" style={{ top: focusPos * ch, height: ch }} />
+          )}
+          {hover && <span className="hm-cell" style={{ left: hover.c * cw, top: hover.r * ch, width: cw, height: ch }} />}
+          {tip}
+        </div>
+        <div className="hm-axes">
+          <span>
+            rows: {formatCount(rows)} {props.rowName[1]}
+            {order ? " (reordered)" : ""}
+          </span>
+          <span>
+            columns: {formatCount(cols)} {props.colName[1]}
+            {order ? " (reordered)" : ""}
+          </span>
+        </div>
+        {fixedScale && mode === "fixed" && range.count > 0 && range.max - Math.max(0, range.min) < 0.1 && (
+          <button type="button" className="hm-hint" onClick={() => setMode("fit")} data-testid={`fit-hint-${props.tensorKey}`}>
+            uses only {formatValue(range.min)}–{formatValue(range.max)} of 0–1 · fit
+          </button>
+        )}
+        <ColourBar
+          lut={lut}
+          domain={domain}
+          centred={scale === "signed"}
+          clampLow={scale === "cosine" && mode === "fixed"}
+          fixed={fixedScale && mode === "fixed"}
+          nonfinite={range.nonfinite}
+        />
+      </div>
+    </Figure>
+  );
+}
+
+export default memo(Heatmap);

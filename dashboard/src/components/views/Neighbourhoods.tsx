@@ -1,0 +1,195 @@
+import { useStore } from "@nanostores/react";
+import { memo, useEffect, useMemo, useRef, useState, type PointerEvent } from "react";
+
+import { $darkScheme } from "../../lib/color-scheme-store";
+import type { ValueScale } from "../../lib/generated/tensor-keys";
+import { formatExact } from "../../lib/views/axes";
+import { domainFor, finiteRange, lutFor, mapFor } from "../../lib/views/colour";
+import { paintTiles, squareSide, tileAt, tileLayout } from "../../lib/views/tiles";
+import type { FrameTensor } from "../../lib/tensor-frame";
+import { Figure, HoverTip, usePaintedCanvas } from "./parts";
+
+export interface NeighbourhoodsProps {
+  tensorKey: string;
+  step: number;
+  /** [D, k] neighbour indices. */
+  neighbors: FrameTensor;
+  /** [D, P] weights the thumbnails are drawn from (the encoder weights of the step). */
+  weights: FrameTensor | null;
+  weightsKey: string;
+  weightScale: ValueScale;
+  /** [D, D] cosine of the weights, to say how close each neighbour is (optional). */
+  cosine: FrameTensor | null;
+  focused?: number | null;
+  onSelectFeature?: (feature: number) => void;
+  description?: string;
+}
+
+const SPLIT = 6; // px between a feature and its neighbours
+const ZOOM = 2;
+const VISIBLE_ROWS = 8;
+
+/** Each feature beside its k neighbours, as thumbnails of the weights; a list that scrolls. */
+function Neighbourhoods(props: NeighbourhoodsProps) {
+  const { neighbors, weights } = props;
+  const [d, k] = neighbors.shape;
+  const dark = useStore($darkScheme, { ssr: "initial" });
+  const [hover, setHover] = useState<{ slot: number; x: number; y: number } | null>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+
+  const pixels = weights ? weights.shape[1] : 0;
+  const side = squareSide(pixels) ?? 0;
+  const layout = useMemo(() => tileLayout(d * (k + 1), k + 1, side || 1, 1, SPLIT), [d, k, side]);
+  // Slot (f, 0) is feature f itself, (f, j) its j-th neighbour.
+  const slots = useMemo(() => {
+    const out = new Int32Array(d * (k + 1));
+    for (let f = 0; f < d; f++) {
+      out[f * (k + 1)] = f;
+      for (let j = 0; j < k; j++) out[f * (k + 1) + 1 + j] = neighbors.data[f * k + j];
+    }
+    return out;
+  }, [neighbors, d, k]);
+  const domain = useMemo(() => (weights ? domainFor(props.weightScale, finiteRange(weights.data)) : null), [weights, props.weightScale]);
+  const lut = lutFor(mapFor(props.weightScale, "image"), dark);
+  const canvasRef = usePaintedCanvas(
+    weights && side ? layout.width : 0,
+    weights && side ? layout.height : 0,
+    (out) => weights && domain && paintTiles(weights.data, slots, layout, out, lut, () => domain),
+    [weights, slots, layout, lut, domain],
+  );
+
+  // Bring the focused feature's row into view (within the list only; the page does not move).
+  const focused = props.focused ?? null;
+  useEffect(() => {
+    const box = scrollRef.current;
+    if (!box || focused === null || focused >= d) return;
+    const rowTop = (layout.rowY[focused] - 1) * ZOOM;
+    const rowH = (side + 1) * ZOOM;
+    if (rowTop < box.scrollTop || rowTop + rowH > box.scrollTop + box.clientHeight) box.scrollTop = rowTop - rowH;
+  }, [focused, d, layout, side]);
+
+  if (!weights || !side) {
+    // No pictures to draw: the indices as a table.
+    return (
+      <Figure tensorKey={props.tensorKey} view="neighbourhoods" step={props.step} shape={[d, k]} description={props.description}>
+        <div className="nb-table-box">
+          <table className="nb-table mono">
+            <tbody>
+              {Array.from({ length: d }, (_, f) => (
+                <tr key={f} className={f === focused ? "focused" : undefined} onClick={() => props.onSelectFeature?.(f)}>
+                  <th>{f}</th>
+                  {Array.from({ length: k }, (_, j) => (
+                    <td key={j}>{neighbors.data[f * k + j]}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Figure>
+    );
+  }
+
+  const width = layout.width * ZOOM;
+  const height = layout.height * ZOOM;
+  const onMove = (event: PointerEvent<HTMLDivElement>) => {
+    const box = event.currentTarget.getBoundingClientRect();
+    const x = (event.clientX - box.left) / ZOOM;
+    const y = (event.clientY - box.top) / ZOOM;
+    const at = tileAt(layout, x, y);
+    setHover(at ? { slot: at.slot, x: event.clientX - box.left, y: event.clientY - box.top } : null);
+  };
+  const slotFeature = (slot: number) => slots[slot];
+  const rowOf = (slot: number) => Math.floor(slot / (k + 1));
+
+  let tip = null;
+  if (hover) {
+    const f = rowOf(hover.slot);
+    const j = hover.slot % (k + 1);
+    const g = slotFeature(hover.slot);
+    const cos = props.cosine && j > 0 ? props.cosine.data[f * props.cosine.shape[1] + g] : null;
+    tip = (
+      <HoverTip x={hover.x + 14} y={hover.y} frameWidth={width} testId="neighbourhood-tooltip" data={{ feature: g, row: f }}>
+        {j === 0 ? (
+          <span className="vtip-head">
+            feature <strong>{f}</strong>
+          </span>
+        ) : (
+          <>
+            <span className="vtip-head">
+              feature <strong>{g}</strong>
+            </span>
+            <span className="vtip-sub">
+              neighbour {j} of feature {f}
+              {cos !== null && (
+                <>
+                  {" "}
+                  · cos <span className="mono">{formatExact(cos)}</span>
+                </>
+              )}
+            </span>
+          </>
+        )}
+        <span className="vtip-note">click to focus</span>
+      </HoverTip>
+    );
+  }
+
+  const tile = (slot: number) => {
+    const col = slot % (k + 1);
+    const row = Math.floor(slot / (k + 1));
+    return { left: (layout.colX[col] - 1) * ZOOM, top: (layout.rowY[row] - 1) * ZOOM, width: (side + 2) * ZOOM, height: (side + 2) * ZOOM };
+  };
+
+  return (
+    <Figure
+      tensorKey={props.tensorKey}
+      view="neighbourhoods"
+      step={props.step}
+      shape={[d, k]}
+      description={props.description}
+      className="vfig-neighbourhoods"
+    >
+      <div className="nb-head mono" style={{ paddingLeft: 40 }}>
+        <span style={{ width: (side + 1) * ZOOM + SPLIT * ZOOM }}>feature</span>
+        <span>its {k} neighbours, most similar first</span>
+      </div>
+      <div className="nb-scroll" ref={scrollRef} style={{ maxHeight: VISIBLE_ROWS * (side + 1) * ZOOM + 2 }} data-testid="neighbourhood-list">
+        <div className="nb-rows">
+          <div className="nb-labels mono" aria-hidden="true">
+            {Array.from({ length: d }, (_, f) => (
+              <span key={f} className={f === focused ? "focused" : undefined} style={{ top: layout.rowY[f] * ZOOM, height: side * ZOOM }}>
+                {f}
+              </span>
+            ))}
+          </div>
+          <div
+            className="nb-frame selectable"
+            style={{ width, height }}
+            onPointerMove={onMove}
+            onPointerLeave={() => setHover(null)}
+            onClick={() => hover && props.onSelectFeature?.(slotFeature(hover.slot))}
+          >
+            <canvas
+              ref={canvasRef}
+              className="nb-canvas"
+              style={{ width, height }}
+              data-testid="neighbourhood-canvas"
+              data-key={props.tensorKey}
+              data-step={props.step}
+              role="img"
+              aria-label={`each of ${d} features beside its ${k} nearest neighbours (${props.weightsKey})`}
+            />
+            {focused !== null && focused < d && (
+              <span className="nb-focus-row" style={{ top: (layout.rowY[focused] - 1) * ZOOM, height: (side + 2) * ZOOM }} />
+            )}
+            {hover && <span className="wg-hover" style={tile(hover.slot)} />}
+            {tip}
+          </div>
+        </div>
+      </div>
+    </Figure>
+  );
+}
+
+export default memo(Neighbourhoods);

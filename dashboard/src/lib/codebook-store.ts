@@ -1,0 +1,409 @@
+// The codebook page: the VQ-VAE run form, the current run (its state streamed by server-sent
+// events from /runs/events), and the codebook's figures: health, history, dynamics, decoded codes
+// and dead-code replacements. The `steps` events only say "something changed": each figure is
+// refetched at most a few times a second. Views read these stores and call the verbs below.
+import { atom, computed, map, onMount } from "nanostores";
+
+import { ApiError, type EventStreamStatus, fetchJSON, openEventStream, postJSON } from "./api";
+import { formFromRun } from "./codebook/form";
+import { appendHistory, emptySeries, lastStep, nextSince, type CodebookSeries } from "./codebook/series";
+import { throttle } from "./codebook/throttle";
+import type {
+  CodebookConfig,
+  CodebookDecoded,
+  CodebookDynamics,
+  CodebookEventsResponse,
+  CodebookForm,
+  CodebookHealth,
+  CodebookHistoryResponse,
+  CodebookRun,
+  CodebookStateResponse,
+  RevivalEvent,
+  RunStateAnswer,
+  StartCodebookResponse,
+} from "./codebook-types";
+import { FINAL_STATUSES } from "./codebook-types";
+
+export const RECIPE = "vqvae";
+/** Health, history and events are refetched at most twice a second while a run streams steps. */
+export const LIVE_REFRESH_MS = 500;
+/** Trajectories and gradient bars: once a second (snapshots come every 50 steps). */
+export const DYNAMICS_REFRESH_MS = 1_000;
+/** Decoded codes change every 50 steps; asked for at most every 2 s. */
+export const DECODED_REFRESH_MS = 2_000;
+export const DECODE_EVERY = 50;
+
+/** The form before the trainer answers (the issue's defaults; `/codebook/state` confirms them). */
+export const FALLBACK_FORM: CodebookForm = {
+  condition: "ema",
+  levels: 3,
+  commitment: 0.25,
+  wasserstein_weight: 0,
+  wasserstein_epsilon: 0.05,
+  revive: false,
+  steps: 2000,
+};
+
+// ---- stores ----------------------------------------------------------------------------------
+
+/** `GET /codebook/state`: conditions, defaults, the auto codebook size and its rule. */
+export const $codebookSetup = atom<CodebookStateResponse | null>(null);
+
+/** The form's values (kept while a run trains, so the next run starts from them). */
+export const $codebookForm = map<CodebookForm>({ ...FALLBACK_FORM });
+
+/** The trainer's current run of any recipe, from the event stream; null until it answers. */
+export const $runAnswer = atom<RunStateAnswer | null>(null);
+
+/** The event stream's connection. */
+export const $codebookStream = atom<EventStreamStatus>("connecting");
+
+/** The current VQ-VAE run (also after it ended); null when there is none or another recipe ran. */
+export const $codebookRun = computed($runAnswer, (state): CodebookRun | null =>
+  state?.active && state.recipe === RECIPE ? state : null,
+);
+
+/** The VQ-VAE run's id: views that need only "which run" read this and skip the per-step updates. */
+export const $codebookRunId = computed($codebookRun, (run) => run?.run_id ?? null);
+
+/** A run of another recipe that still trains or waits paused (it holds the model). */
+export const $otherRun = computed($runAnswer, (state): CodebookRun | null =>
+  state?.active && state.recipe !== RECIPE && !FINAL_STATUSES.includes(state.status) ? state : null,
+);
+
+/** True while the VQ-VAE run trains or waits paused. */
+export const $codebookLive = computed($codebookRun, (run) => run !== null && !FINAL_STATUSES.includes(run.status));
+
+/** The run's setup (levels, codes per level, codebook kind …). */
+export const $codebookConfig = atom<{ runId: string; config: CodebookConfig } | null>(null);
+
+export const $codebookHealth = atom<CodebookHealth | null>(null);
+
+export const $codebookSeries = atom<CodebookSeries>(emptySeries());
+
+export const $codebookEvents = atom<{ runId: string; revive: boolean; events: RevivalEvent[] } | null>(null);
+
+/** Whether "Debug: Codebook Dynamics" is open (closed, its data is not fetched). */
+export const $dynamicsOpen = atom(true);
+
+/** The level the dynamics plots show (1-based). */
+export const $dynamicsLevel = atom(1);
+
+export const $codebookDynamics = atom<CodebookDynamics | null>(null);
+
+export const $codebookDecoded = atom<CodebookDecoded | null>(null);
+
+export type CodebookAction = "start" | "pause" | "resume" | "step" | "stop";
+
+export const $codebookBusy = atom<{ action: CodebookAction; startedAt: number } | null>(null);
+
+export interface CodebookError {
+  action: string;
+  status: number;
+  code: string;
+  detail: string;
+  traceback: string | null;
+  at: number;
+}
+
+/** The last failed call, for the error banner; cleared by `dismissCodebookError()`. */
+export const $codebookError = atom<CodebookError | null>(null);
+
+/** The newest step known from the state, the history or the health window. */
+export const $codebookStep = computed([$codebookRun, $codebookSeries, $codebookHealth], (run, series, health) => {
+  if (!run) return 0;
+  const streamed = series.runId === run.run_id ? lastStep(series) : 0;
+  const healthStep = health?.run_id === run.run_id ? health.step : 0;
+  return Math.max(run.step, streamed, healthStep);
+});
+
+// ---- actions ---------------------------------------------------------------------------------
+
+/** Set once the user changed a field: the trainer's defaults no longer replace the form. */
+let formTouched = false;
+
+export function setFormField<K extends keyof CodebookForm>(key: K, value: CodebookForm[K]): void {
+  formTouched = true;
+  $codebookForm.set({ ...$codebookForm.get(), [key]: value });
+}
+
+/** Starts a VQ-VAE run with the form's values. */
+export async function startCodebookRun(): Promise<void> {
+  if ($codebookBusy.get()) return;
+  $codebookBusy.set({ action: "start", startedAt: Date.now() });
+  try {
+    const answer = await postJSON<StartCodebookResponse>("/codebook/start", { ...$codebookForm.get() }, { timeoutMs: 60_000 });
+    const { config, ...run } = answer;
+    $codebookConfig.set({ runId: run.run_id, config });
+    applyRunState(run);
+    $codebookError.set(null);
+  } catch (err) {
+    fail("Start", err);
+  } finally {
+    $codebookBusy.set(null);
+  }
+}
+
+export function pauseCodebookRun(): Promise<void> {
+  return control("pause", "Pause", () => postJSON<RunStateAnswer>("/debug/pause", {}));
+}
+
+export function resumeCodebookRun(): Promise<void> {
+  return control("resume", "Resume", () => postJSON<RunStateAnswer>("/debug/resume", {}));
+}
+
+export function stopCodebookRun(): Promise<void> {
+  return control("stop", "Stop", () => postJSON<RunStateAnswer>("/runs/stop", {}, { timeoutMs: 60_000 }));
+}
+
+/** Advances a paused run by `n` steps, then brings every figure up to the new step. */
+export async function stepCodebookRun(n = 1): Promise<void> {
+  const run = $codebookRun.get();
+  if ($codebookBusy.get() || !run || run.status !== "paused") return;
+  $codebookBusy.set({ action: "step", startedAt: Date.now() });
+  try {
+    const answer = await postJSON<{ step: number }>("/debug/step", { n }, { timeoutMs: 60_000 + n * 1_000 });
+    const current = $codebookRun.get();
+    if (current && current.run_id === run.run_id && answer.step > current.step) {
+      $runAnswer.set({ ...current, step: answer.step });
+    }
+    $codebookError.set(null);
+  } catch (err) {
+    fail(n === 1 ? "Step" : `Step ×${n}`, err);
+  } finally {
+    $codebookBusy.set(null);
+  }
+  refreshAll();
+}
+
+async function control(action: CodebookAction, label: string, call: () => Promise<RunStateAnswer>): Promise<void> {
+  if ($codebookBusy.get()) return;
+  $codebookBusy.set({ action, startedAt: Date.now() });
+  try {
+    applyRunState(await call());
+    $codebookError.set(null);
+  } catch (err) {
+    fail(label, err);
+  } finally {
+    $codebookBusy.set(null);
+  }
+}
+
+export function setDynamicsOpen(open: boolean): void {
+  $dynamicsOpen.set(open);
+  if (open) void refreshDynamics();
+}
+
+export function setDynamicsLevel(level: number): void {
+  if (level === $dynamicsLevel.get()) return;
+  $dynamicsLevel.set(level);
+  dynamicsSeq++;
+  $codebookDynamics.set(null);
+  void refreshDynamics();
+}
+
+export function dismissCodebookError(): void {
+  $codebookError.set(null);
+}
+
+// ---- fetching --------------------------------------------------------------------------------
+
+/** `GET /codebook/state`: the form's defaults (once) and the current run's config. */
+export async function refreshSetup(): Promise<void> {
+  try {
+    const setup = await fetchJSON<CodebookStateResponse>("/codebook/state");
+    const first = $codebookSetup.get() === null;
+    $codebookSetup.set(setup);
+    if (first && !formTouched) {
+      const { capture_every: _ignored, ...defaults } = setup.defaults;
+      $codebookForm.set(defaults);
+    }
+    if (setup.run && setup.config) {
+      const known = $codebookConfig.get()?.runId === setup.run.run_id;
+      $codebookConfig.set({ runId: setup.run.run_id, config: setup.config });
+      // A run started elsewhere (or before this page opened): the form shows what it runs while
+      // it trains, and starts from it afterwards, unless the user already changed the form.
+      const live = !FINAL_STATUSES.includes(setup.run.status);
+      if (!known && (live || !formTouched)) $codebookForm.set(formFromRun(setup.run, setup.config));
+      if (!$runAnswer.get()) applyRunState(setup.run);
+    }
+  } catch (err) {
+    fail("Read the codebook setup", err, true);
+  }
+}
+
+let historySeq = 0;
+
+/** Health, new history steps and new replacement events of the current run. */
+export async function refreshLive(): Promise<void> {
+  const run = $codebookRun.get();
+  if (!run) return;
+  const seq = ++historySeq;
+  const series = $codebookSeries.get();
+  const since = series.runId === run.run_id ? nextSince(series) : 0;
+  const events = $codebookEvents.get();
+  const eventsSince = events?.runId === run.run_id && events.events.length ? events.events[events.events.length - 1].step + 1 : 0;
+  const [health, history, newEvents] = await Promise.allSettled([
+    fetchJSON<CodebookHealth>("/codebook/health"),
+    fetchJSON<CodebookHistoryResponse>(`/codebook/history?since=${since}`),
+    fetchJSON<CodebookEventsResponse>(`/codebook/events?since=${eventsSince}`),
+  ]);
+  if ($codebookRun.get()?.run_id !== run.run_id) return;
+  if (health.status === "fulfilled" && health.value.run_id === run.run_id) {
+    const shown = $codebookHealth.get();
+    if (!shown || shown.run_id !== run.run_id || health.value.step >= shown.step) $codebookHealth.set(health.value);
+  }
+  if (history.status === "fulfilled" && seq === historySeq) {
+    $codebookSeries.set(appendHistory($codebookSeries.get(), history.value));
+  }
+  if (newEvents.status === "fulfilled" && newEvents.value.run_id === run.run_id) {
+    const held = $codebookEvents.get();
+    const base = held?.runId === run.run_id ? held.events : [];
+    const last = base.length ? base[base.length - 1].step : -Infinity;
+    const added = newEvents.value.events.filter((e) => e.step > last);
+    if (!held || held.runId !== run.run_id || added.length || held.revive !== newEvents.value.revive) {
+      $codebookEvents.set({ runId: run.run_id, revive: newEvents.value.revive, events: added.length ? [...base, ...added] : base });
+    }
+  }
+  const failed = [health, history, newEvents].find((r) => r.status === "rejected");
+  if (failed && failed.status === "rejected") fail("Read the codebook health", failed.reason, true);
+}
+
+let dynamicsSeq = 0;
+
+/** Trajectories and gradient bars (or EMA cluster sizes) of the chosen level. */
+export async function refreshDynamics(): Promise<void> {
+  const run = $codebookRun.get();
+  if (!run || !$dynamicsOpen.get()) return;
+  const level = $dynamicsLevel.get();
+  const seq = ++dynamicsSeq;
+  try {
+    const answer = await fetchJSON<CodebookDynamics>(`/codebook/dynamics?level=${level}`);
+    if (seq !== dynamicsSeq || answer.run_id !== $codebookRun.get()?.run_id) return;
+    $codebookDynamics.set(answer);
+  } catch (err) {
+    // A level the run does not have (a new run with fewer levels): go back to level 1.
+    if (err instanceof ApiError && err.status === 422 && level !== 1) {
+      setDynamicsLevel(1);
+      return;
+    }
+    if (seq === dynamicsSeq) fail("Read the codebook dynamics", err, true);
+  }
+}
+
+let decodedSeq = 0;
+
+/** The decoded level-1 codes and level-1 + level-2 combinations (404 before step 1). */
+export async function refreshDecoded(): Promise<void> {
+  const run = $codebookRun.get();
+  // Codes are first decoded at step 1; before it the trainer answers 404.
+  if (!run || $codebookStep.get() < 1) return;
+  const seq = ++decodedSeq;
+  try {
+    const answer = await fetchJSON<CodebookDecoded>("/codebook/decoded");
+    if (seq !== decodedSeq || answer.run_id !== $codebookRun.get()?.run_id) return;
+    $codebookDecoded.set(answer);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return; // nothing decoded yet
+    if (seq === decodedSeq) fail("Read the decoded codes", err, true);
+  }
+}
+
+function refreshAll(): void {
+  void refreshLive();
+  void refreshDynamics();
+  void refreshDecoded();
+}
+
+const refreshLiveSoon = throttle(refreshLive, LIVE_REFRESH_MS);
+const refreshDynamicsSoon = throttle(refreshDynamics, DYNAMICS_REFRESH_MS);
+const refreshDecodedSoon = throttle(() => {
+  // Only when a decode step (1, 50, 100, …) has passed since the images shown.
+  const decoded = $codebookDecoded.get();
+  const run = $codebookRun.get();
+  const step = $codebookStep.get();
+  const due = Math.floor(step / DECODE_EVERY) * DECODE_EVERY;
+  if (!decoded || decoded.run_id !== run?.run_id || decoded.step < due) return refreshDecoded();
+  return undefined;
+}, DECODED_REFRESH_MS);
+
+// ---- internals -------------------------------------------------------------------------------
+
+/** Takes a run state; a new run clears every figure of the old one. */
+function applyRunState(state: RunStateAnswer): void {
+  const previous = $codebookRun.get();
+  // A state answer can be older than the steps already streamed: the step never goes back.
+  const same = previous && state.active && state.run_id === previous.run_id;
+  $runAnswer.set(same && previous.step > state.step ? { ...state, step: previous.step } : state);
+  const run = $codebookRun.get();
+  if (!run) return;
+  if (previous?.run_id !== run.run_id) {
+    historySeq++;
+    dynamicsSeq++;
+    decodedSeq++;
+    $codebookSeries.set(emptySeries(run.run_id));
+    $codebookHealth.set(null);
+    $codebookEvents.set(null);
+    $codebookDynamics.set(null);
+    $codebookDecoded.set(null);
+    if ($codebookConfig.get()?.runId !== run.run_id) void refreshSetup();
+    refreshAll();
+    return;
+  }
+  if (previous.status !== run.status) {
+    // Paused, resumed or finished: bring every figure up to the step the run stands at.
+    refreshAll();
+  }
+}
+
+function onState(data: unknown): void {
+  const state = data as RunStateAnswer;
+  if (state && typeof state.active === "boolean") applyRunState(state);
+}
+
+function onSteps(data: unknown): void {
+  const event = data as { run_id?: unknown; steps?: unknown };
+  const run = $codebookRun.get();
+  if (!run || event?.run_id !== run.run_id || !Array.isArray(event.steps) || !event.steps.length) return;
+  const newest = event.steps[event.steps.length - 1] as number;
+  if (newest > run.step) $runAnswer.set({ ...run, step: newest });
+  refreshLiveSoon();
+  refreshDynamicsSoon();
+  refreshDecodedSoon();
+}
+
+function errorDetail(err: unknown): string {
+  if (err instanceof ApiError) return err.detail || err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function fail(action: string, err: unknown, quiet = false): void {
+  if (quiet && $codebookError.get()) return;
+  // An unreachable trainer has its own banner (TrainerBanner).
+  if (quiet && err instanceof ApiError && err.unreachable) return;
+  const api = err instanceof ApiError ? err : null;
+  $codebookError.set({
+    action,
+    status: api?.status ?? 0,
+    code: api?.error ?? (err instanceof Error ? err.name : "error"),
+    detail: errorDetail(err),
+    traceback: api?.traceback ?? null,
+    at: Date.now(),
+  });
+}
+
+onMount($runAnswer, () => {
+  // Astro renders islands once at build time; no requests or streams there.
+  if (typeof window === "undefined") return;
+  void refreshSetup();
+  const close = openEventStream("/runs/events", {
+    events: { state: onState, steps: onSteps },
+    onStatus: (status) => $codebookStream.set(status),
+  });
+  return () => {
+    close();
+    refreshLiveSoon.cancel();
+    refreshDynamicsSoon.cancel();
+    refreshDecodedSoon.cancel();
+  };
+});

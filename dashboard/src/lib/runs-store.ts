@@ -1,0 +1,470 @@
+// The runs page: the current free run (its state and live per-step series, streamed by server-sent
+// events), the controls (start, pause, step, resume, stop), the last stepped step's full data,
+// the force scatter, one feature's force detail, and the watched features' trajectories.
+// Views read these stores and call the verbs below; none of them fetches by itself.
+import { atom, computed, onMount } from "nanostores";
+
+import { $focusedFeature, focusFeature } from "./feature-focus-store";
+import { ApiError, type EventStreamStatus, fetchFrame, fetchJSON, openEventStream, postJSON } from "./api";
+import type { InspectHistoryResponse } from "./inspect-types";
+import { type StepForces, forcePoints, forcesFromHistory } from "./runs/forces";
+import { appendSteps, emptySeries, type LiveSeries, lastStep } from "./runs/series";
+import { throttle } from "./runs/throttle";
+import { exportFileName, trajectoryExport, withFeature, withoutFeature } from "./runs/trajectory";
+import type {
+  ForceDetail,
+  RunState,
+  RunStateActive,
+  RunStepsEvent,
+  StartRunRequest,
+  TrajectoriesResponse,
+  TrajectoryField,
+  WatchResponse,
+} from "./runs-types";
+import { FINAL_STATUSES } from "./runs-types";
+import { decodeFrame, type StepFrame } from "./tensor-frame";
+
+export const DEFAULT_RECIPE = "gradient_gating_l0";
+export const DEFAULT_CONDITION = "bcl-med";
+export const MAX_WATCHED = 8;
+/** Refetch rates while a run streams steps (per second: trajectories 2, forces 2, detail 1). */
+export const TRAJECTORY_REFRESH_MS = 500;
+export const FORCES_REFRESH_MS = 500;
+export const DETAIL_REFRESH_MS = 1_000;
+
+// ---- stores ----------------------------------------------------------------------------------
+
+/** The current run as the trainer last described it (`GET /runs/current`); null until it answers. */
+export const $runState = atom<RunState | null>(null);
+
+/** Every step of the current run so far: step, loss and mean weight cosine. */
+export const $runSeries = atom<LiveSeries>(emptySeries());
+
+/** The event stream's connection. */
+export const $runStream = atom<EventStreamStatus>("connecting");
+
+export type RunAction = "start" | "pause" | "resume" | "step" | "stop";
+
+/** The control call in flight. */
+export interface RunBusy {
+  action: RunAction;
+  startedAt: number;
+}
+
+export const $runBusy = atom<RunBusy | null>(null);
+
+/** The last failed call, for the error banner; cleared by `dismissRunError()`. */
+export interface RunError {
+  action: string;
+  status: number;
+  code: string;
+  detail: string;
+  traceback: string | null;
+  at: number;
+}
+
+export const $runError = atom<RunError | null>(null);
+
+/** The full data of the last step taken with Step (or of the paused step, on page load). */
+export interface RunFrame {
+  runId: string;
+  frame: StepFrame;
+}
+
+export const $runFrame = atom<RunFrame | null>(null);
+
+/** The force scatter's step: grad and SOM magnitude and win rate per feature. */
+export const $runForces = atom<StepForces | null>(null);
+
+/** Why the scatter is empty when the run has no forces (e.g. the `control` condition). */
+export const $runForcesNote = atom<string | null>(null);
+
+export type DetailStatus = "none" | "loading" | "ready" | "error";
+
+/** The feature picked in the scatter and its `GET /debug/force_detail`. */
+export interface FeatureDetailState {
+  feature: number | null;
+  status: DetailStatus;
+  data: ForceDetail | null;
+  detail: string | null;
+}
+
+const NO_DETAIL: FeatureDetailState = { feature: null, status: "none", data: null, detail: null };
+
+export const $featureDetail = atom<FeatureDetailState>(NO_DETAIL);
+
+/** The watch list as the trainer holds it. */
+export const $watched = atom<number[]>([]);
+
+/** `GET /debug/trajectories` of the current run. */
+export const $trajectories = atom<TrajectoriesResponse | null>(null);
+
+/** The metric the trajectory chart shows. */
+export const $trajectoryMetric = atom<TrajectoryField>("win_rate");
+
+/** Recipes the trainer offers (only an answer without a run lists them). */
+export const $runRecipes = atom<string[]>([DEFAULT_RECIPE]);
+
+/** The run, once one was started (also after it ended). */
+export const $run = computed($runState, (state): RunStateActive | null => (state?.active ? state : null));
+
+/** True while the run trains or waits paused. */
+export const $runLive = computed($run, (run) => run !== null && !FINAL_STATUSES.includes(run.status));
+
+/** The newest step known: from the stream, the state, or the last Step answer. */
+export const $runStep = computed([$run, $runSeries, $runFrame], (run, series, frame) => {
+  if (!run) return 0;
+  const streamed = series.runId === run.run_id ? lastStep(series) : 0;
+  const stepped = frame?.runId === run.run_id ? frame.frame.step : 0;
+  return Math.max(run.step, streamed, stepped);
+});
+
+// ---- actions ---------------------------------------------------------------------------------
+
+/** Starts a run; the trainer answers 409 (shown) while the inspector or another run holds the model. */
+export async function startRun(request: StartRunRequest): Promise<void> {
+  await control("start", `Start ${request.condition}`, () =>
+    postJSON<RunState>("/runs", request, { timeoutMs: 60_000 }),
+  );
+}
+
+/** Pauses at the next step boundary. */
+export async function pauseRun(): Promise<void> {
+  await control("pause", "Pause", () => postJSON<RunState>("/debug/pause", {}));
+}
+
+/** Back to full speed. */
+export async function resumeRun(): Promise<void> {
+  await control("resume", "Resume", () => postJSON<RunState>("/debug/resume", {}));
+}
+
+/** Ends the run after its current step, also while paused. */
+export async function stopRun(): Promise<void> {
+  await control("stop", "Stop", () => postJSON<RunState>("/runs/stop", {}, { timeoutMs: 60_000 }));
+}
+
+async function control(action: RunAction, label: string, call: () => Promise<RunState>): Promise<void> {
+  if ($runBusy.get()) return;
+  $runBusy.set({ action, startedAt: Date.now() });
+  try {
+    applyRunState(await call());
+    if (action !== "start") $runError.set(null);
+  } catch (err) {
+    fail(label, err);
+    await refreshRunState(true);
+  } finally {
+    $runBusy.set(null);
+  }
+}
+
+/**
+ * Advances a paused run by `n` steps (default one batch) and shows the last one: its frame (batch
+ * grid, loss, every tensor), its forces, and the trajectories and detail that follow from it.
+ */
+export async function stepRun(n = 1): Promise<void> {
+  const run = $run.get();
+  if ($runBusy.get() || !run || run.status !== "paused") return;
+  $runBusy.set({ action: "step", startedAt: Date.now() });
+  try {
+    const buffer = await fetchFrame("/debug/step", { method: "POST", body: { n }, timeoutMs: 60_000 + n * 1_000 });
+    const frame = decodeFrame(buffer);
+    const current = $run.get();
+    if (current && current.run_id === run.run_id) {
+      showFrame(run.run_id, frame);
+      if (frame.step > current.step) $runState.set({ ...current, step: frame.step, last_full_step: frame.step });
+    }
+    $runError.set(null);
+  } catch (err) {
+    fail(n === 1 ? "Step" : `Step ×${n}`, err);
+    await refreshRunState(true);
+  } finally {
+    $runBusy.set(null);
+  }
+  void refreshTrajectories();
+  refreshDetailSoon(true);
+}
+
+/** Shows `feature`'s weight and updates of the newest fully captured step. */
+export async function selectFeature(feature: number | null): Promise<void> {
+  // One feature in focus across the page: the inspector views below highlight it too.
+  if ($focusedFeature.get() !== feature) focusFeature(feature);
+  const current = $featureDetail.get();
+  if (feature === current.feature && current.status !== "error") return;
+  if (feature === null) {
+    detailSeq++;
+    $featureDetail.set(NO_DETAIL);
+    return;
+  }
+  const previous = $featureDetail.get();
+  $featureDetail.set({
+    feature,
+    status: "loading",
+    data: previous.feature === feature ? previous.data : null,
+    detail: null,
+  });
+  await loadDetail(feature);
+}
+
+let detailSeq = 0;
+
+async function loadDetail(feature: number): Promise<void> {
+  const seq = ++detailSeq;
+  try {
+    const data = await fetchJSON<ForceDetail>(`/debug/force_detail?feature=${feature}`);
+    if (seq !== detailSeq) return;
+    $featureDetail.set({ feature, status: "ready", data, detail: null });
+  } catch (err) {
+    if (seq !== detailSeq) return;
+    const previous = $featureDetail.get();
+    $featureDetail.set({ feature, status: "error", data: previous.data, detail: errorDetail(err) });
+  }
+}
+
+/** Replaces the watch list (at most MAX_WATCHED features); trajectories start for new ones. */
+export async function setWatched(features: number[]): Promise<boolean> {
+  try {
+    const answer = await postJSON<WatchResponse>("/debug/watch", { feature_ids: features });
+    $watched.set(answer.watched);
+    await refreshTrajectories();
+    return true;
+  } catch (err) {
+    fail("Watch features", err);
+    return false;
+  }
+}
+
+export function watchFeature(feature: number): Promise<boolean> {
+  return setWatched(withFeature($watched.get(), feature, MAX_WATCHED));
+}
+
+export function unwatchFeature(feature: number): Promise<boolean> {
+  return setWatched(withoutFeature($watched.get(), feature));
+}
+
+/** Forgets every trajectory (the watch list stays). */
+export async function clearTrajectories(): Promise<void> {
+  try {
+    const answer = await postJSON<TrajectoriesResponse>("/debug/trajectories/clear", {});
+    trajectorySeq++;
+    if (answer.run_id === $run.get()?.run_id) $trajectories.set(answer);
+  } catch (err) {
+    fail("Clear trajectories", err);
+  }
+}
+
+export function setTrajectoryMetric(metric: TrajectoryField): void {
+  $trajectoryMetric.set(metric);
+}
+
+/** Downloads the run's trajectories as JSON (fetched fresh, so the file has every point so far). */
+export async function exportTrajectories(): Promise<void> {
+  await refreshTrajectories();
+  const run = $run.get();
+  const trajectories = $trajectories.get();
+  if (!run || !trajectories) return;
+  const body = JSON.stringify(trajectoryExport(run, trajectories, new Date()), null, 1);
+  const url = URL.createObjectURL(new Blob([body], { type: "application/json" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = exportFileName(run, $runStep.get());
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function dismissRunError(): void {
+  $runError.set(null);
+}
+
+/** Re-reads `GET /runs/current`. `quiet`: a failure does not replace an error already shown. */
+export async function refreshRunState(quiet = false): Promise<void> {
+  try {
+    applyRunState(await fetchJSON<RunState>("/runs/current"));
+  } catch (err) {
+    fail("Read the run state", err, quiet);
+  }
+}
+
+let trajectorySeq = 0;
+
+/** Fetches the trajectories; an answer older than one already shown is dropped. */
+export async function refreshTrajectories(): Promise<void> {
+  const run = $run.get();
+  if (!run) return;
+  const seq = ++trajectorySeq;
+  try {
+    const answer = await fetchJSON<TrajectoriesResponse>("/debug/trajectories");
+    if (seq !== trajectorySeq || answer.run_id !== $run.get()?.run_id) return;
+    $trajectories.set(answer);
+    if (!sameList(answer.watched, $watched.get())) $watched.set(answer.watched);
+  } catch (err) {
+    if (seq === trajectorySeq) fail("Read the trajectories", err, true);
+  }
+}
+
+let forcesSeq = 0;
+
+/** The forces of the newest step, from the run's history (one step's [D] vectors). */
+async function refreshForces(): Promise<void> {
+  const run = $run.get();
+  if (!run) return;
+  const series = $runSeries.get();
+  const last = Math.max(series.runId === run.run_id ? lastStep(series) : 0, run.step);
+  if (last < 1) return;
+  const seq = ++forcesSeq;
+  try {
+    const history = await fetchJSON<InspectHistoryResponse>(`/runs/history?since=${last}`);
+    if (seq !== forcesSeq || $run.get()?.run_id !== run.run_id) return;
+    const forces = forcesFromHistory(run.run_id, history);
+    if (!forces) {
+      if (history.steps.length) $runForcesNote.set(`the ${run.condition} condition has no BCL forces`);
+      return;
+    }
+    const shown = $runForces.get();
+    if (!shown || shown.runId !== run.run_id || forces.step >= shown.step) {
+      $runForces.set(forces);
+      $runForcesNote.set(null);
+    }
+  } catch {
+    // The next steps event tries again; an unreachable trainer has its own banner.
+  }
+}
+
+// ---- internals -------------------------------------------------------------------------------
+
+const refreshTrajectoriesSoon = throttle(refreshTrajectories, TRAJECTORY_REFRESH_MS);
+const refreshForcesSoon = throttle(refreshForces, FORCES_REFRESH_MS);
+const refreshDetailThrottled = throttle(() => {
+  const { feature } = $featureDetail.get();
+  return feature === null ? undefined : loadDetail(feature);
+}, DETAIL_REFRESH_MS);
+
+function refreshDetailSoon(now = false): void {
+  const { feature } = $featureDetail.get();
+  if (feature === null) return;
+  if (now) void loadDetail(feature);
+  else refreshDetailThrottled();
+}
+
+function showFrame(runId: string, frame: StepFrame): void {
+  $runFrame.set({ runId, frame });
+  const points = forcePoints(
+    frame.tensors.grad_magnitude?.data,
+    frame.tensors.som_magnitude?.data,
+    frame.tensors.win_rate?.data,
+  );
+  if (points) {
+    $runForces.set({ runId, step: frame.step, points });
+    $runForcesNote.set(null);
+  } else {
+    $runForcesNote.set(`step ${frame.step} has no BCL forces (condition ${frame.header.condition})`);
+  }
+}
+
+/** Takes a state answer; a new run clears everything that belonged to the old one. */
+function applyRunState(state: RunState): void {
+  const previous = $run.get();
+  $runState.set(state);
+  if (!state.active) {
+    if (state.recipes?.length) $runRecipes.set(state.recipes);
+    return;
+  }
+  if (previous?.run_id !== state.run_id) {
+    // A new run (or the first answer): nothing of the old one applies.
+    detailSeq++;
+    trajectorySeq++;
+    forcesSeq++;
+    if ($runSeries.get().runId !== state.run_id) $runSeries.set(emptySeries(state.run_id));
+    $runFrame.set(null);
+    $runForces.set(null);
+    $runForcesNote.set(null);
+    $featureDetail.set(NO_DETAIL);
+    $trajectories.set(null);
+    $watched.set(state.watched);
+    void refreshTrajectories();
+    void refreshForces();
+    // Reopening the page on a paused run that was stepped: show that step again.
+    if (state.status === "paused" && state.step > 0 && state.last_full_step === state.step) {
+      void loadHeldStep(state.run_id, state.step);
+    }
+    return;
+  }
+  if (!sameList(state.watched, $watched.get())) $watched.set(state.watched);
+  if (previous.status !== state.status && FINAL_STATUSES.includes(state.status)) {
+    // The last steps of a finished run: bring the views up to its end.
+    void refreshTrajectories();
+    void refreshForces();
+  }
+}
+
+async function loadHeldStep(runId: string, step: number): Promise<void> {
+  try {
+    const frame = decodeFrame(await fetchFrame(`/runs/step/${step}`));
+    if ($run.get()?.run_id === runId && !$runFrame.get()) showFrame(runId, frame);
+  } catch {
+    // Evicted or gone: the panel keeps its "press Step" hint.
+  }
+}
+
+function onSteps(data: unknown): void {
+  const event = data as RunStepsEvent;
+  if (!event || typeof event.run_id !== "string" || !Array.isArray(event.steps)) return;
+  const series = $runSeries.get();
+  const next = appendSteps(series, event);
+  if (next === series) return;
+  $runSeries.set(next);
+  if ($run.get()?.run_id !== event.run_id) return;
+  refreshForcesSoon();
+  if ($watched.get().length > 0) refreshTrajectoriesSoon();
+  if ($run.get()?.status === "running") refreshDetailSoon();
+}
+
+function onState(data: unknown): void {
+  const state = data as RunState;
+  if (state && typeof state.active === "boolean") applyRunState(state);
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function errorDetail(err: unknown): string {
+  if (err instanceof ApiError) return err.detail || err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function fail(action: string, err: unknown, quiet = false): void {
+  if (quiet && $runError.get()) return;
+  // An unreachable trainer has its own banner (TrainerBanner).
+  if (quiet && err instanceof ApiError && err.unreachable) return;
+  const api = err instanceof ApiError ? err : null;
+  $runError.set({
+    action,
+    status: api?.status ?? 0,
+    code: api?.error ?? (err instanceof Error ? err.name : "error"),
+    detail: errorDetail(err),
+    traceback: api?.traceback ?? null,
+    at: Date.now(),
+  });
+}
+
+onMount($runState, () => {
+  // Astro renders islands once at build time; no requests or streams there (see health-store.ts).
+  if (typeof window === "undefined") return;
+  const close = openEventStream("/runs/events", {
+    events: { state: onState, steps: onSteps },
+    onStatus: (status) => $runStream.set(status),
+  });
+  // A feature focused in the inspector views (a table row, a heatmap column) opens here too.
+  const unfocus = $focusedFeature.listen((feature) => {
+    if (feature !== $featureDetail.get().feature) void selectFeature(feature);
+  });
+  return () => {
+    close();
+    unfocus();
+    refreshTrajectoriesSoon.cancel();
+    refreshForcesSoon.cancel();
+    refreshDetailThrottled.cancel();
+  };
+});

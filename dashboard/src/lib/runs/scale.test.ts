@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  diverging,
+  extent,
+  linePath,
+  linearScale,
+  logScale,
+  logTicks,
+  minPositive,
+  nearestSorted,
+  padDomain,
+  textOn,
+  unionExtent,
+  viridis,
+} from "./scale";
+
+describe("linearScale", () => {
+  it("maps and inverts", () => {
+    const s = linearScale([0, 10], [100, 200]);
+    expect(s(5)).toBe(150);
+    expect(s.invert(150)).toBe(5);
+    const flipped = linearScale([0, 1], [300, 0]);
+    expect(flipped(0.25)).toBe(225);
+  });
+  it("survives a flat domain", () => {
+    expect(Number.isFinite(linearScale([3, 3], [0, 10])(3))).toBe(true);
+  });
+});
+
+describe("extent and padding", () => {
+  it("ignores non-finite values and nulls", () => {
+    expect(extent([3, null, Number.NaN, -1, Infinity, 2])).toEqual([-1, 3]);
+    expect(extent([null, Number.NaN])).toBeNull();
+    expect(extent([5, 1, 9], 2)).toEqual([1, 5]);
+    expect(unionExtent([[0, 1], null, [-2, 0.5]])).toEqual([-2, 1]);
+  });
+  it("pads without crossing a floor", () => {
+    expect(padDomain([0, 10], 0.1)).toEqual([-1, 11]);
+    expect(padDomain([0, 10], 0.1, 0)).toEqual([0, 11]);
+    const [lo, hi] = padDomain([2, 2]);
+    expect(lo).toBeLessThan(2);
+    expect(hi).toBeGreaterThan(2);
+  });
+});
+
+describe("linePath", () => {
+  it("lifts the pen at gaps", () => {
+    const id = (v: number) => v;
+    expect(linePath([0, 1, 2, 3], [0, 1, Number.NaN, 3], id, id)).toBe("M0.0,0.0L1.0,1.0M3.0,3.0");
+  });
+});
+
+describe("nearestSorted", () => {
+  it("finds the nearest value within length", () => {
+    expect(nearestSorted([1, 2, 5, 9], 4)).toBe(2);
+    expect(nearestSorted([1, 2, 5, 9], 100, 2)).toBe(1);
+    expect(nearestSorted([], 1)).toBe(-1);
+  });
+});
+
+describe("colours", () => {
+  it("runs viridis from purple to yellow and clamps", () => {
+    expect(viridis(0)).toEqual([68, 1, 84]);
+    expect(viridis(1)).toEqual([253, 231, 37]);
+    expect(viridis(7)).toEqual(viridis(1));
+  });
+  it("centres the diverging map on near-white", () => {
+    expect(diverging(0, 1)).toEqual([247, 247, 247]);
+    const [r, , b] = diverging(1, 1);
+    expect(r).toBeGreaterThan(b);
+    const [r2, , b2] = diverging(-1, 1);
+    expect(b2).toBeGreaterThan(r2);
+    expect(diverging(Number.NaN, 1)).toEqual([255, 0, 255]);
+    expect(diverging(0, 1, true)).toEqual([22, 24, 29]);
+  });
+  it("picks readable text", () => {
+    expect(textOn([250, 250, 250])).toBe("#16191f");
+    expect(textOn([10, 10, 60])).toBe("#f6f7f9");
+  });
+});
+
+describe("log axis", () => {
+  it("maps decades evenly and clamps at the start", () => {
+    const s = logScale([1e-3, 1e1], [0, 400]);
+    expect(s(1e-3)).toBeCloseTo(0);
+    expect(s(1e-1)).toBeCloseTo(200);
+    expect(s(0)).toBeCloseTo(0);
+    expect(s.invert(300)).toBeCloseTo(1);
+  });
+  it("ticks at powers of ten, denser over a short span", () => {
+    expect(logTicks(0.0005, 20)).toEqual([0.001, 0.01, 0.1, 1, 10]);
+    expect(logTicks(0.003, 0.03)).toEqual([0.005, 0.01, 0.02]);
+    expect(logTicks(0, 1)).toEqual([]);
+  });
+  it("finds the smallest positive value", () => {
+    expect(minPositive([0, 3, 0.5, Number.NaN, -1])).toBe(0.5);
+    expect(minPositive([0, -1])).toBeNull();
+  });
+});

@@ -16,8 +16,10 @@ from starlette.routing import Route
 from acc.api.errors import Conflict, NotFound
 from acc.api.openapi import BOOLEAN, enum, integer, number, operation
 from acc.api.responses import JSONResponse
-from acc.api.runs import MAX_SEED, run_body, run_slot
+from acc.api.runs import run_body, run_slot
 from acc.api.validation import (
+    MAX_SEED,
+    MAX_STEP_NUMBER,
     bool_field,
     choice_field,
     float_field,
@@ -34,7 +36,6 @@ from acc.vq.capture import VQCapture
 from acc.vq.health import RULES
 
 RECIPE = "vqvae"
-MAX_STEP_NUMBER = 2**62
 START_FIELDS = (
     "condition",
     "levels",

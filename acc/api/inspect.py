@@ -19,6 +19,8 @@ from acc.api.openapi import enum, integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.step_responses import history_body, step_response
 from acc.api.validation import (
+    MAX_SEED,
+    MAX_STEP_NUMBER,
     choice_field,
     int_field,
     int_path,
@@ -33,8 +35,6 @@ from acc.session import MAX_STEPS_PER_CALL, Session, SessionClosed, StepFailed
 from acc.step_inspector import StepNotRetained
 
 DEFAULT_RECIPE = "gradient_gating_l0"
-MAX_SEED = 2**31 - 1
-MAX_STEP_NUMBER = 2**62
 
 
 class StepError(AccError):

@@ -17,6 +17,8 @@ from acc.api.openapi import BOOLEAN, enum, integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.step_responses import history_body, step_response
 from acc.api.validation import (
+    MAX_SEED,
+    MAX_STEP_NUMBER,
     bool_field,
     choice_field,
     int_field,
@@ -32,8 +34,6 @@ from acc.run_slot import NoRun, RunSlot
 from acc.step_inspector import StepNotRetained
 
 DEFAULT_RECIPE = "gradient_gating_l0"
-MAX_SEED = 2**31 - 1
-MAX_STEP_NUMBER = 2**62
 # Server-sent events go out at most this often: a run doing 300 steps/s sends one batched
 # `steps` event per tick instead of 300, so a fast run cannot flood the browser.
 EVENT_INTERVAL_S = 0.1

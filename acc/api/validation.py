@@ -12,6 +12,8 @@ from starlette.requests import Request
 from acc.api.errors import BadRequest, InvalidValue, PayloadTooLarge
 
 MAX_BODY_BYTES = 1_000_000
+MAX_SEED = 2**31 - 1
+MAX_STEP_NUMBER = 2**62  # an upper bound for step numbers in queries and paths
 
 
 async def read_json_object(request: Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
@@ -119,21 +121,16 @@ def choice_query(request: Request, name: str, choices: Collection[str]) -> str:
 def int_query(request: Request, name: str, low: int, high: int, default: int) -> int:
     """Query parameter `name` as an int in low..high."""
     raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {raw!r}") from None
-    if not low <= value <= high:
-        raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {value}")
-    return value
+    return default if raw is None else _parse_int(name, raw, low, high)
 
 
 def int_path(request: Request, name: str, low: int, high: int) -> int:
     """Path parameter `name` as an int in low..high (routes take it as a string so that a
     non-integer gets this 422 rather than a bare 404)."""
-    raw = request.path_params[name]
+    return _parse_int(name, request.path_params[name], low, high)
+
+
+def _parse_int(name: str, raw: str, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:

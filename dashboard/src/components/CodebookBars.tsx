@@ -77,7 +77,7 @@ export default function CodebookBars(props: {
       >
         {chart.ticks.map((t) => (
           <g key={t}>
-            <line className="cb-grid" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={y(t)} y2={y(t)} />
+            <line className="chart-grid" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={y(t)} y2={y(t)} />
             <text className="cb-tick" x={MARGIN.left - 6} y={y(t)} textAnchor="end" dominantBaseline="middle">
               {props.formatAxis ? props.formatAxis(t, chart.tickStep) : formatTick(t, false, chart.tickStep)}
             </text>
@@ -102,7 +102,7 @@ export default function CodebookBars(props: {
             </g>
           );
         })}
-        <line className="cb-axis" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={base} y2={base} />
+        <line className="chart-axis" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={base} y2={base} />
         <text className="cb-tick" x={MARGIN.left} y={height - 3} textAnchor="start">
           {props.byRank ? "most used" : `code ${chart.bars[0]?.codes[0] ?? 0}`}
         </text>

@@ -1,16 +1,20 @@
-import { type ReactNode, useMemo, useState } from "react";
+import { type ReactNode, useMemo } from "react";
 
-import { nearestIndex, niceTicks } from "../lib/chart";
+import { nearestIndex, nearestPoints, niceTicks } from "../lib/chart";
 import { type SeriesLine, decimate, finiteExtent } from "../lib/codebook/series";
 import { formatTick, linePath, linearScale, logScale, logTicks, padDomain } from "../lib/codebook/scale";
 import { formatCount, formatValue } from "../lib/format";
 import { useElementWidth } from "../lib/use-element-width";
+import { type AxisClasses, StepChartFrame, usePointerX } from "./StepChart";
 
 /** A vertical mark on the step axis (e.g. dead-code replacements). */
 export interface StepMark {
   step: number;
   label: string;
 }
+
+const FRAME_CLASSES = { root: "cb-chart", empty: "cb-chart-empty", svg: "cb-chart-svg" };
+const AXIS_CLASSES: AxisClasses = { grid: "chart-grid", tick: "cb-tick", axis: "chart-axis" };
 
 const MARGIN = { top: 12, right: 18, bottom: 26, left: 58 };
 
@@ -37,7 +41,7 @@ export default function CodebookLineChart(props: {
 }) {
   const { lines, height, log = false, marks = [] } = props;
   const [boxRef, width] = useElementWidth<HTMLDivElement>(720);
-  const [hoverX, setHoverX] = useState<number | null>(null);
+  const [hoverX, pointerHandlers] = usePointerX();
 
   const chart = useMemo(() => {
     const plotWidth = Math.max(40, width - MARGIN.left - MARGIN.right);
@@ -77,17 +81,11 @@ export default function CodebookLineChart(props: {
   const hover = useMemo(() => {
     if (!chart || hoverX === null) return null;
     const step = chart.x.invert(hoverX);
-    const rows = lines
-      .map((line) => {
-        const i = nearestIndex(line.xs, step);
-        return i < 0 ? null : { line, step: line.xs[i], value: line.ys[i] };
-      })
-      .filter((row): row is NonNullable<typeof row> => row !== null);
-    if (!rows.length) return null;
-    const nearest = rows.reduce((a, b) => (Math.abs(b.step - step) < Math.abs(a.step - step) ? b : a));
+    const nearest = nearestPoints(lines, step, (line, at) => nearestIndex(line.xs, at));
+    if (!nearest) return null;
     // Sparse lines (validation) join in when their nearest point is close to the pointer's step.
     const tolerance = Math.max(1, chart.x.invert(MARGIN.left + 14) - chart.x.invert(MARGIN.left));
-    const shown = rows.filter((r) => r.step === nearest.step || (r.line.dots && Math.abs(r.step - nearest.step) <= tolerance));
+    const shown = nearest.rows.filter((r) => r.step === nearest.step || (r.line.dots && Math.abs(r.step - nearest.step) <= tolerance));
     const markRows = marks.filter((m) => Math.abs(m.step - nearest.step) <= tolerance);
     return { step: nearest.step, rows: shown, marks: markRows };
   }, [chart, hoverX, lines, marks]);
@@ -96,110 +94,99 @@ export default function CodebookLineChart(props: {
   const markY = chart ? MARGIN.top + chart.plotHeight + 1 : 0;
 
   return (
-    <div className="cb-chart" ref={boxRef} data-testid={props.testId}>
-      {!chart ? (
-        <div className="cb-chart-empty" style={{ height }}>
-          {props.empty}
+    <StepChartFrame
+      classes={FRAME_CLASSES}
+      boxRef={boxRef}
+      testId={props.testId}
+      width={chart ? chart.plotWidth + MARGIN.left + MARGIN.right : 0}
+      height={height}
+      ariaLabel={props.ariaLabel}
+      empty={props.empty}
+      pointerHandlers={pointerHandlers}
+      axes={
+        chart && {
+          left: MARGIN.left,
+          top: MARGIN.top,
+          plotWidth: chart.plotWidth,
+          plotHeight: chart.plotHeight,
+          x: chart.x,
+          y: chart.y,
+          yTicks: chart.yTicks,
+          xTicks: chart.xTicks,
+          formatY: (tick) => (props.formatAxis ? props.formatAxis(tick, chart.yStep) : formatTick(tick, log, chart.yStep)),
+          xLabelY: height - 7,
+          classes: AXIS_CLASSES,
+        }
+      }
+      overlay={
+        chart && hover && (
+        <div
+          className={chart.x(hover.step) > chart.plotWidth - 150 ? "cb-tooltip flip" : "cb-tooltip"}
+          style={{ left: chart.x(hover.step), top: MARGIN.top + chart.plotHeight / 2 }}
+        >
+          <span className="cb-tooltip-title">Step {formatCount(hover.step)}</span>
+          {hover.rows.map((row) => (
+            <span key={row.line.id} className="cb-tooltip-row">
+              <span className={row.line.dashed ? "cb-swatch dashed" : "cb-swatch"} style={{ color: row.line.color }} />
+              <span className="cb-tooltip-label">
+                {row.line.label}
+                {row.step !== hover.step ? ` (step ${formatCount(row.step)})` : ""}
+              </span>
+              <strong className="mono">{fmt(row.value)}</strong>
+            </span>
+          ))}
+          {hover.marks.map((mark) => (
+            <span key={`m${mark.step}`} className="cb-tooltip-note">
+              {props.markLabel ?? "▲"} step {formatCount(mark.step)}: {mark.label}
+            </span>
+          ))}
         </div>
-      ) : (
+        )
+      }
+    >
+      {chart && (
         <>
-          <svg
-            className="cb-chart-svg"
-            width={chart.plotWidth + MARGIN.left + MARGIN.right}
-            height={height}
-            role="img"
-            aria-label={props.ariaLabel}
-            onPointerMove={(event) => {
-              const box = event.currentTarget.getBoundingClientRect();
-              setHoverX(event.clientX - box.left);
-            }}
-            onPointerLeave={() => setHoverX(null)}
-          >
-            {chart.yTicks.map((tick) => (
-              <g key={`y${tick}`}>
-                <line className="cb-grid" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={chart.y(tick)} y2={chart.y(tick)} />
-                <text className="cb-tick" x={MARGIN.left - 8} y={chart.y(tick)} textAnchor="end" dominantBaseline="middle">
-                  {props.formatAxis ? props.formatAxis(tick, chart.yStep) : formatTick(tick, log, chart.yStep)}
-                </text>
-              </g>
-            ))}
-            <line
-              className="cb-axis"
-              x1={MARGIN.left}
-              x2={MARGIN.left + chart.plotWidth}
-              y1={MARGIN.top + chart.plotHeight}
-              y2={MARGIN.top + chart.plotHeight}
-            />
-            {chart.xTicks.map((tick) => (
-              <text key={`x${tick}`} className="cb-tick" x={chart.x(tick)} y={height - 7} textAnchor="middle">
-                {formatCount(tick)}
-              </text>
-            ))}
-            {marks.map((mark) => (
-              <g
-                key={`m${mark.step}`}
-                className={hover?.marks.includes(mark) ? "cb-mark near" : "cb-mark"}
-                data-testid={`${props.testId}-mark`}
-                data-step={mark.step}
-              >
-                <line x1={chart.x(mark.step)} x2={chart.x(mark.step)} y1={MARGIN.top} y2={markY + 7} />
-                <path d={`M${chart.x(mark.step) - 3.5},${markY + 8}h7l-3.5,-6z`} />
-              </g>
-            ))}
-            {chart.drawn.map(({ line, path, points }) => (
-              <g key={line.id}>
-                <path
-                  className={line.dashed ? "cb-line dashed" : "cb-line"}
-                  d={path}
-                  stroke={line.color}
-                  data-testid={`${props.testId}-line-${line.id}`}
-                  data-points={line.xs.length}
-                />
-                {line.dots &&
-                  points.x.length <= 80 &&
-                  points.x.map((px, i) =>
-                    Number.isFinite(chart.y(points.y[i])) ? (
-                      <circle key={px} className="cb-dot" cx={chart.x(px)} cy={chart.y(points.y[i])} r={2.8} fill={line.color} />
-                    ) : null,
-                  )}
-              </g>
-            ))}
-            {hover && (
-              <g className="cb-hover" aria-hidden="true">
-                <line x1={chart.x(hover.step)} x2={chart.x(hover.step)} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
-                {hover.rows.map((row) =>
-                  Number.isFinite(chart.y(row.value)) ? (
-                    <circle key={row.line.id} cx={chart.x(row.step)} cy={chart.y(row.value)} r={4} fill={row.line.color} />
+          {marks.map((mark) => (
+            <g
+              key={`m${mark.step}`}
+              className={hover?.marks.includes(mark) ? "cb-mark near" : "cb-mark"}
+              data-testid={`${props.testId}-mark`}
+              data-step={mark.step}
+            >
+              <line x1={chart.x(mark.step)} x2={chart.x(mark.step)} y1={MARGIN.top} y2={markY + 7} />
+              <path d={`M${chart.x(mark.step) - 3.5},${markY + 8}h7l-3.5,-6z`} />
+            </g>
+          ))}
+          {chart.drawn.map(({ line, path, points }) => (
+            <g key={line.id}>
+              <path
+                className={line.dashed ? "cb-line dashed" : "cb-line"}
+                d={path}
+                stroke={line.color}
+                data-testid={`${props.testId}-line-${line.id}`}
+                data-points={line.xs.length}
+              />
+              {line.dots &&
+                points.x.length <= 80 &&
+                points.x.map((px, i) =>
+                  Number.isFinite(chart.y(points.y[i])) ? (
+                    <circle key={px} className="chart-dot" cx={chart.x(px)} cy={chart.y(points.y[i])} r={2.8} fill={line.color} />
                   ) : null,
                 )}
-              </g>
-            )}
-          </svg>
+            </g>
+          ))}
           {hover && (
-            <div
-              className={chart.x(hover.step) > chart.plotWidth - 150 ? "cb-tooltip flip" : "cb-tooltip"}
-              style={{ left: chart.x(hover.step), top: MARGIN.top + chart.plotHeight / 2 }}
-            >
-              <span className="cb-tooltip-title">Step {formatCount(hover.step)}</span>
-              {hover.rows.map((row) => (
-                <span key={row.line.id} className="cb-tooltip-row">
-                  <span className={row.line.dashed ? "cb-swatch dashed" : "cb-swatch"} style={{ color: row.line.color }} />
-                  <span className="cb-tooltip-label">
-                    {row.line.label}
-                    {row.step !== hover.step ? ` (step ${formatCount(row.step)})` : ""}
-                  </span>
-                  <strong className="mono">{fmt(row.value)}</strong>
-                </span>
-              ))}
-              {hover.marks.map((mark) => (
-                <span key={`m${mark.step}`} className="cb-tooltip-note">
-                  {props.markLabel ?? "▲"} step {formatCount(mark.step)}: {mark.label}
-                </span>
-              ))}
-            </div>
+            <g className="cb-hover" aria-hidden="true">
+              <line x1={chart.x(hover.step)} x2={chart.x(hover.step)} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
+              {hover.rows.map((row) =>
+                Number.isFinite(chart.y(row.value)) ? (
+                  <circle key={row.line.id} cx={chart.x(row.step)} cy={chart.y(row.value)} r={4} fill={row.line.color} />
+                ) : null,
+              )}
+            </g>
           )}
         </>
       )}
-    </div>
+    </StepChartFrame>
   );
 }

@@ -1,5 +1,5 @@
 import { useStore } from "@nanostores/react";
-import { useEffect, useMemo, useState, type PointerEvent } from "react";
+import { useMemo, useState } from "react";
 
 import { formatBytes, formatCount, formatValue } from "../lib/format";
 import { KEY_META, StepTensorKey, type StepTensorKey as Key } from "../lib/generated/tensor-keys";
@@ -11,8 +11,8 @@ import {
   historyValue,
   type InspectHistory,
 } from "../lib/inspect-store";
-import { frameScalar, type FrameImage, type StepFrame } from "../lib/tensor-frame";
-import { useElementWidth } from "../lib/use-element-width";
+import { frameScalar, type StepFrame } from "../lib/tensor-frame";
+import BatchGrid, { BatchPlaceholder, DigitCounts } from "./BatchGrid";
 
 const IMAGES = StepTensorKey.BATCH_IMAGES;
 const LABELS = StepTensorKey.BATCH_LABELS;
@@ -55,7 +55,7 @@ export default function InspectBatchGrid() {
           <BatchPicture session={session !== null} step={step} status={selection.status} detail={selection.detail} frame={shown} labels={labels} digit={digit} />
         </div>
         <aside className="batch-side" aria-label="Batch details">
-          <LabelCounts labels={labels} digit={digit} onDigit={setDigit} />
+          <DigitCounts labels={labels} digit={digit} onDigit={setDigit} testId="inspect-label-counts" />
           <ScalarList frame={current} history={history} step={step} />
         </aside>
       </div>
@@ -74,10 +74,10 @@ function BatchPicture(props: {
 }) {
   const { step, status, frame } = props;
   if (!props.session) {
-    return <Placeholder title="No session" text="Pick a condition above, or press Start session." />;
+    return <BatchPlaceholder title="No session" text="Pick a condition above, or press Start session." />;
   }
   if (step === null) {
-    return <Placeholder title="Nothing run yet" text="Press Step to run one real batch; its 128 images appear here." testId="inspect-batch-empty" />;
+    return <BatchPlaceholder title="Nothing run yet" text="Press Step to run one real batch; its 128 images appear here." testId="inspect-batch-empty" />;
   }
   if (status === "evicted") {
     return (
@@ -92,156 +92,23 @@ function BatchPicture(props: {
     );
   }
   if (status === "error" && !frame) {
-    return <Placeholder title={`Step ${formatCount(step)} could not be loaded`} text={props.detail ?? ""} />;
+    return <BatchPlaceholder title={`Step ${formatCount(step)} could not be loaded`} text={props.detail ?? ""} />;
   }
   const image = frame?.images[IMAGES];
   if (!frame || !image) {
     return <div className="batch-placeholder loading" data-testid="inspect-batch-loading"><span className="spinner" aria-hidden="true" /> Loading step {formatCount(step)}…</div>;
   }
-  return <GridImage image={image} step={frame.step} loading={status === "loading"} labels={props.labels} digit={props.digit} />;
-}
-
-function Placeholder({ title, text, testId }: { title: string; text: string; testId?: string }) {
   return (
-    <div className="batch-placeholder" data-testid={testId}>
-      <svg className="empty-icon" viewBox="0 0 24 24" aria-hidden="true">
-        <rect x="3.5" y="3.5" width="7" height="7" rx="1.5" fill="none" stroke="currentColor" strokeWidth="1.6" />
-        <rect x="13.5" y="3.5" width="7" height="7" rx="1.5" fill="none" stroke="currentColor" strokeWidth="1.6" />
-        <rect x="3.5" y="13.5" width="7" height="7" rx="1.5" fill="none" stroke="currentColor" strokeWidth="1.6" />
-        <rect x="13.5" y="13.5" width="7" height="7" rx="1.5" fill="none" stroke="currentColor" strokeWidth="1.6" />
-      </svg>
-      <p className="empty-title">{title}</p>
-      <p className="empty-text">{text}</p>
-    </div>
-  );
-}
-
-/** An object URL for encoded bytes, revoked when the bytes change or the view goes away. */
-function useObjectUrl(bytes: Uint8Array, mime: string): string {
-  const url = useMemo(() => URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mime })), [bytes, mime]);
-  useEffect(() => () => URL.revokeObjectURL(url), [url]);
-  return url;
-}
-
-function GridImage(props: { image: FrameImage; step: number; loading: boolean; labels: ArrayLike<number> | null; digit: number | null }) {
-  const { image, labels, digit } = props;
-  const url = useObjectUrl(image.bytes, image.mime);
-  const [boxRef, available] = useElementWidth<HTMLDivElement>(930);
-  const [hover, setHover] = useState<number | null>(null);
-
-  const [tileH, tileW] = image.tile;
-  const pad = image.padding;
-  const rows = Math.ceil(image.count / image.columns);
-  const naturalW = image.columns * (tileW + pad) + pad;
-  const naturalH = rows * (tileH + pad) + pad;
-  // Whole-pixel zoom keeps every digit pixel square; below 2× the picture is fitted smoothly.
-  const scale = available >= naturalW * 2 ? 2 : Math.max(0.5, available / naturalW);
-  const crisp = Number.isInteger(scale);
-
-  const tileBox = (index: number) => ({
-    left: (pad + (index % image.columns) * (tileW + pad)) * scale,
-    top: (pad + Math.floor(index / image.columns) * (tileH + pad)) * scale,
-    width: tileW * scale,
-    height: tileH * scale,
-  });
-
-  const onMove = (event: PointerEvent<HTMLDivElement>) => {
-    const box = event.currentTarget.getBoundingClientRect();
-    const px = (event.clientX - box.left) / scale - pad;
-    const py = (event.clientY - box.top) / scale - pad;
-    const col = Math.floor(px / (tileW + pad));
-    const row = Math.floor(py / (tileH + pad));
-    const index = row * image.columns + col;
-    const inside = col >= 0 && col < image.columns && row >= 0 && index < image.count;
-    setHover(inside ? index : null);
-  };
-
-  return (
-    <div className="batch-grid-box" ref={boxRef}>
-      <div
-        className={props.loading ? "batch-grid-frame is-loading" : "batch-grid-frame"}
-        style={{ width: naturalW * scale, height: naturalH * scale }}
-        onPointerMove={onMove}
-        onPointerLeave={() => setHover(null)}
-      >
-        <img
-          className={crisp ? "batch-grid crisp" : "batch-grid"}
-          src={url}
-          width={naturalW * scale}
-          height={naturalH * scale}
-          alt={`The ${image.count} input images of step ${props.step}`}
-          draggable={false}
-          data-testid="inspect-batch-grid"
-          data-step={props.step}
-        />
-        {digit !== null && labels && (
-          <div className="batch-dim-layer" aria-hidden="true">
-            {Array.from({ length: image.count }, (_, i) =>
-              labels[i] === digit ? null : <span key={i} className="batch-dim" style={tileBox(i)} />,
-            )}
-          </div>
-        )}
-        {hover !== null && (
-          <>
-            <span className="batch-hover" style={tileBox(hover)} aria-hidden="true" />
-            <span
-              className="batch-tooltip"
-              style={{ left: tileBox(hover).left + (tileW * scale) / 2, top: tileBox(hover).top }}
-              data-testid="inspect-batch-tooltip"
-            >
-              image <strong>{hover}</strong>
-              {labels && labels[hover] !== undefined && (
-                <>
-                  {" "}
-                  · digit <strong>{labels[hover]}</strong>
-                </>
-              )}
-            </span>
-          </>
-        )}
-        {props.loading && (
-          <span className="batch-loading-chip">
-            <span className="spinner spinner-sm" aria-hidden="true" /> loading…
-          </span>
-        )}
-      </div>
-    </div>
-  );
-}
-
-function LabelCounts(props: { labels: ArrayLike<number> | null; digit: number | null; onDigit: (d: number | null) => void }) {
-  const counts = new Array<number>(10).fill(0);
-  if (props.labels) {
-    for (let i = 0; i < props.labels.length; i++) {
-      const label = props.labels[i];
-      if (label >= 0 && label < 10) counts[label]++;
-    }
-  }
-  const most = Math.max(1, ...counts);
-  return (
-    <div className="side-block">
-      <h3 className="side-title">Digits in the batch</h3>
-      {props.labels ? (
-        <ul className="label-bars" onPointerLeave={() => props.onDigit(null)} data-testid="inspect-label-counts">
-          {counts.map((count, d) => (
-            <li
-              key={d}
-              className={props.digit === d ? "label-bar active" : "label-bar"}
-              onPointerEnter={() => props.onDigit(d)}
-              title={`${count} images of digit ${d} (hover to highlight them)`}
-            >
-              <span className="label-digit mono">{d}</span>
-              <span className="label-track">
-                <span className="label-fill" style={{ width: `${(count / most) * 100}%` }} />
-              </span>
-              <span className="label-count mono">{count}</span>
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <p className="side-empty">—</p>
-      )}
-    </div>
+    <BatchGrid
+      image={image}
+      step={frame.step}
+      loading={status === "loading"}
+      labels={props.labels}
+      digit={props.digit}
+      initialWidth={930}
+      testId="inspect-batch-grid"
+      tooltipTestId="inspect-batch-tooltip"
+    />
   );
 }
 

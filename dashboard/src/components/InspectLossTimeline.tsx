@@ -96,14 +96,14 @@ export default function InspectLossTimeline() {
               )}
               {chart.yTicks.map((tick) => (
                 <g key={`y${tick}`}>
-                  <line className="timeline-grid" x1={MARGIN.left} x2={chart.width - MARGIN.right} y1={chart.y(tick)} y2={chart.y(tick)} />
-                  <text className="timeline-tick" x={MARGIN.left - 10} y={chart.y(tick)} textAnchor="end" dominantBaseline="middle">
+                  <line className="chart-grid" x1={MARGIN.left} x2={chart.width - MARGIN.right} y1={chart.y(tick)} y2={chart.y(tick)} />
+                  <text className="chart-tick" x={MARGIN.left - 10} y={chart.y(tick)} textAnchor="end" dominantBaseline="middle">
                     {formatTick(tick, chart.yStep)}
                   </text>
                 </g>
               ))}
               {chart.xTicks.map((tick) => (
-                <text key={`x${tick}`} className="timeline-tick" x={chart.x(tick)} y={HEIGHT - 8} textAnchor="middle">
+                <text key={`x${tick}`} className="chart-tick" x={chart.x(tick)} y={HEIGHT - 8} textAnchor="middle">
                   {formatCount(tick)}
                 </text>
               ))}

@@ -1,10 +1,11 @@
-import { type ReactNode, useMemo, useState } from "react";
+import { type ReactNode, useMemo } from "react";
 
-import { niceTicks } from "../lib/chart";
+import { nearestIndex, nearestPoints, niceTicks } from "../lib/chart";
 import { formatCount, formatValue } from "../lib/format";
 import { decimate } from "../lib/runs/series";
-import { extent, linePath, linearScale, nearestSorted, padDomain, unionExtent } from "../lib/runs/scale";
+import { extent, linePath, linearScale, padDomain, unionExtent } from "../lib/runs/scale";
 import { useElementWidth } from "../lib/use-element-width";
+import { type AxisClasses, StepChartFrame, usePointerX } from "./StepChart";
 
 /** One line: x (steps, increasing) and y values, the first `length` of them. */
 export interface ChartLine {
@@ -20,6 +21,9 @@ export interface ChartLine {
   /** Extra data-* for the line, e.g. {"data-feature": "3"}. */
   data?: Record<string, string>;
 }
+
+const FRAME_CLASSES = { root: "runs-chart", empty: "runs-chart-empty", svg: "runs-chart-svg" };
+const AXIS_CLASSES: AxisClasses = { grid: "chart-grid", tick: "chart-tick", axis: "chart-axis" };
 
 const MARGIN = { top: 14, right: 20, bottom: 28, left: 62 };
 
@@ -45,7 +49,7 @@ export default function RunsLineChart(props: {
 }) {
   const { lines, height } = props;
   const [boxRef, width] = useElementWidth<HTMLDivElement>(720);
-  const [hoverX, setHoverX] = useState<number | null>(null);
+  const [hoverX, pointerHandlers] = usePointerX();
 
   const chart = useMemo(() => {
     const plotWidth = Math.max(40, width - MARGIN.left - MARGIN.right);
@@ -73,99 +77,90 @@ export default function RunsLineChart(props: {
     if (!chart || hoverX === null) return null;
     const step = chart.x.invert(hoverX);
     // Each line's value at its point nearest to the pointer's step.
-    const rows = lines
-      .map((line) => {
-        const i = nearestSorted(line.xs, step, line.length);
-        return i < 0 ? null : { line, step: line.xs[i], value: line.ys[i] };
-      })
-      .filter((row): row is NonNullable<typeof row> => row !== null);
-    if (!rows.length) return null;
-    const nearest = rows.reduce((a, b) => (Math.abs(b.step - step) < Math.abs(a.step - step) ? b : a));
-    return { step: nearest.step, rows: rows.filter((r) => r.step === nearest.step) };
+    const nearest = nearestPoints(lines, step, (line, at) => nearestIndex(line.xs, at, line.length));
+    if (!nearest) return null;
+    return { step: nearest.step, rows: nearest.rows.filter((r) => r.step === nearest.step) };
   }, [chart, hoverX, lines]);
 
   return (
-    <div className="runs-chart" ref={boxRef} data-testid={props.testId} {...props.data}>
-      {!chart ? (
-        <div className="runs-chart-empty" style={{ height }}>
-          {props.empty}
-        </div>
-      ) : (
-        <>
-          <svg
-            className="runs-chart-svg"
-            width={chart.plotWidth + MARGIN.left + MARGIN.right}
-            height={height}
-            role="img"
-            aria-label={props.ariaLabel}
-            onPointerMove={(event) => {
-              const box = event.currentTarget.getBoundingClientRect();
-              setHoverX(event.clientX - box.left);
-            }}
-            onPointerLeave={() => setHoverX(null)}
+    <StepChartFrame
+      classes={FRAME_CLASSES}
+      boxRef={boxRef}
+      testId={props.testId}
+      data={props.data}
+      width={chart ? chart.plotWidth + MARGIN.left + MARGIN.right : 0}
+      height={height}
+      ariaLabel={props.ariaLabel}
+      empty={props.empty}
+      pointerHandlers={pointerHandlers}
+      axes={
+        chart && {
+          left: MARGIN.left,
+          top: MARGIN.top,
+          plotWidth: chart.plotWidth,
+          plotHeight: chart.plotHeight,
+          x: chart.x,
+          y: chart.y,
+          yTicks: chart.yTicks,
+          xTicks: chart.xTicks,
+          formatY: (tick) => formatTick(tick, chart.yStep),
+          xLabelY: height - 8,
+          classes: AXIS_CLASSES,
+        }
+      }
+      overlay={
+        chart &&
+        hover && (
+          <div
+            className={chart.x(hover.step) > chart.plotWidth - 160 ? "chart-tooltip flip" : "chart-tooltip"}
+            style={{ left: chart.x(hover.step), top: MARGIN.top + chart.plotHeight / 2 }}
+            data-testid={`${props.testId}-tooltip`}
           >
-            {chart.yTicks.map((tick) => (
-              <g key={`y${tick}`}>
-                <line className="chart-grid" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={chart.y(tick)} y2={chart.y(tick)} />
-                <text className="chart-tick" x={MARGIN.left - 8} y={chart.y(tick)} textAnchor="end" dominantBaseline="middle">
-                  {formatTick(tick, chart.yStep)}
-                </text>
-              </g>
+            <span className="tooltip-title">Step {formatCount(hover.step)}</span>
+            {hover.rows.map((row) => (
+              <span key={row.line.id} className="tooltip-row">
+                <span className="tooltip-swatch" style={{ background: row.line.color }} />
+                <span className="tooltip-label">{row.line.label}</span>
+                <strong className="mono">{formatValue(row.value)}</strong>
+              </span>
             ))}
-            <line className="chart-axis" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={MARGIN.top + chart.plotHeight} y2={MARGIN.top + chart.plotHeight} />
-            {chart.xTicks.map((tick) => (
-              <text key={`x${tick}`} className="chart-tick" x={chart.x(tick)} y={height - 8} textAnchor="middle">
-                {formatCount(tick)}
-              </text>
-            ))}
-            {chart.drawn.map(({ line, path, points }) => (
-              <g key={line.id}>
-                <path
-                  className={line.dashed ? "chart-line dashed" : "chart-line"}
-                  d={path}
-                  stroke={line.color}
-                  data-testid={line.testId}
-                  data-points={line.length}
-                  {...line.data}
-                />
-                {props.dots && points.x.length <= 60 &&
-                  points.x.map((px, i) =>
-                    Number.isFinite(points.y[i]) ? (
-                      <circle key={px} className="chart-dot" cx={chart.x(px)} cy={chart.y(points.y[i])} r={2.6} fill={line.color} />
-                    ) : null,
-                  )}
-              </g>
-            ))}
-            {hover && (
-              <g className="chart-hover" aria-hidden="true">
-                <line x1={chart.x(hover.step)} x2={chart.x(hover.step)} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
-                {hover.rows.map((row) =>
-                  Number.isFinite(row.value) ? (
-                    <circle key={row.line.id} cx={chart.x(row.step)} cy={chart.y(row.value)} r={4} fill={row.line.color} />
+          </div>
+        )
+      }
+    >
+      {chart && (
+        <>
+          {chart.drawn.map(({ line, path, points }) => (
+            <g key={line.id}>
+              <path
+                className={line.dashed ? "chart-line dashed" : "chart-line"}
+                d={path}
+                stroke={line.color}
+                data-testid={line.testId}
+                data-points={line.length}
+                {...line.data}
+              />
+              {props.dots && points.x.length <= 60 &&
+                points.x.map((px, i) =>
+                  Number.isFinite(points.y[i]) ? (
+                    <circle key={px} className="chart-dot" cx={chart.x(px)} cy={chart.y(points.y[i])} r={2.6} fill={line.color} />
                   ) : null,
                 )}
-              </g>
-            )}
-          </svg>
+            </g>
+          ))}
           {hover && (
-            <div
-              className={chart.x(hover.step) > chart.plotWidth - 160 ? "chart-tooltip flip" : "chart-tooltip"}
-              style={{ left: chart.x(hover.step), top: MARGIN.top + chart.plotHeight / 2 }}
-              data-testid={`${props.testId}-tooltip`}
-            >
-              <span className="tooltip-title">Step {formatCount(hover.step)}</span>
-              {hover.rows.map((row) => (
-                <span key={row.line.id} className="tooltip-row">
-                  <span className="tooltip-swatch" style={{ background: row.line.color }} />
-                  <span className="tooltip-label">{row.line.label}</span>
-                  <strong className="mono">{formatValue(row.value)}</strong>
-                </span>
-              ))}
-            </div>
+            <g className="chart-hover" aria-hidden="true">
+              <line x1={chart.x(hover.step)} x2={chart.x(hover.step)} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
+              {hover.rows.map((row) =>
+                Number.isFinite(row.value) ? (
+                  <circle key={row.line.id} cx={chart.x(row.step)} cy={chart.y(row.value)} r={4} fill={row.line.color} />
+                ) : null,
+              )}
+            </g>
           )}
         </>
       )}
-    </div>
+    </StepChartFrame>
   );
 }
 

@@ -7,7 +7,8 @@ import { atom, computed, map, onMount } from "nanostores";
 import { ApiError, type EventStreamStatus, fetchJSON, openEventStream, postJSON } from "./api";
 import { formFromRun } from "./codebook/form";
 import { appendHistory, emptySeries, lastStep, nextSince, type CodebookSeries } from "./codebook/series";
-import { throttle } from "./codebook/throttle";
+import { actionError, type ActionError, whileBusy } from "./store-actions";
+import { throttle } from "./throttle";
 import type {
   CodebookConfig,
   CodebookDecoded,
@@ -97,14 +98,7 @@ export type CodebookAction = "start" | "pause" | "resume" | "step" | "stop";
 
 export const $codebookBusy = atom<{ action: CodebookAction; startedAt: number } | null>(null);
 
-export interface CodebookError {
-  action: string;
-  status: number;
-  code: string;
-  detail: string;
-  traceback: string | null;
-  at: number;
-}
+export type CodebookError = ActionError;
 
 /** The last failed call, for the error banner; cleared by `dismissCodebookError()`. */
 export const $codebookError = atom<CodebookError | null>(null);
@@ -129,19 +123,17 @@ export function setFormField<K extends keyof CodebookForm>(key: K, value: Codebo
 
 /** Starts a VQ-VAE run with the form's values. */
 export async function startCodebookRun(): Promise<void> {
-  if ($codebookBusy.get()) return;
-  $codebookBusy.set({ action: "start", startedAt: Date.now() });
-  try {
-    const answer = await postJSON<StartCodebookResponse>("/codebook/start", { ...$codebookForm.get() }, { timeoutMs: 60_000 });
-    const { config, ...run } = answer;
-    $codebookConfig.set({ runId: run.run_id, config });
-    applyRunState(run);
-    $codebookError.set(null);
-  } catch (err) {
-    fail("Start", err);
-  } finally {
-    $codebookBusy.set(null);
-  }
+  await whileBusy($codebookBusy, { action: "start", startedAt: Date.now() }, async () => {
+    try {
+      const answer = await postJSON<StartCodebookResponse>("/codebook/start", { ...$codebookForm.get() }, { timeoutMs: 60_000 });
+      const { config, ...run } = answer;
+      $codebookConfig.set({ runId: run.run_id, config });
+      applyRunState(run);
+      $codebookError.set(null);
+    } catch (err) {
+      fail("Start", err);
+    }
+  });
 }
 
 export function pauseCodebookRun(): Promise<void> {
@@ -159,34 +151,31 @@ export function stopCodebookRun(): Promise<void> {
 /** Advances a paused run by `n` steps, then brings every figure up to the new step. */
 export async function stepCodebookRun(n = 1): Promise<void> {
   const run = $codebookRun.get();
-  if ($codebookBusy.get() || !run || run.status !== "paused") return;
-  $codebookBusy.set({ action: "step", startedAt: Date.now() });
-  try {
-    const answer = await postJSON<{ step: number }>("/debug/step", { n }, { timeoutMs: 60_000 + n * 1_000 });
-    const current = $codebookRun.get();
-    if (current && current.run_id === run.run_id && answer.step > current.step) {
-      $runAnswer.set({ ...current, step: answer.step });
+  if (!run || run.status !== "paused") return;
+  const ran = await whileBusy($codebookBusy, { action: "step", startedAt: Date.now() }, async () => {
+    try {
+      const answer = await postJSON<{ step: number }>("/debug/step", { n }, { timeoutMs: 60_000 + n * 1_000 });
+      const current = $codebookRun.get();
+      if (current && current.run_id === run.run_id && answer.step > current.step) {
+        $runAnswer.set({ ...current, step: answer.step });
+      }
+      $codebookError.set(null);
+    } catch (err) {
+      fail(n === 1 ? "Step" : `Step ×${n}`, err);
     }
-    $codebookError.set(null);
-  } catch (err) {
-    fail(n === 1 ? "Step" : `Step ×${n}`, err);
-  } finally {
-    $codebookBusy.set(null);
-  }
-  refreshAll();
+  });
+  if (ran) refreshAll();
 }
 
 async function control(action: CodebookAction, label: string, call: () => Promise<RunStateAnswer>): Promise<void> {
-  if ($codebookBusy.get()) return;
-  $codebookBusy.set({ action, startedAt: Date.now() });
-  try {
-    applyRunState(await call());
-    $codebookError.set(null);
-  } catch (err) {
-    fail(label, err);
-  } finally {
-    $codebookBusy.set(null);
-  }
+  await whileBusy($codebookBusy, { action, startedAt: Date.now() }, async () => {
+    try {
+      applyRunState(await call());
+      $codebookError.set(null);
+    } catch (err) {
+      fail(label, err);
+    }
+  });
 }
 
 export function setDynamicsOpen(open: boolean): void {
@@ -372,24 +361,11 @@ function onSteps(data: unknown): void {
   refreshDecodedSoon();
 }
 
-function errorDetail(err: unknown): string {
-  if (err instanceof ApiError) return err.detail || err.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
 function fail(action: string, err: unknown, quiet = false): void {
   if (quiet && $codebookError.get()) return;
   // An unreachable trainer has its own banner (TrainerBanner).
   if (quiet && err instanceof ApiError && err.unreachable) return;
-  const api = err instanceof ApiError ? err : null;
-  $codebookError.set({
-    action,
-    status: api?.status ?? 0,
-    code: api?.error ?? (err instanceof Error ? err.name : "error"),
-    detail: errorDetail(err),
-    traceback: api?.traceback ?? null,
-    at: Date.now(),
-  });
+  $codebookError.set(actionError(action, err));
 }
 
 onMount($runAnswer, () => {

@@ -6,6 +6,7 @@ import { atom, computed, onMount } from "nanostores";
 import { ApiError, fetchFrame, fetchJSON, postJSON } from "./api";
 import type { StepTensorKey } from "./generated/tensor-keys";
 import { $trainerConnection } from "./health-store";
+import { actionError, type ActionError, errorDetail, whileBusy } from "./store-actions";
 import type {
   HistoryValue,
   InspectHistoryResponse,
@@ -69,15 +70,7 @@ export interface InspectBusy {
 export const $inspectBusy = atom<InspectBusy | null>(null);
 
 /** The last failed call, for the error banner; cleared by `dismissInspectError()`. */
-export interface InspectError {
-  /** What the user was doing: "Step ×10", "Load step 12", ... */
-  action: string;
-  status: number;
-  code: string;
-  detail: string;
-  traceback: string | null;
-  at: number;
-}
+export type InspectError = ActionError;
 
 export const $inspectError = atom<InspectError | null>(null);
 
@@ -152,52 +145,50 @@ export async function initInspector(): Promise<void> {
 
 /** Starts a fresh session (step 0) with `condition`, replacing the current one. */
 export async function setupInspector(condition: string, seed = 0): Promise<void> {
-  if ($inspectBusy.get()) return;
-  $inspectBusy.set({ action: "setup", condition, startedAt: Date.now() });
-  cancelLoad();
-  try {
-    const body: InspectSetupRequest = { condition, seed };
-    const state = await postJSON<InspectState>("/inspect/setup", body, { timeoutMs: 60_000 });
-    applyState(state);
-  } catch (err) {
-    fail(`Set up ${condition}`, err);
-    await refreshState(true);
-  } finally {
-    $inspectBusy.set(null);
-  }
+  await whileBusy($inspectBusy, { action: "setup", condition, startedAt: Date.now() }, async () => {
+    cancelLoad();
+    try {
+      const body: InspectSetupRequest = { condition, seed };
+      const state = await postJSON<InspectState>("/inspect/setup", body, { timeoutMs: 60_000 });
+      applyState(state);
+    } catch (err) {
+      fail(`Set up ${condition}`, err);
+      await refreshState(true);
+    }
+  });
 }
 
 /** Runs `n` steps and shows the last one; the history and state follow. */
 export async function stepInspector(n: number): Promise<void> {
-  if ($inspectBusy.get() || !$inspectSession.get()) return;
-  $inspectBusy.set({ action: "step", n, startedAt: Date.now() });
-  cancelLoad();
-  try {
-    const body: InspectStepRequest = { n };
-    // A long run on a slow machine can take a while; it is still bounded so a hung trainer ends.
-    const buffer = await fetchFrame("/inspect/step", { method: "POST", body, timeoutMs: 60_000 + n * 1_000 });
-    const frame = decodeFrame(buffer);
-    if (frame.header.session_id !== $inspectSession.get()?.session_id) {
-      await refreshState(); // someone else set up a new session meanwhile
+  if (!$inspectSession.get()) return;
+  await whileBusy($inspectBusy, { action: "step", n, startedAt: Date.now() }, async () => {
+    cancelLoad();
+    try {
+      const body: InspectStepRequest = { n };
+      // A long run on a slow machine can take a while; it is still bounded so a hung trainer ends.
+      const buffer = await fetchFrame("/inspect/step", { method: "POST", body, timeoutMs: 60_000 + n * 1_000 });
+      const frame = decodeFrame(buffer);
+      if (frame.header.session_id !== $inspectSession.get()?.session_id) {
+        await refreshState(); // someone else set up a new session meanwhile
+      }
+      cancelLoad(); // a past step clicked while this ran must not replace the newest one
+      const session = $inspectSession.get();
+      if (session && session.session_id === frame.header.session_id && frame.step > session.step) {
+        // Ahead of the state refresh below, so the counter and slider never lag the frame.
+        const first = session.retained ? session.retained[0] : frame.step;
+        $inspectState.set({ ...session, step: frame.step, retained: [first, frame.step] });
+      }
+      $inspectFrame.set(frame);
+      $inspectSelection.set({ step: frame.step, status: "ready", detail: null });
+    } catch (err) {
+      fail(stepLabel(n), err);
+    } finally {
+      // Even a failed run may have finished some steps: bring the state, then the history, up to
+      // date (in that order: with the session gone there is no history to ask for).
+      await refreshState(true);
+      await refreshHistory(true);
     }
-    cancelLoad(); // a past step clicked while this ran must not replace the newest one
-    const session = $inspectSession.get();
-    if (session && session.session_id === frame.header.session_id && frame.step > session.step) {
-      // Ahead of the state refresh below, so the counter and slider never lag the frame.
-      const first = session.retained ? session.retained[0] : frame.step;
-      $inspectState.set({ ...session, step: frame.step, retained: [first, frame.step] });
-    }
-    $inspectFrame.set(frame);
-    $inspectSelection.set({ step: frame.step, status: "ready", detail: null });
-  } catch (err) {
-    fail(stepLabel(n), err);
-  } finally {
-    // Even a failed run may have finished some steps: bring the state, then the history, up to
-    // date (in that order: with the session gone there is no history to ask for).
-    await refreshState(true);
-    await refreshHistory(true);
-    $inspectBusy.set(null);
-  }
+  });
 }
 
 let loadController: AbortController | null = null;
@@ -243,17 +234,15 @@ export async function loadStep(k: number): Promise<void> {
 
 /** Ends the session and frees its memory on the trainer. */
 export async function teardownInspector(): Promise<void> {
-  if ($inspectBusy.get()) return;
-  $inspectBusy.set({ action: "teardown", startedAt: Date.now() });
-  cancelLoad();
-  try {
-    applyState(await postJSON<InspectState>("/inspect/teardown", {}));
-  } catch (err) {
-    fail("Teardown", err);
-    await refreshState(true);
-  } finally {
-    $inspectBusy.set(null);
-  }
+  await whileBusy($inspectBusy, { action: "teardown", startedAt: Date.now() }, async () => {
+    cancelLoad();
+    try {
+      applyState(await postJSON<InspectState>("/inspect/teardown", {}));
+    } catch (err) {
+      fail("Teardown", err);
+      await refreshState(true);
+    }
+  });
 }
 
 export function dismissInspectError(): void {
@@ -340,22 +329,9 @@ function applyState(state: InspectState): void {
   $inspectSelection.set({ step: null, status: "none", detail: null });
 }
 
-function errorDetail(err: unknown): string {
-  if (err instanceof ApiError) return err.detail || err.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
 function fail(action: string, err: unknown, quiet = false): void {
   if (quiet && $inspectError.get()) return;
-  const api = err instanceof ApiError ? err : null;
-  $inspectError.set({
-    action,
-    status: api?.status ?? 0,
-    code: api?.error ?? (err instanceof Error ? err.name : "error"),
-    detail: errorDetail(err),
-    traceback: api?.traceback ?? null,
-    at: Date.now(),
-  });
+  $inspectError.set(actionError(action, err));
 }
 
 onMount($inspectState, () => {

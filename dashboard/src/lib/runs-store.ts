@@ -9,7 +9,8 @@ import { ApiError, type EventStreamStatus, fetchFrame, fetchJSON, openEventStrea
 import type { InspectHistoryResponse } from "./inspect-types";
 import { type StepForces, forcePoints, forcesFromHistory } from "./runs/forces";
 import { appendSteps, emptySeries, type LiveSeries, lastStep } from "./runs/series";
-import { throttle } from "./runs/throttle";
+import { actionError, type ActionError, errorDetail, whileBusy } from "./store-actions";
+import { throttle } from "./throttle";
 import { exportFileName, trajectoryExport, withFeature, withoutFeature } from "./runs/trajectory";
 import type {
   ForceDetail,
@@ -54,14 +55,7 @@ export interface RunBusy {
 export const $runBusy = atom<RunBusy | null>(null);
 
 /** The last failed call, for the error banner; cleared by `dismissRunError()`. */
-export interface RunError {
-  action: string;
-  status: number;
-  code: string;
-  detail: string;
-  traceback: string | null;
-  at: number;
-}
+export type RunError = ActionError;
 
 export const $runError = atom<RunError | null>(null);
 
@@ -144,17 +138,15 @@ export async function stopRun(): Promise<void> {
 }
 
 async function control(action: RunAction, label: string, call: () => Promise<RunState>): Promise<void> {
-  if ($runBusy.get()) return;
-  $runBusy.set({ action, startedAt: Date.now() });
-  try {
-    applyRunState(await call());
-    if (action !== "start") $runError.set(null);
-  } catch (err) {
-    fail(label, err);
-    await refreshRunState(true);
-  } finally {
-    $runBusy.set(null);
-  }
+  await whileBusy($runBusy, { action, startedAt: Date.now() }, async () => {
+    try {
+      applyRunState(await call());
+      if (action !== "start") $runError.set(null);
+    } catch (err) {
+      fail(label, err);
+      await refreshRunState(true);
+    }
+  });
 }
 
 /**
@@ -163,23 +155,23 @@ async function control(action: RunAction, label: string, call: () => Promise<Run
  */
 export async function stepRun(n = 1): Promise<void> {
   const run = $run.get();
-  if ($runBusy.get() || !run || run.status !== "paused") return;
-  $runBusy.set({ action: "step", startedAt: Date.now() });
-  try {
-    const buffer = await fetchFrame("/debug/step", { method: "POST", body: { n }, timeoutMs: 60_000 + n * 1_000 });
-    const frame = decodeFrame(buffer);
-    const current = $run.get();
-    if (current && current.run_id === run.run_id) {
-      showFrame(run.run_id, frame);
-      if (frame.step > current.step) $runState.set({ ...current, step: frame.step, last_full_step: frame.step });
+  if (!run || run.status !== "paused") return;
+  const ran = await whileBusy($runBusy, { action: "step", startedAt: Date.now() }, async () => {
+    try {
+      const buffer = await fetchFrame("/debug/step", { method: "POST", body: { n }, timeoutMs: 60_000 + n * 1_000 });
+      const frame = decodeFrame(buffer);
+      const current = $run.get();
+      if (current && current.run_id === run.run_id) {
+        showFrame(run.run_id, frame);
+        if (frame.step > current.step) $runState.set({ ...current, step: frame.step, last_full_step: frame.step });
+      }
+      $runError.set(null);
+    } catch (err) {
+      fail(n === 1 ? "Step" : `Step ×${n}`, err);
+      await refreshRunState(true);
     }
-    $runError.set(null);
-  } catch (err) {
-    fail(n === 1 ? "Step" : `Step ×${n}`, err);
-    await refreshRunState(true);
-  } finally {
-    $runBusy.set(null);
-  }
+  });
+  if (!ran) return;
   void refreshTrajectories();
   refreshDetailSoon(true);
 }
@@ -429,24 +421,11 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function errorDetail(err: unknown): string {
-  if (err instanceof ApiError) return err.detail || err.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
 function fail(action: string, err: unknown, quiet = false): void {
   if (quiet && $runError.get()) return;
   // An unreachable trainer has its own banner (TrainerBanner).
   if (quiet && err instanceof ApiError && err.unreachable) return;
-  const api = err instanceof ApiError ? err : null;
-  $runError.set({
-    action,
-    status: api?.status ?? 0,
-    code: api?.error ?? (err instanceof Error ? err.name : "error"),
-    detail: errorDetail(err),
-    traceback: api?.traceback ?? null,
-    at: Date.now(),
-  });
+  $runError.set(actionError(action, err));
 }
 
 onMount($runState, () => {

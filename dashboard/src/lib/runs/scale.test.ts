@@ -8,7 +8,6 @@ import {
   logScale,
   logTicks,
   minPositive,
-  nearestSorted,
   padDomain,
   textOn,
   unionExtent,
@@ -48,14 +47,6 @@ describe("linePath", () => {
   it("lifts the pen at gaps", () => {
     const id = (v: number) => v;
     expect(linePath([0, 1, 2, 3], [0, 1, Number.NaN, 3], id, id)).toBe("M0.0,0.0L1.0,1.0M3.0,3.0");
-  });
-});
-
-describe("nearestSorted", () => {
-  it("finds the nearest value within length", () => {
-    expect(nearestSorted([1, 2, 5, 9], 4)).toBe(2);
-    expect(nearestSorted([1, 2, 5, 9], 100, 2)).toBe(1);
-    expect(nearestSorted([], 1)).toBe(-1);
   });
 });
 

@@ -109,20 +109,6 @@ export function linePath(xs: ArrayLike<number>, ys: ArrayLike<number>, x: (v: nu
   return path;
 }
 
-/** Index of the value in increasing `values` (first `length` of them) nearest to `target`; -1 when empty. */
-export function nearestSorted(values: ArrayLike<number>, target: number, length = values.length): number {
-  const n = Math.min(length, values.length);
-  if (n === 0) return -1;
-  let lo = 0;
-  let hi = n - 1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (values[mid] <= target) lo = mid;
-    else hi = mid;
-  }
-  return Math.abs(values[hi] - target) < Math.abs(values[lo] - target) ? hi : lo;
-}
-
 // ---- colours -----------------------------------------------------------------------------------
 
 export type Rgb = [number, number, number];

@@ -1,13 +1,14 @@
-// Refetch throttling for the codebook page: the run's `steps` events arrive ten times a second;
-// each view's data is asked for at most once per `ms`, leading and trailing, never overlapped.
+// Refetch throttling: a run sends `steps` events ten times a second; the views that follow it
+// (the runs page's trajectories and forces, each codebook view) ask the trainer at most once per
+// `ms`, leading and trailing, never overlapped.
 
-export interface Clock {
+export interface ThrottleClock {
   now: () => number;
   setTimeout: (fn: () => void, ms: number) => unknown;
   clearTimeout: (id: unknown) => void;
 }
 
-const REAL_CLOCK: Clock = {
+const REAL_CLOCK: ThrottleClock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
@@ -21,10 +22,15 @@ export interface Throttled {
 }
 
 /**
- * Calls `fn` at most once per `ms`: the first request runs at once, requests during the wait
- * collapse into one call at its end, and while an async call is out the next one waits for it.
+ * Calls `fn` at most once per `ms`, leading and trailing: the first request runs at once, requests
+ * during the wait collapse into one call at its end. An async `fn` is not overlapped: the next call
+ * waits until the previous promise settles. `now` and the timer functions are injectable for tests.
  */
-export function throttle(fn: () => unknown, ms: number, clock: Clock = REAL_CLOCK): Throttled {
+export function throttle(
+  fn: () => unknown,
+  ms: number,
+  clock: ThrottleClock = REAL_CLOCK,
+): Throttled {
   let last = -Infinity;
   let timer: unknown = null;
   let running = false;
@@ -33,7 +39,7 @@ export function throttle(fn: () => unknown, ms: number, clock: Clock = REAL_CLOC
   const run = () => {
     timer = null;
     if (running) {
-      again = true;
+      again = true; // the previous call is still out: go once it is back
       return;
     }
     last = clock.now();

@@ -23,12 +23,13 @@ import torch
 from acc.data import MnistData
 from acc.debug_controller import DebugController, NotPaused
 from acc.model_owner import ModelOwnership
-from acc.session import Session
-from acc.step_inspector import StepData
+from acc.session import DEFAULT_BUDGET, Session
+from acc.step_inspector import CaptureBudget, StepData
 from acc.trainer import StepInfo
 
 MAX_RUN_STEPS = 1_000_000
 MAX_CAPTURE_EVERY = 10_000
+PAUSE_WAIT_S = 2.0  # how long a pause request waits for the loop to reach the step boundary
 
 
 class RunFinished(RuntimeError):
@@ -91,6 +92,7 @@ class FreeRun:
         ownership: ModelOwnership | None = None,
         paused: bool = False,
         recipe_options: dict[str, Any] | None = None,
+        budget: CaptureBudget = DEFAULT_BUDGET,
     ) -> None:
         if not 1 <= steps <= MAX_RUN_STEPS:
             raise ValueError(f"steps must be an integer in 1..{MAX_RUN_STEPS}, got {steps!r}")
@@ -115,6 +117,7 @@ class FreeRun:
             capture_every=capture_every,
             force_full=lambda: self.controller.stepping,
             recipe_options=recipe_options,
+            budget=budget,
         )
         self._lock = threading.Lock()
         self._finished = threading.Event()
@@ -210,6 +213,17 @@ class FreeRun:
         if last is None:
             raise RunFinished(f"the run ended ({self.status().value}) before any step")
         return self.session.inspector.get_step(last)
+
+    def pause(self, wait: float = PAUSE_WAIT_S) -> bool:
+        """Pause at the next step boundary and wait up to `wait` seconds for the loop to get
+        there; True once it waits there (an answer that says so cannot be overtaken by an older
+        "not blocked yet" state). False when the current step takes longer (it still pauses)."""
+        self.controller.pause()
+        try:
+            self._wait_for(lambda: self.controller.state().blocked, time.monotonic() + wait)
+        except TimeoutError:
+            return False
+        return self.controller.state().blocked
 
     def _wait_for(self, condition: Callable[[], bool], deadline: float) -> None:
         while not condition():

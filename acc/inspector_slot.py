@@ -8,8 +8,8 @@ import torch
 
 from acc.data import MnistData
 from acc.model_owner import ModelBusy, ModelOwnership
-from acc.session import Session
-from acc.step_inspector import DEFAULT_MAX_FULL_SNAPSHOTS, DEFAULT_MAX_SNAPSHOT_BYTES
+from acc.session import DEFAULT_BUDGET, Session
+from acc.step_inspector import CaptureBudget
 
 INSPECTOR_OWNER = "the inspector session"
 
@@ -29,14 +29,12 @@ class InspectorSlot:
         ownership: ModelOwnership,
         device: torch.device | str = "cpu",
         *,
-        max_full_snapshots: int = DEFAULT_MAX_FULL_SNAPSHOTS,
-        max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES,
+        budget: CaptureBudget = DEFAULT_BUDGET,
     ) -> None:
         self.data = data
         self.ownership = ownership
         self.device = torch.device(device)
-        self.max_full_snapshots = max_full_snapshots
-        self.max_snapshot_bytes = max_snapshot_bytes
+        self.budget = budget
         self._lock = threading.Lock()
         self._session: Session | None = None
 
@@ -66,8 +64,7 @@ class InspectorSlot:
                 device=self.device,
                 ownership=self.ownership,
                 owner_name=INSPECTOR_OWNER,
-                max_full_snapshots=self.max_full_snapshots,
-                max_snapshot_bytes=self.max_snapshot_bytes,
+                budget=self.budget,
             )
             return self._session
 

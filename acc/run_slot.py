@@ -10,6 +10,8 @@ import torch
 from acc.data import MnistData
 from acc.free_run import FreeRun
 from acc.model_owner import ModelBusy, ModelOwnership
+from acc.session import DEFAULT_BUDGET
+from acc.step_inspector import CaptureBudget
 
 
 class NoRun(LookupError):
@@ -22,9 +24,15 @@ class RunSlot:
     `ModelBusy`. A finished run stays readable until the next one starts."""
 
     def __init__(
-        self, data: MnistData, ownership: ModelOwnership, device: torch.device | str = "cpu"
+        self,
+        data: MnistData,
+        ownership: ModelOwnership,
+        device: torch.device | str = "cpu",
+        *,
+        budget: CaptureBudget = DEFAULT_BUDGET,
     ) -> None:
         self.data = data
+        self.budget = budget
         self.ownership = ownership
         self.device = torch.device(device)
         self._lock = threading.Lock()
@@ -68,6 +76,7 @@ class RunSlot:
                 ownership=self.ownership,
                 paused=paused,
                 recipe_options=recipe_options,
+                budget=self.budget,
             )
             return self._run
 

@@ -11,7 +11,7 @@ import gc
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
@@ -23,8 +23,8 @@ from acc.model_owner import ModelOwnership
 from acc.recipes import TrainingSetup, get_recipe
 from acc.step_capture import StepCapture
 from acc.step_inspector import (
-    DEFAULT_MAX_FULL_SNAPSHOTS,
-    DEFAULT_MAX_SNAPSHOT_BYTES,
+    CaptureBudget,
+    FailedStep,
     History,
     StepData,
     StepInspector,
@@ -32,6 +32,7 @@ from acc.step_inspector import (
 from acc.trainer import StepInfo
 
 MAX_STEPS_PER_CALL = 500
+DEFAULT_BUDGET = CaptureBudget()
 T = TypeVar("T")
 
 
@@ -53,15 +54,6 @@ class StepFailed(RuntimeError):
 
 
 @dataclass(frozen=True)
-class FailedStep:
-    """The record of a step that raised: which step, and what went wrong."""
-
-    step: int
-    error: str
-    message: str
-
-
-@dataclass(frozen=True)
 class SessionState:
     """A snapshot of where a session stands (safe to read from any thread)."""
 
@@ -75,13 +67,16 @@ class SessionState:
     image_shape: tuple[int, ...]
     batch_size: int
     step: int  # steps completed (the global step of the last finished step)
-    history_steps: int  # steps kept in the history (every committed step)
+    history_steps: int  # steps committed (the history holds the most recent of them)
+    max_history_steps: int  # scalars are kept for this many recent steps
+    max_vector_history: int  # [D], [B] and [L] vectors are kept for this many recent steps
+    history_bytes: int  # what the history arrays take now
     retained: tuple[int, int] | None  # first and last step whose full data is held
     max_full_snapshots: int
     snapshot_bytes: int
     max_snapshot_bytes: int
     pending_steps: int  # steps requested and not yet finished
-    failed_steps: tuple[FailedStep, ...]
+    failed_steps: tuple[FailedStep, ...]  # the most recent failed step attempts
     first_nonfinite: dict[str, int | str] | None  # {step, key, count} of the first NaN/Inf
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,8 +105,7 @@ class Session:
         device: torch.device | str = "cpu",
         ownership: ModelOwnership | None = None,
         owner_name: str = "inspector session",
-        max_full_snapshots: int = DEFAULT_MAX_FULL_SNAPSHOTS,
-        max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES,
+        budget: CaptureBudget = DEFAULT_BUDGET,
         recipe_options: dict[str, Any] | None = None,
         capture_every: int = 1,
         force_full: Callable[[], bool] | None = None,
@@ -126,11 +120,10 @@ class Session:
         self._owner_name = owner_name
         if ownership is not None:
             ownership.claim(owner_name)
-        self.inspector = StepInspector(max_full_snapshots, max_snapshot_bytes)
+        self.inspector = StepInspector.within(budget)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"acc-session-{self.session_id}")
         self._state_lock = threading.Lock()
         self._pending = 0
-        self._failed: list[FailedStep] = []
         self._closed = False
         try:
             # The model is built on the worker: it is the only thread that ever touches it.
@@ -188,13 +181,9 @@ class Session:
                 on_step=self._capture.on_step,
             )
         except Exception as error:
-            self.inspector.discard()
-            # Trainer counts a step once its backward ran; an earlier failure is the next step.
-            failed_at = max(setup.trainer.global_step, done_before + 1)
-            failure = StepFailed(failed_at, error)
-            with self._state_lock:
-                self._failed.append(FailedStep(failed_at, failure.error_type, failure.message))
-            raise failure from error
+            failed_at = self._failed_step(done_before)
+            self.inspector.mark_failed(failed_at, error)
+            raise StepFailed(failed_at, error) from error
         finally:
             with self._state_lock:
                 self._pending -= n
@@ -239,12 +228,25 @@ class Session:
                 assert last is not None
                 after_commit(info, last)
 
+        done_before = self._setup.trainer.global_step
         try:
             self._setup.trainer.train(steps, training_metrics_fn=metrics, on_step=on_step)
+        except Exception as error:
+            inspector.mark_failed(self._failed_step(done_before), error)
+            raise
         except BaseException:
             inspector.discard()
             raise
         return self._setup.trainer.global_step
+
+    def _failed_step(self, done_before: int) -> int:
+        """The number of the step that raised. Trainer counts a step once its backward ran and the
+        capture commits it at its end: a counted step that was not committed is the one that
+        raised, else the failure came before the next step's backward."""
+        counted = self._setup.trainer.global_step
+        if counted > done_before and self.inspector.last_step != counted:
+            return counted
+        return counted + 1
 
     def release_model(self) -> None:
         """Give the model ownership back while keeping what was captured (a finished run stays
@@ -270,7 +272,6 @@ class Session:
         inspector = self.inspector
         with self._state_lock:
             pending = self._pending
-            failed = tuple(self._failed)
         return SessionState(
             session_id=self.session_id,
             recipe=self.recipe.name,
@@ -283,17 +284,23 @@ class Session:
             batch_size=int(setup.batches.batch_size),
             step=setup.trainer.global_step,
             history_steps=inspector.step_count,
+            max_history_steps=inspector.max_history_steps,
+            max_vector_history=inspector.max_vector_history,
+            history_bytes=inspector.history_bytes,
             retained=inspector.retained_range,
             max_full_snapshots=inspector.max_full_snapshots,
             snapshot_bytes=inspector.snapshot_bytes,
             max_snapshot_bytes=inspector.max_snapshot_bytes,
             pending_steps=pending,
-            failed_steps=failed,
+            failed_steps=inspector.failed_steps,
             first_nonfinite=inspector.first_nonfinite,
         )
 
-    def history(self, since: int = 0) -> History:
-        return self.inspector.history(since)
+    def history(
+        self, since: int = 0, *, keys: Iterable[str] | None = None, limit: int | None = None
+    ) -> History:
+        """See `StepInspector.history`."""
+        return self.inspector.history(since, keys=keys, limit=limit)
 
     def get_step(self, step: int) -> StepData:
         return self.inspector.get_step(step)

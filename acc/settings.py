@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from acc.step_inspector import CaptureBudget
+
 
 def default_device() -> str:
     """`$ACC_DEVICE` when set, else `cuda` when a GPU is visible, else `cpu`."""
@@ -26,3 +28,5 @@ class Settings:
     # its proxy it is same-origin anyway, so this matters only for direct calls.
     ui_origins: tuple[str, ...] = ("http://127.0.0.1:4321", "http://localhost:4321")
     device: str = field(default_factory=default_device)
+    # What each session and run keeps of its captures (and so the memory it may take).
+    budget: CaptureBudget = field(default_factory=CaptureBudget)

@@ -8,8 +8,9 @@ dashboard finds how to render it from the generated metadata (`acc codegen`).
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from dataclasses import dataclass
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
@@ -164,6 +165,38 @@ DERIVATION_ORDER: tuple[StepTensorKey, ...] = (
 
 DEFAULT_MAX_FULL_SNAPSHOTS = 50
 DEFAULT_MAX_SNAPSHOT_BYTES = 256 * 2**20
+# Scalars cost 4 bytes a key a step: a million steps of all scalar keys is well under 100 MB.
+DEFAULT_MAX_HISTORY_STEPS = 1_000_000
+# A [D]/[B] vector step of the bcl recipes is ~4.7 KB: 10,000 steps of them stay under 50 MB.
+DEFAULT_MAX_VECTOR_HISTORY = 10_000
+MAX_FAILED_RECORDS = 1_000
+MAX_FAILED_MESSAGE = 500
+
+
+@dataclass(frozen=True)
+class CaptureBudget:
+    """How much of what a session captured is kept: the memory it may take however long it runs.
+
+    Full snapshots: at most `max_full_snapshots` steps and `max_snapshot_bytes` bytes. History:
+    scalars of the last `max_history_steps` steps (4 bytes a key a step), [D]/[B]/[L] vectors of
+    the last `max_vector_history` steps (~4.7 KB a step for the bcl recipes)."""
+
+    max_full_snapshots: int = DEFAULT_MAX_FULL_SNAPSHOTS
+    max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES
+    max_history_steps: int = DEFAULT_MAX_HISTORY_STEPS
+    max_vector_history: int = DEFAULT_MAX_VECTOR_HISTORY
+
+    def __post_init__(self) -> None:
+        if self.max_full_snapshots < 0 or self.max_snapshot_bytes < 0:
+            raise ValueError(
+                "snapshot limits must be >= 0, got "
+                f"{self.max_full_snapshots} snapshots and {self.max_snapshot_bytes} bytes"
+            )
+        if self.max_history_steps < 1 or not 1 <= self.max_vector_history <= self.max_history_steps:
+            raise ValueError(
+                "history limits need 1 <= max_vector_history <= max_history_steps, got "
+                f"{self.max_vector_history} and {self.max_history_steps}"
+            )
 
 
 class CaptureError(ValueError):
@@ -239,41 +272,81 @@ def _to_host(
 
 
 class _HistoryColumn:
-    """One history key's values for every committed step, in a growable array (no Python lists)."""
+    """One history key's values for the most recent `limit` committed steps (rows), in a growable
+    array (no Python lists). Rows are numbered from the inspector's first step on; the column holds
+    rows `first_row .. first_row + len - 1` and drops the oldest once it passes its limit."""
 
-    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, rows_before: int) -> None:
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, first_row: int, limit: int) -> None:
         self.shape = shape
-        capacity = max(64, rows_before * 2)
-        fill = np.nan if dtype.kind == "f" else -1
-        self.values = np.full((capacity, *shape), fill, dtype=dtype)
-        self.fill = fill
+        self.limit = limit
+        self.first_row = first_row
+        self.length = 0
+        self.dropped = False  # rows were dropped for the limit (not only born late)
+        self.fill = np.nan if dtype.kind == "f" else -1
+        self.values = np.full((min(64, limit), *shape), self.fill, dtype=dtype)
 
-    def set_row(self, row: int, value: np.ndarray | None) -> None:
-        if row >= self.values.shape[0]:
-            grown = np.full((self.values.shape[0] * 2, *self.shape), self.fill, self.values.dtype)
-            grown[: self.values.shape[0]] = self.values
-            self.values = grown
+    def append(self, value: np.ndarray | None) -> None:
+        """Add the next row (`None`: missing) and drop the oldest rows beyond the limit."""
+        if self.length == self.values.shape[0]:
+            if self.length < self.limit:
+                grown = np.full(
+                    (min(self.length * 2, self.limit), *self.shape), self.fill, self.values.dtype
+                )
+                grown[: self.length] = self.values
+                self.values = grown
+            else:
+                # Drop the oldest eighth in one move, so the copy is paid once per limit/8 rows.
+                drop = max(1, self.limit // 8)
+                self.values[: self.length - drop] = self.values[drop : self.length]
+                self.first_row += drop
+                self.length -= drop
+                self.dropped = True
         if value is not None and value.shape == self.shape:
-            self.values[row] = value
+            self.values[self.length] = value
         else:  # not captured this step (or a different size): marked missing
-            self.values[row] = self.fill
+            self.values[self.length] = self.fill
+        self.length += 1
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.values.nbytes)
+
+
+@dataclass(frozen=True)
+class FailedStep:
+    """A step attempt that raised: which step, and what went wrong."""
+
+    step: int
+    error: str
+    message: str
 
 
 @dataclass(frozen=True)
 class History:
-    """Per-step history from `since` on: step numbers and one array per history key."""
+    """Per-step history from `since` on: step numbers and one array per history key.
+
+    Scalar columns have a row for every step in `steps`. A vector column ([D], [B], [L]) may hold
+    only the most recent of them: its `offsets[key]` leading rows are missing (older than the
+    vector history window) and its array has `len(steps) - offsets[key]` rows.
+    """
 
     steps: np.ndarray  # [S] int64
-    columns: dict[str, np.ndarray]  # key -> [S, *shape]; NaN (or -1 for ints) where not captured
+    columns: dict[str, np.ndarray]  # key -> [S - offset, *shape]; NaN (-1 for ints) not captured
+    offsets: dict[str, int] = field(default_factory=dict)  # key -> leading rows not held
+    more: bool = False  # steps after the last one here exist (a `limit` cut the answer)
+    vectors_from: int | None = None  # first step whose vector values are held
+    failed: tuple[FailedStep, ...] = ()  # failed step attempts numbered >= since
 
 
 class StepInspector:
     """Collects one step's captures, then archives them.
 
     `capture()` during a step; `collect()` returns the step's data; `commit()` archives it: every
-    history key (scalars, [D] and [B] vectors) for every step, and the full data of the most recent
-    steps, at most `max_full_snapshots` of them and at most `max_snapshot_bytes` in all (a snapshot
-    larger than the whole budget is not retained).
+    scalar history key for the most recent `max_history_steps` steps, every vector history key
+    ([D], [B], [L]) for the most recent `max_vector_history` steps, and the full data of the most
+    recent steps, at most `max_full_snapshots` of them and at most `max_snapshot_bytes` in all (a
+    snapshot larger than the whole budget is not retained). Memory is therefore bounded however
+    long a session runs.
 
     Thread-safe: one thread may capture and commit while others read history and snapshots.
     """
@@ -282,18 +355,39 @@ class StepInspector:
         self,
         max_full_snapshots: int = DEFAULT_MAX_FULL_SNAPSHOTS,
         max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES,
+        *,
+        max_history_steps: int = DEFAULT_MAX_HISTORY_STEPS,
+        max_vector_history: int = DEFAULT_MAX_VECTOR_HISTORY,
     ) -> None:
-        if max_full_snapshots < 0 or max_snapshot_bytes < 0:
-            raise ValueError("snapshot limits must be >= 0")
+        CaptureBudget(  # checks the limits
+            max_full_snapshots, max_snapshot_bytes, max_history_steps, max_vector_history
+        )
         self.max_full_snapshots = max_full_snapshots
         self.max_snapshot_bytes = max_snapshot_bytes
+        self.max_history_steps = max_history_steps
+        self.max_vector_history = max_vector_history
         self._current: dict[str, np.ndarray] = {}
         self._snapshots: OrderedDict[int, StepData] = OrderedDict()
         self._snapshot_bytes = 0
-        self._steps = np.zeros(256, dtype=np.int64)
-        self._count = 0
-        self._columns: dict[str, _HistoryColumn] = {}
         self._lock = threading.Lock()
+        self._reset_history()
+
+    @classmethod
+    def within(cls, budget: CaptureBudget) -> StepInspector:
+        """An inspector that keeps what `budget` allows."""
+        return cls(
+            budget.max_full_snapshots,
+            budget.max_snapshot_bytes,
+            max_history_steps=budget.max_history_steps,
+            max_vector_history=budget.max_vector_history,
+        )
+
+    def _reset_history(self) -> None:
+        self._steps = _HistoryColumn((), np.dtype(np.int64), 0, self.max_history_steps)
+        self._count = 0  # steps committed since the start (or the last clear)
+        self._last_step: int | None = None
+        self._columns: dict[str, _HistoryColumn] = {}
+        self._failed: deque[FailedStep] = deque(maxlen=MAX_FAILED_RECORDS)
         # The first step and key (in capture order) that held a NaN or an infinity, and how many.
         self.first_nonfinite: dict[str, int | str] | None = None
 
@@ -319,10 +413,8 @@ class StepInspector:
         """Archive the current captures as step `step` and start an empty next step. A step that
         captured only its history keys (`full=False`, a free run between full captures) goes to
         the history but does not take a full-snapshot slot."""
-        if self._count and step <= int(self._steps[self._count - 1]):
-            raise ValueError(
-                f"step {step} is not after the last committed step {int(self._steps[self._count - 1])}"
-            )
+        if self._last_step is not None and step <= self._last_step:
+            raise ValueError(f"step {step} is not after the last committed step {self._last_step}")
         data = self.collect(step)
         self._current = {}
         if self.first_nonfinite is None:
@@ -346,15 +438,30 @@ class StepInspector:
         """Drop the current captures without archiving them (a step that failed half-way)."""
         self._current = {}
 
+    def mark_failed(self, step: int, error: BaseException) -> FailedStep:
+        """Drop the half-captured step and record that the attempt at `step` raised `error`; the
+        record shows in `history()` (the most recent `MAX_FAILED_RECORDS` are kept)."""
+        self.discard()
+        record = FailedStep(step, type(error).__name__, str(error)[:MAX_FAILED_MESSAGE])
+        with self._lock:
+            self._failed.append(record)
+        return record
+
     # -- afterwards --------------------------------------------------------------------------------
 
     @property
     def step_count(self) -> int:
+        """Steps committed so far (including those whose history was since dropped)."""
         return self._count
 
     @property
     def last_step(self) -> int | None:
-        return int(self._steps[self._count - 1]) if self._count else None
+        return self._last_step
+
+    @property
+    def failed_steps(self) -> tuple[FailedStep, ...]:
+        with self._lock:
+            return tuple(self._failed)
 
     @property
     def retained_range(self) -> tuple[int, int] | None:
@@ -371,18 +478,68 @@ class StepInspector:
     def snapshot_bytes(self) -> int:
         return self._snapshot_bytes
 
-    def history(self, since: int = 0) -> History:
-        """History of the committed steps numbered >= `since`."""
+    @property
+    def history_bytes(self) -> int:
+        """Bytes the history arrays take now (their capacity, not only the filled rows)."""
         with self._lock:
-            steps = self._steps[: self._count]
-            start = int(np.searchsorted(steps, since, side="left"))
-            return History(
-                steps[start:].copy(),
-                {
-                    key: column.values[start : self._count].copy()
-                    for key, column in self._columns.items()
-                },
+            return self._steps.nbytes + sum(c.nbytes for c in self._columns.values())
+
+    def history(
+        self,
+        since: int = 0,
+        *,
+        keys: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> History:
+        """History of the held steps numbered >= `since`: at most `limit` steps (`more` says
+        whether later ones exist), only the columns named in `keys` when given."""
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        wanted = None if keys is None else set(keys)
+        with self._lock:
+            held = self._steps.values[: self._steps.length]
+            start = int(np.searchsorted(held, since, side="left"))
+            end = held.shape[0] if limit is None else min(held.shape[0], start + limit)
+            steps = held[start:end].copy()
+            first, stop = self._steps.first_row + start, self._steps.first_row + end
+            columns: dict[str, np.ndarray] = {}
+            offsets: dict[str, int] = {}
+            vectors_from_row: int | None = None
+            for key, column in self._columns.items():
+                if column.shape and column.dropped:
+                    vectors_from_row = max(vectors_from_row or 0, column.first_row)
+                if wanted is not None and key not in wanted:
+                    continue
+                # Rows before the column's first held row (born later, or dropped) are missing.
+                lo = min(max(first, column.first_row), stop)
+                lead = lo - first
+                rows = column.values[lo - column.first_row : max(stop - column.first_row, 0)]
+                if column.shape:
+                    columns[key] = rows.copy()
+                    offsets[key] = lead
+                else:  # scalars come padded to the full length: every consumer indexes by step
+                    padded = np.full(stop - first, column.fill, dtype=column.values.dtype)
+                    padded[lead:] = rows
+                    columns[key] = padded
+            last = int(steps[-1]) if steps.size else None
+            failed = tuple(
+                record
+                for record in self._failed
+                if record.step >= since and (end == held.shape[0] or record.step <= (last or 0))
             )
+            vectors_from = (
+                None
+                if vectors_from_row is None
+                else int(held[max(vectors_from_row - self._steps.first_row, 0)])
+            )
+        return History(
+            steps,
+            columns,
+            offsets={key: lead for key, lead in offsets.items() if lead},
+            more=end < held.shape[0],
+            vectors_from=vectors_from,
+            failed=failed,
+        )
 
     def get_step(self, step: int) -> StepData:
         """The full data of a committed step; `StepNotRetained` if it is not held."""
@@ -390,11 +547,16 @@ class StepInspector:
             data = self._snapshots.get(step)
             if data is not None:
                 return data
-            steps = self._steps[: self._count]
-            index = int(np.searchsorted(steps, step))
-            ran = index < self._count and int(steps[index]) == step
+            ran = self._last_step is not None and step <= self._last_step and self._ran(step)
             reason = "was evicted from the full-data buffer" if ran else "has not run"
             raise StepNotRetained(step, reason, self._retained_range())
+
+    def _ran(self, step: int) -> bool:
+        held = self._steps.values[: self._steps.length]
+        if held.size == 0 or step < int(held[0]):
+            return self._count > held.size  # older than the history window: it ran if any dropped
+        index = int(np.searchsorted(held, step))
+        return index < held.size and int(held[index]) == step
 
     def clear(self) -> None:
         """Forget everything: current captures, snapshots and history."""
@@ -402,25 +564,22 @@ class StepInspector:
             self._current = {}
             self._snapshots.clear()
             self._snapshot_bytes = 0
-            self._steps = np.zeros(256, dtype=np.int64)
-            self._count = 0
-            self._columns = {}
-            self.first_nonfinite = None
+            self._reset_history()
 
     # -- internals ---------------------------------------------------------------------------------
 
     def _append_history(self, data: StepData) -> None:
         row = self._count
-        if row >= self._steps.shape[0]:
-            self._steps = np.concatenate([self._steps, np.zeros_like(self._steps)])
-        self._steps[row] = data.step
         for key, array in data.arrays.items():
             if KEY_META[StepTensorKey(key)].history and key not in self._columns:
-                # A column born late starts filled with "missing" for the earlier rows.
-                self._columns[key] = _HistoryColumn(array.shape, array.dtype, row)
+                # A column born late holds no rows before `row` (they read as missing).
+                limit = self.max_vector_history if array.ndim else self.max_history_steps
+                self._columns[key] = _HistoryColumn(array.shape, array.dtype, row, limit)
+        self._steps.append(np.asarray(data.step, dtype=np.int64))
         for key, column in self._columns.items():
-            column.set_row(row, data.arrays.get(key))
+            column.append(data.arrays.get(key))
         self._count += 1
+        self._last_step = data.step
 
     def _retain(self, data: StepData) -> None:
         size = data.nbytes

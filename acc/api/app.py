@@ -30,8 +30,16 @@ def create_app(
     """Build the trainer API for one data set and one set of settings. The model ownership, the
     inspector slot and the free-run slot are made here unless given."""
     ownership = ownership if ownership is not None else ModelOwnership()
-    slot = inspector if inspector is not None else InspectorSlot(data, ownership, settings.device)
-    free_runs = run_slot if run_slot is not None else RunSlot(data, ownership, settings.device)
+    slot = (
+        inspector
+        if inspector is not None
+        else InspectorSlot(data, ownership, settings.device, budget=settings.budget)
+    )
+    free_runs = (
+        run_slot
+        if run_slot is not None
+        else RunSlot(data, ownership, settings.device, budget=settings.budget)
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -56,11 +56,15 @@ def _latest_full(run: FreeRun) -> StepData:
         raise NotFound(str(error)) from None
 
 
-@operation("Pause the run at the next step boundary.", body={})
+@operation(
+    "Pause the run at the next step boundary; answers once the loop waits there (or after 2 s "
+    "with `blocked: false` when the step in flight takes longer).",
+    body={},
+)
 async def pause_route(request: Request) -> Response:
     await read_json_object(request)
     run = _live(request)
-    run.controller.pause()
+    await to_thread.run_sync(run.pause)
     return JSONResponse(run_body(run))
 
 

@@ -17,14 +17,13 @@ from starlette.routing import Route
 from acc.api.errors import AccError, Conflict, InvalidValue, NotFound
 from acc.api.openapi import enum, integer, operation
 from acc.api.responses import JSONResponse
-from acc.api.step_responses import history_body, step_response
+from acc.api.step_responses import HISTORY_QUERY, history_response, step_response
 from acc.api.validation import (
     MAX_SEED,
     MAX_STEP_NUMBER,
     choice_field,
     int_field,
     int_path,
-    int_query,
     read_json_object,
     reject_unknown,
 )
@@ -134,16 +133,12 @@ async def step_route(request: Request) -> Response:
 
 
 @operation(
-    "Per-step scalars and vectors from step `since` on.",
-    query={"since": integer(0, MAX_STEP_NUMBER)},
+    "Per-step scalars and vectors from step `since` on (at most `limit` steps, `more` says if "
+    "later ones exist; only the history `keys` named, when given).",
+    query=HISTORY_QUERY,
 )
 async def history_route(request: Request) -> Response:
-    reject_unknown(request.query_params, ("since",), "query parameter")
-    since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
-    session = _session(request)
-    history = session.history(since)
-    body = await to_thread.run_sync(history_body, history, since)
-    return Response(body, media_type="application/json")
+    return await history_response(request, _session(request))
 
 
 @operation("The full data of a retained step.", frame=True)

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from acc.api.errors import Conflict, NotFound
 from acc.api.openapi import BOOLEAN, enum, integer, operation
 from acc.api.responses import JSONResponse
-from acc.api.step_responses import history_body, step_response
+from acc.api.step_responses import HISTORY_QUERY, history_response, step_response
 from acc.api.validation import (
     MAX_SEED,
     MAX_STEP_NUMBER,
@@ -38,6 +38,9 @@ DEFAULT_RECIPE = "gradient_gating_l0"
 # `steps` event per tick instead of 300, so a fast run cannot flood the browser.
 EVENT_INTERVAL_S = 0.1
 HEARTBEAT_S = 15.0
+# What a `steps` event carries per step; a reconnecting client far behind catches up in pages.
+SSE_KEYS = ("loss", "weight_cosine_mean")
+SSE_PAGE_STEPS = 10_000
 
 
 def run_slot(request: Request) -> RunSlot:
@@ -121,15 +124,12 @@ async def stop_route(request: Request) -> Response:
 
 
 @operation(
-    "Per-step history of the run from `since` on.", query={"since": integer(0, MAX_STEP_NUMBER)}
+    "Per-step history of the run from `since` on (at most `limit` steps, `more` says if later "
+    "ones exist; only the history `keys` named, when given).",
+    query=HISTORY_QUERY,
 )
 async def history_route(request: Request) -> Response:
-    reject_unknown(request.query_params, ("since",), "query parameter")
-    since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
-    run = require_run(request)
-    history = run.session.history(since)
-    body = await to_thread.run_sync(history_body, history, since)
-    return Response(body, media_type="application/json")
+    return await history_response(request, require_run(request).session)
 
 
 @operation("The full data of a retained step of the run.", frame=True)
@@ -189,7 +189,7 @@ async def events_route(request: Request) -> Response:
                 quiet = 0.0
                 yield _sse("state", body)
             if run is not None:
-                history = run.session.history(next_step)
+                history = run.session.history(next_step, keys=SSE_KEYS, limit=SSE_PAGE_STEPS)
                 if history.steps.size:
                     next_step = int(history.steps[-1]) + 1
                     quiet = 0.0
@@ -214,7 +214,7 @@ async def events_route(request: Request) -> Response:
 def _steps_event(run_id: str, history: Any) -> dict[str, Any]:
     columns = history.columns
     event: dict[str, Any] = {"run_id": run_id, "steps": history.steps}
-    for key in ("loss", "weight_cosine_mean"):
+    for key in SSE_KEYS:
         if key in columns:
             event[key] = columns[key]
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,11 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
-from acc.step_inspector import History, StepData
+from acc.api.errors import InvalidValue
+from acc.api.openapi import integer
+from acc.api.validation import MAX_STEP_NUMBER, int_query, reject_unknown
+from acc.session import Session
+from acc.step_inspector import History, StepData, StepTensorKey
 from acc.tensor_wire import FRAME_CONTENT_TYPE, step_to_frame, step_to_json
 
 
@@ -29,19 +34,73 @@ async def step_response(request: Request, data: StepData, extra: dict[str, Any])
     return Response(body, media_type=media_type, headers={"x-acc-step": str(data.step)})
 
 
+# The most steps one history answer holds; a client asks again from the last one while `more`.
+MAX_HISTORY_LIMIT = 10_000
+HISTORY_KEYS = tuple(key.value for key in StepTensorKey if key.meta.history)
+HISTORY_QUERY = {
+    "since": integer(0, MAX_STEP_NUMBER),
+    "limit": integer(1, MAX_HISTORY_LIMIT),
+    "keys": {"type": "string", "pattern": "^[a-z0-9_]+(,[a-z0-9_]+)*$"},
+}
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """`?since=K&limit=N&keys=a,b` of a history request."""
+
+    since: int
+    limit: int
+    keys: tuple[str, ...] | None
+
+
+def history_query(request: Request) -> HistoryQuery:
+    """The history parameters; unknown parameters, bad numbers and unknown keys are 4xx."""
+    reject_unknown(request.query_params, ("since", "limit", "keys"), "query parameter")
+    since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
+    limit = int_query(request, "limit", 1, MAX_HISTORY_LIMIT, MAX_HISTORY_LIMIT)
+    raw = request.query_params.get("keys")
+    if raw is None:
+        return HistoryQuery(since, limit, None)
+    keys = tuple(dict.fromkeys(part.strip() for part in raw.split(",")))
+    unknown = [key for key in keys if key not in HISTORY_KEYS]
+    if unknown or not keys:
+        raise InvalidValue(
+            f"keys must be a comma-separated list of history keys, got {raw!r}"
+            + (f" (not history keys: {', '.join(unknown)})" if unknown else "")
+            + f"; history keys: {', '.join(HISTORY_KEYS)}"
+        )
+    return HistoryQuery(since, limit, keys)
+
+
+async def history_response(request: Request, session: Session) -> Response:
+    """The session's history for the request's `since`, `limit` and `keys`, as JSON."""
+    query = history_query(request)
+    history = session.history(query.since, keys=query.keys, limit=query.limit)
+    body = await to_thread.run_sync(history_body, history, query.since)
+    return Response(body, media_type="application/json")
+
+
 def history_body(history: History, since: int) -> bytes:
-    """`{since, steps, columns: {key: [...]}, nonfinite: {key: count}}` as JSON (NaN → null)."""
+    """`{since, steps, columns: {key: [...]}, nonfinite: {key: count}, more, vectors_from,
+    failed}` as JSON (NaN → null). Rows a vector column does not hold (older than the vector
+    window, or from before the key was first captured) are `null`."""
     nonfinite = {
         key: int(column.size - np.count_nonzero(np.isfinite(column)))
         for key, column in history.columns.items()
         if column.dtype.kind == "f"
     }
+    columns: dict[str, Any] = dict(history.columns)
+    for key, lead in history.offsets.items():
+        columns[key] = [None] * lead + list(history.columns[key])
     return orjson.dumps(
         {
             "since": since,
             "steps": history.steps,
-            "columns": history.columns,
+            "columns": columns,
             "nonfinite": {key: count for key, count in nonfinite.items() if count},
+            "more": history.more,
+            "vectors_from": history.vectors_from,
+            "failed": [asdict(record) for record in history.failed],
         },
         option=orjson.OPT_SERIALIZE_NUMPY,
     )

@@ -9,6 +9,10 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from acc.api.app import create_app
+from acc.data import MnistData
+from acc.settings import Settings
+from acc.step_inspector import CaptureBudget
 from acc.tensor_wire import FRAME_CONTENT_TYPE, decode_frame
 
 FRAME = {"accept": FRAME_CONTENT_TYPE}
@@ -197,6 +201,72 @@ def test_a_failing_step_is_500_and_keeps_the_session(inspecting: TestClient) -> 
     assert state["step"] == 2 and state["failed_steps"][0]["step"] == 3
     assert inspecting.get("/inspect/step/2").status_code == 200
     assert inspecting.post("/inspect/step", json={"n": 1}).json()["step"] == 3
+    # the history marks the failed attempt at step 3, next to the step 3 that then ran
+    history = inspecting.get("/inspect/history?since=2").json()
+    assert history["steps"] == [2, 3]
+    assert history["failed"] == [{"step": 3, "error": "ValueError", "message": "bad shape [3, 4]"}]
+
+
+def test_a_step_failing_after_its_backward_is_numbered_as_that_step(
+    inspecting: TestClient,
+) -> None:
+    inspecting.post("/inspect/step", json={"n": 4})
+    session = inspecting.app.state.inspector.current  # type: ignore[attr-defined]
+
+    def break_optimizer_once(setup: object) -> None:
+        optimizer = setup.trainer.optimizer  # type: ignore[attr-defined]
+        original = optimizer.step
+
+        def failing(*args: object, **kwargs: object) -> object:
+            optimizer.step = original
+            raise RuntimeError("CUDA out of memory (simulated by the test)")
+
+        optimizer.step = failing
+
+    session.run_on_worker(break_optimizer_once)
+    body = _error(inspecting.post("/inspect/step", json={"n": 3}), 500, "step_failed")
+    assert "out of memory" in body["detail"]
+    state = inspecting.get("/inspect/state").json()
+    # the trainer counted step 5 (its backward ran) but it never finished: that is the failed one
+    assert [failed["step"] for failed in state["failed_steps"]] == [5]
+    assert inspecting.get("/inspect/history").json()["steps"] == [1, 2, 3, 4]
+    assert inspecting.post("/inspect/step", json={"n": 1}).json()["step"] == 6
+
+
+def test_history_pages_with_limit_and_picks_keys(inspecting: TestClient) -> None:
+    inspecting.post("/inspect/step", json={"n": 7})
+    page = inspecting.get("/inspect/history?since=1&limit=3").json()
+    assert page["steps"] == [1, 2, 3] and page["more"] is True and page["vectors_from"] is None
+    last = inspecting.get("/inspect/history?since=7&limit=3").json()
+    assert last["steps"] == [7] and last["more"] is False
+    only = inspecting.get("/inspect/history?keys=loss,win_rate").json()
+    assert set(only["columns"]) == {"loss", "win_rate"} and len(only["columns"]["loss"]) == 7
+    bad = _error(inspecting.get("/inspect/history?keys=loss,encoder_weights"), 422, "invalid_value")
+    assert "encoder_weights" in bad["detail"] and "win_rate" in bad["detail"]
+    _error(inspecting.get("/inspect/history?keys="), 422, "invalid_value")
+    for limit in ("0", "10001", "x"):
+        detail = _error(inspecting.get(f"/inspect/history?limit={limit}"), 422, "invalid_value")
+        assert "1..10000" in detail["detail"]
+
+
+def test_vector_history_older_than_its_window_reads_as_null(mnist: MnistData) -> None:
+    settings = Settings(device="cpu", budget=CaptureBudget(max_vector_history=16))
+    with TestClient(create_app(settings=settings, data=mnist)) as client:
+        client.post("/inspect/setup", json={"condition": "bcl-fast"})
+        client.post("/inspect/step", json={"n": 40})
+        _check_vector_window(client)
+
+
+def _check_vector_window(client: TestClient) -> None:
+    history = client.get("/inspect/history").json()
+    state = client.get("/inspect/state").json()
+    assert state["max_vector_history"] == 16 and state["history_steps"] == 40
+    assert len(history["steps"]) == 40 and None not in history["columns"]["loss"]
+    win_rate = history["columns"]["win_rate"]
+    held = history["vectors_from"]
+    assert 24 < held <= 40 - 16 + 1
+    assert all(row is None for row in win_rate[: held - 1])
+    assert all(len(row) == 64 for row in win_rate[held - 1 :])
 
 
 def test_nonfinite_values_are_null_in_json_and_kept_in_the_frame(inspecting: TestClient) -> None:

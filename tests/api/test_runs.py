@@ -40,8 +40,11 @@ def test_pause_step_resume_complete_over_http(client: TestClient) -> None:
     assert started.status_code == 200, started.text
     assert started.json()["status"] in ("running", "paused")
     _wait(client, lambda s: s["step"] >= 5)
-    assert client.post("/debug/pause").json()["status"] == "paused"
-    frozen = _wait(client, lambda s: s["blocked"])["step"]
+    paused = client.post("/debug/pause").json()
+    # the answer comes once the loop waits at the boundary, so no later state can contradict it
+    assert (paused["status"], paused["blocked"]) == ("paused", True)
+    frozen = client.get("/runs/current").json()["step"]
+    assert frozen == paused["step"]
     time.sleep(1.0)
     assert client.get("/runs/current").json()["step"] == frozen  # frozen for >= 1 s
     grids = []

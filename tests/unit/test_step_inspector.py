@@ -114,9 +114,89 @@ def test_history_since_returns_only_newer_steps_and_marks_missing() -> None:
     later = inspector.history(since=2)
     assert later.steps.tolist() == [2, 3]
     assert later.columns["loss"].tolist() == [2.0, 3.0]
-    coverage = later.columns["image_coverage"]
-    assert np.isnan(coverage[0]).all() and coverage[1].tolist() == [1.0] * 5
+    # A vector column born at step 3 holds no row for step 2: one leading row is missing.
+    assert later.offsets == {"image_coverage": 1}
+    assert later.columns["image_coverage"].tolist() == [[1.0] * 5]
     assert inspector.history(since=4).steps.size == 0
+    # A scalar born late comes padded with NaN, so scalar columns always match `steps`.
+    inspector.capture(K.LOSS, 4.0)
+    inspector.capture(K.WEIGHT_COSINE_MEAN, 0.5)
+    inspector.commit(4)
+    cosine = inspector.history().columns["weight_cosine_mean"]
+    assert np.isnan(cosine[:3]).all() and cosine[3] == 0.5
+
+
+def _commit_steps(inspector: StepInspector, steps: range) -> None:
+    for step in steps:
+        inspector.capture(K.LOSS, float(step))
+        inspector.capture(K.WIN_RATE, torch.full((3,), float(step)))
+        inspector.commit(step, full=False)
+
+
+def test_vector_history_keeps_only_the_most_recent_window() -> None:
+    inspector = StepInspector(max_history_steps=1000, max_vector_history=80)
+    _commit_steps(inspector, range(1, 501))
+    history = inspector.history()
+    # every scalar, only the recent vectors (at most the window plus the eighth dropped at once)
+    assert history.steps.tolist() == list(range(1, 501))
+    assert history.columns["loss"].tolist() == [float(s) for s in range(1, 501)]
+    kept = history.columns["win_rate"]
+    assert 80 - 10 <= kept.shape[0] <= 80
+    assert history.offsets["win_rate"] == 500 - kept.shape[0]
+    assert history.vectors_from == 500 - kept.shape[0] + 1
+    assert kept[:, 0].tolist() == [float(s) for s in range(history.vectors_from, 501)]
+    # the column's storage stays at the window, however long the session
+    _commit_steps(inspector, range(501, 1201))
+    at_the_limits = inspector.history_bytes
+    _commit_steps(inspector, range(1201, 4001))
+    assert inspector.history_bytes == at_the_limits
+    # a `since` inside the window gets no leading gap
+    recent = inspector.history(since=3980)
+    assert recent.offsets == {} and recent.columns["win_rate"].shape == (21, 3)
+
+
+def test_scalar_history_is_bounded_too_and_old_steps_read_as_evicted() -> None:
+    inspector = StepInspector(max_full_snapshots=1, max_history_steps=64, max_vector_history=16)
+    _commit_steps(inspector, range(1, 201))
+    history = inspector.history()
+    assert 56 <= history.steps.size <= 64 and history.steps[-1] == 200
+    assert history.columns["loss"].tolist() == history.steps.astype(float).tolist()
+    assert inspector.step_count == 200
+    with pytest.raises(StepNotRetained, match="evicted"):
+        inspector.get_step(3)
+    with pytest.raises(StepNotRetained, match="has not run"):
+        inspector.get_step(201)
+
+
+def test_history_limit_and_keys() -> None:
+    inspector = StepInspector()
+    _commit_steps(inspector, range(1, 11))
+    page = inspector.history(since=2, limit=4)
+    assert page.steps.tolist() == [2, 3, 4, 5] and page.more
+    assert set(page.columns) == {"loss", "win_rate"}
+    rest = inspector.history(since=6, limit=4)
+    assert rest.steps.tolist() == [6, 7, 8, 9] and rest.more
+    assert not inspector.history(since=10, limit=4).more
+    only_loss = inspector.history(keys=["loss"])
+    assert set(only_loss.columns) == {"loss"} and only_loss.columns["loss"].shape == (10,)
+    with pytest.raises(ValueError, match="limit"):
+        inspector.history(limit=0)
+
+
+def test_failed_attempts_are_recorded_and_shown_in_history() -> None:
+    inspector = StepInspector()
+    _commit_steps(inspector, range(1, 4))
+    inspector.capture(K.LOSS, 9.0)  # half-captured when the step raised
+    record = inspector.mark_failed(4, RuntimeError("shape mismatch " + "x" * 2000))
+    assert record.step == 4 and record.error == "RuntimeError" and len(record.message) <= 500
+    assert inspector.collect(4).arrays == {}  # the half-captured step is gone
+    _commit_steps(inspector, range(4, 6))  # the session goes on
+    history = inspector.history(since=4)
+    assert history.steps.tolist() == [4, 5]
+    assert [failed.step for failed in history.failed] == [4]
+    assert inspector.history(since=5).failed == ()
+    assert inspector.history(since=1, limit=2).failed == ()  # outside the page
+    assert inspector.failed_steps == (record,)
 
 
 def test_history_grows_past_initial_capacity() -> None:

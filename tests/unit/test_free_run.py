@@ -97,6 +97,12 @@ def test_a_failing_run_ends_failed_with_its_message_and_keeps_its_steps(mnist: M
         assert state.error == "RuntimeError: exploded on purpose"
         assert state.traceback and "failing" in state.traceback
         assert run.session.get_step(2).step == 2  # what was captured is still there
+        history = run.session.history()
+        # the loop waited at step 3's boundary, so step 3 finished and step 4 raised
+        assert history.steps.tolist() == [1, 2, 3]
+        assert [(f.step, f.error, f.message) for f in history.failed] == [
+            (4, "RuntimeError", "exploded on purpose")
+        ]
     finally:
         run.close()
 

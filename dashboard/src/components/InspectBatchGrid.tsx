@@ -8,8 +8,10 @@ import {
   $inspectHistory,
   $inspectSelection,
   $inspectSession,
+  $inspectStepRow,
   historyValue,
   type InspectHistory,
+  type InspectStepRow,
 } from "../lib/inspect-store";
 import { frameScalar, type StepFrame } from "../lib/tensor-frame";
 import BatchGrid, { BatchPlaceholder, DigitCounts } from "./BatchGrid";
@@ -27,12 +29,13 @@ export default function InspectBatchGrid() {
   const selection = useStore($inspectSelection, { ssr: "initial" });
   const frame = useStore($inspectFrame, { ssr: "initial" });
   const history = useStore($inspectHistory, { ssr: "initial" });
+  const row = useStore($inspectStepRow, { ssr: "initial" });
   const [digit, setDigit] = useState<number | null>(null);
 
   const step = selection.step;
   const shown = frame && (frame.step === step || selection.status === "loading") ? frame : null;
   const current = shown && shown.step === step ? shown : null;
-  const labels = useMemo(() => labelsOf(current, history, step), [current, history, step]);
+  const labels = useMemo(() => labelsOf(current, row, step), [current, row, step]);
 
   return (
     <section className="card batch-card" aria-labelledby="batch-title">
@@ -52,7 +55,16 @@ export default function InspectBatchGrid() {
 
       <div className="batch-body">
         <div className="batch-main">
-          <BatchPicture session={session !== null} step={step} status={selection.status} detail={selection.detail} frame={shown} labels={labels} digit={digit} />
+          <BatchPicture
+            session={session !== null}
+            step={step}
+            status={selection.status}
+            detail={selection.detail}
+            frame={shown}
+            labels={labels}
+            vectorsFrom={row?.step === step ? row.vectorsFrom : null}
+            digit={digit}
+          />
         </div>
         <aside className="batch-side" aria-label="Batch details">
           <DigitCounts labels={labels} digit={digit} onDigit={setDigit} testId="inspect-label-counts" />
@@ -70,6 +82,8 @@ function BatchPicture(props: {
   detail: string | null;
   frame: StepFrame | null;
   labels: ArrayLike<number> | null;
+  /** The first step whose labels the trainer still keeps (for an evicted step). */
+  vectorsFrom: number | null;
   digit: number | null;
 }) {
   const { step, status, frame } = props;
@@ -87,7 +101,11 @@ function BatchPicture(props: {
         </svg>
         <p className="empty-title">Full tensors of step {formatCount(step)} were evicted</p>
         <p className="empty-text">{props.detail}</p>
-        <p className="empty-text">Its loss, labels and scalars come from the history.</p>
+        <p className="empty-text">
+          {props.vectorsFrom !== null && step < props.vectorsFrom
+            ? `Its loss and scalars come from the history; labels are kept from step ${formatCount(props.vectorsFrom)} on.`
+            : "Its loss, labels and scalars come from the history."}
+        </p>
       </div>
     );
   }
@@ -138,11 +156,14 @@ function ScalarList(props: { frame: StepFrame | null; history: InspectHistory; s
   );
 }
 
-/** The step's labels: from its frame when loaded, else from the history (kept for every step). */
-function labelsOf(frame: StepFrame | null, history: InspectHistory, step: number | null): ArrayLike<number> | null {
+/**
+ * The step's labels: from its frame when loaded, else from its history row (asked for when its
+ * full data is gone; null when the trainer no longer keeps vectors that old).
+ */
+function labelsOf(frame: StepFrame | null, row: InspectStepRow | null, step: number | null): ArrayLike<number> | null {
   const tensor = frame?.tensors[LABELS];
   if (tensor) return tensor.data;
-  if (step === null) return null;
-  const value = historyValue(history, LABELS, step);
+  if (step === null || row?.step !== step) return null;
+  const value = row.values[LABELS];
   return Array.isArray(value) ? value.map((v) => v ?? -1) : null;
 }

@@ -1,44 +1,115 @@
 import { useStore } from "@nanostores/react";
-import { useMemo, useState, type MouseEvent } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type PointerEvent } from "react";
 
 import { nearestIndex, niceTicks } from "../lib/chart";
+import { downsampleIndices, isFiniteValue, linePathAt } from "../lib/downsample";
 import { formatCount, formatValue } from "../lib/format";
 import { StepTensorKey } from "../lib/generated/tensor-keys";
 import {
+  $inspectFailures,
   $inspectHistory,
   $inspectSelection,
   $inspectSession,
   isRetained,
   loadStep,
 } from "../lib/inspect-store";
+import type { FailedStep, FirstNonFinite } from "../lib/inspect-types";
+import {
+  dragWindow,
+  failureMarkers,
+  fullWindow,
+  panBy,
+  type StepWindow,
+  visibleRange,
+  zoomAround,
+} from "../lib/timeline";
 import { useElementWidth } from "../lib/use-element-width";
 import InspectStepSlider from "./InspectStepSlider";
 
 const HEIGHT = 188;
 const MARGIN = { top: 16, right: 22, bottom: 28, left: 66 };
-/** Above this many steps the points are not drawn one by one (the line and clicks still work). */
+/** Above this many steps in the window the points are not drawn one by one (the line and clicks still work). */
 const MAX_DRAWN_POINTS = 600;
+/** A pointer that moves this far (px) between press and release zooms instead of selecting. */
+const DRAG_PX = 6;
+/** One notch of Ctrl+wheel zooms by this factor. */
+const WHEEL_ZOOM = 0.8;
 
-/** Loss at every step so far; click a point (or anywhere above it) to load that step. */
+/**
+ * Loss at every step so far; click a point (or anywhere above it) to load that step. Drag across
+ * it to zoom into those steps (Ctrl+wheel zooms around the pointer, a sideways wheel pans);
+ * double-click or Reset shows every step again. A long session is drawn downsampled to the pixel
+ * columns it covers, a window with fewer steps than pixels exactly. Failed step attempts and the
+ * first non-finite value of the session have their own markers.
+ */
 export default function InspectLossTimeline() {
   const session = useStore($inspectSession, { ssr: () => null });
   const history = useStore($inspectHistory, { ssr: "initial" });
   const selection = useStore($inspectSelection, { ssr: "initial" });
+  const failures = useStore($inspectFailures, { ssr: () => [] });
   const [bodyRef, width] = useElementWidth<HTMLDivElement>(900);
   const [hover, setHover] = useState<number | null>(null);
+  const [view, setView] = useState<StepWindow | null>(null);
+  const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
+  const press = useRef<{ x: number; id: number } | null>(null);
+  const clipId = useId();
 
-  const steps = session && history.sessionId === session.session_id ? history.steps : [];
-  const losses = (history.columns[StepTensorKey.LOSS] ?? []) as (number | null)[];
-  const chart = useMemo(() => layout(steps, losses, width), [steps, losses, width]);
+  const own = session !== null && history.sessionId === session.session_id;
+  const steps = own ? history.steps : EMPTY;
+  const losses = (own ? (history.columns[StepTensorKey.LOSS] ?? EMPTY) : EMPTY) as (number | null)[];
+  const failed = session ? failures : EMPTY_FAILURES;
 
-  const indexAt = (event: MouseEvent<SVGSVGElement>): number => {
-    if (!chart) return -1;
-    const box = event.currentTarget.getBoundingClientRect();
-    return nearestIndex(steps, chart.stepAt(event.clientX - box.left));
+  // Every step (and failed attempt) so far; a zoom window lives inside it.
+  const full = useMemo(() => extentOf(steps, failed), [steps, failed]);
+  const shown = full && view ? zoomed(view, full) : full;
+  const chart = useMemo(
+    () => (full && shown ? layout(steps, losses, width, shown) : null),
+    [steps, losses, width, shown?.lo, shown?.hi, full !== null],
+  );
+  const markers = useMemo(() => (chart && shown ? failureMarkers(failed, shown, chart.x) : []), [chart, failed, shown?.lo, shown?.hi]);
+
+  // A session that starts over forgets the zoom.
+  const sessionId = session?.session_id ?? null;
+  useEffect(() => setView(null), [sessionId]);
+
+  // Ctrl+wheel (and a trackpad pinch) zooms, a sideways wheel pans; a plain wheel scrolls the page.
+  // Not a React handler: React's wheel listeners are passive and cannot keep the page still.
+  const wheel = useRef({ chart, full, shown });
+  wheel.current = { chart, full, shown };
+  const svgRef = useRef<SVGSVGElement | null>(null);
+  useEffect(() => {
+    const svg = svgRef.current;
+    if (!svg) return;
+    const onWheel = (event: WheelEvent) => {
+      const { chart: c, full: f, shown: w } = wheel.current;
+      if (!c || !f || !w) return;
+      const sideways = Math.abs(event.deltaX) > Math.abs(event.deltaY) || event.shiftKey;
+      if (event.ctrlKey || event.metaKey) {
+        event.preventDefault();
+        const at = c.stepAt(event.clientX - svg.getBoundingClientRect().left);
+        setView(zoomAround(w, f, at, event.deltaY > 0 ? 1 / WHEEL_ZOOM : WHEEL_ZOOM));
+      } else if (sideways && (w.lo > f.lo || w.hi < f.hi)) {
+        event.preventDefault();
+        const delta = event.shiftKey && !event.deltaX ? event.deltaY : event.deltaX;
+        setView(panBy(w, f, (delta / c.plotWidth) * (w.hi - w.lo)));
+      }
+    };
+    svg.addEventListener("wheel", onWheel, { passive: false });
+    return () => svg.removeEventListener("wheel", onWheel);
+  }, [chart !== null]);
+
+  const [start, end] = chart ? chart.range : [0, 0];
+  const indexAt = (px: number): number => {
+    if (!chart || end <= start) return -1;
+    const i = nearestIndex(steps, chart.stepAt(px));
+    return Math.min(end - 1, Math.max(start, i));
   };
+  const pointerX = (event: PointerEvent<SVGSVGElement>) => event.clientX - event.currentTarget.getBoundingClientRect().left;
 
-  const hovered = hover !== null && hover < steps.length ? hover : null;
+  const hovered = hover !== null && hover >= start && hover < end ? hover : null;
   const selectedStep = selection.step;
+  const isZoomed = view !== null && shown !== full;
+  const first = session?.first_nonfinite ?? null;
 
   return (
     <section className="card timeline-card" aria-labelledby="timeline-title">
@@ -54,6 +125,16 @@ export default function InspectLossTimeline() {
           <span>
             <span className="legend-dot legend-dot-evicted" aria-hidden="true" /> scalars only
           </span>
+          {failed.length > 0 && (
+            <span>
+              <span className="legend-failed" aria-hidden="true">×</span> failed attempt
+            </span>
+          )}
+          {first && (
+            <span>
+              <span className="legend-nonfinite" aria-hidden="true" /> first NaN/Inf
+            </span>
+          )}
           <span className="muted" data-testid="inspect-timeline-count">
             {formatCount(steps.length)} {steps.length === 1 ? "step" : "steps"}
           </span>
@@ -61,32 +142,79 @@ export default function InspectLossTimeline() {
       </header>
 
       <div className="timeline-body" ref={bodyRef}>
-        {!chart ? (
+        {!chart || !shown ? (
           <div className="timeline-empty" data-testid="inspect-timeline-empty">
             {session ? "Every step you run shows up here." : "No session."}
           </div>
         ) : (
           <>
+            <div className="timeline-zoombar" data-testid="inspect-timeline-zoom" data-zoomed={isZoomed}>
+              <span className="muted" data-testid="inspect-timeline-window">
+                {isZoomed
+                  ? `steps ${formatCount(Math.ceil(shown.lo))}–${formatCount(Math.floor(shown.hi))} · ${formatCount(end - start)} of ${formatCount(steps.length)}`
+                  : "drag across the chart to zoom · Ctrl+wheel zooms too"}
+                {chart.downsampled && " · drawn at one column per pixel"}
+              </span>
+              {isZoomed && (
+                <button type="button" className="btn btn-sm" data-testid="inspect-timeline-reset" onClick={() => setView(null)}>
+                  Reset zoom
+                </button>
+              )}
+            </div>
+            <div className="timeline-plot">
             <svg
+              ref={svgRef}
               className="timeline-svg"
               data-testid="inspect-timeline"
+              data-lo={shown.lo}
+              data-hi={shown.hi}
+              data-drawn={chart.drawn}
+              data-mode={chart.downsampled ? "downsampled" : "exact"}
               width={chart.width}
               height={HEIGHT}
               role="img"
               aria-label={`Loss over ${steps.length} steps`}
-              onPointerMove={(event) => {
-                const i = indexAt(event);
-                setHover(i < 0 ? null : i);
+              onPointerDown={(event) => {
+                if (event.button !== 0) return;
+                event.currentTarget.setPointerCapture(event.pointerId);
+                press.current = { x: pointerX(event), id: event.pointerId };
               }}
-              onPointerLeave={() => setHover(null)}
-              onClick={(event) => {
-                const i = indexAt(event);
+              onPointerMove={(event) => {
+                const px = pointerX(event);
+                const i = indexAt(px);
+                setHover(i < 0 ? null : i);
+                const pressed = press.current;
+                if (pressed && (drag || Math.abs(px - pressed.x) >= DRAG_PX)) setDrag({ from: pressed.x, to: px });
+              }}
+              onPointerUp={(event) => {
+                const pressed = press.current;
+                press.current = null;
+                setDrag(null);
+                if (!pressed || !full) return;
+                const px = pointerX(event);
+                if (Math.abs(px - pressed.x) >= DRAG_PX) {
+                  setView(dragWindow(chart.stepAt(pressed.x), chart.stepAt(px), full));
+                  return;
+                }
+                const i = indexAt(px);
                 if (i >= 0) void loadStep(steps[i]);
               }}
+              onPointerCancel={() => {
+                press.current = null;
+                setDrag(null);
+              }}
+              onPointerLeave={() => setHover(null)}
+              onDoubleClick={() => setView(null)}
             >
+              <defs>
+                <clipPath id={clipId}>
+                  <rect x={MARGIN.left} y={0} width={chart.plotWidth} height={HEIGHT} />
+                </clipPath>
+              </defs>
               {session?.retained && (
                 <rect
                   className="timeline-band"
+                  clipPath={`url(#${clipId})`}
                   x={chart.x(session.retained[0]) - chart.half}
                   y={MARGIN.top}
                   width={chart.x(session.retained[1]) - chart.x(session.retained[0]) + 2 * chart.half}
@@ -107,8 +235,24 @@ export default function InspectLossTimeline() {
                   {formatCount(tick)}
                 </text>
               ))}
-              <path className="timeline-line" d={chart.path} />
-              {selectedStep !== null && historyHas(steps, selectedStep) && (
+              <path className="timeline-line" data-testid="inspect-timeline-line" d={chart.path} clipPath={`url(#${clipId})`} />
+              {first && first.step >= shown.lo && first.step <= shown.hi && <NonFiniteMarker first={first} x={chart.x(first.step)} />}
+              {markers.map((marker) => (
+                <g
+                  key={`f${marker.first}`}
+                  className="timeline-failure"
+                  data-testid="inspect-timeline-failure"
+                  data-step={marker.first}
+                  data-last={marker.last}
+                  data-count={marker.attempts.length}
+                >
+                  <title>{marker.title}</title>
+                  <line x1={marker.x} x2={marker.x} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
+                  <circle cx={marker.x} cy={MARGIN.top + chart.plotHeight - 7} r={6.5} />
+                  <path d={cross(marker.x, MARGIN.top + chart.plotHeight - 7, 3)} />
+                </g>
+              ))}
+              {selectedStep !== null && selectedStep >= shown.lo && selectedStep <= shown.hi && historyHas(steps, selectedStep) && (
                 <line
                   className="timeline-selected"
                   x1={chart.x(selectedStep)}
@@ -126,10 +270,11 @@ export default function InspectLossTimeline() {
                   y2={MARGIN.top + chart.plotHeight}
                 />
               )}
-              {steps.length <= MAX_DRAWN_POINTS &&
-                steps.map((step, i) => {
+              {end - start <= MAX_DRAWN_POINTS &&
+                steps.slice(start, end).map((step, k) => {
+                  const i = start + k;
                   const value = losses[i];
-                  const finite = typeof value === "number" && Number.isFinite(value);
+                  const finite = isFiniteValue(value);
                   const classes = [
                     "timeline-point",
                     isRetained(session, step) ? "held" : "evicted",
@@ -149,20 +294,32 @@ export default function InspectLossTimeline() {
                     />
                   );
                 })}
+              {drag && (
+                <rect
+                  className="timeline-drag"
+                  data-testid="inspect-timeline-drag"
+                  x={Math.max(MARGIN.left, Math.min(drag.from, drag.to))}
+                  y={MARGIN.top}
+                  width={Math.min(Math.abs(drag.to - drag.from), chart.plotWidth)}
+                  height={chart.plotHeight}
+                />
+              )}
             </svg>
-            {hovered !== null && (
+            {hovered !== null && !drag && (
               <Tooltip
                 step={steps[hovered]}
                 loss={losses[hovered]}
                 held={isRetained(session, steps[hovered])}
+                failed={failed.filter((attempt) => attempt.step === steps[hovered])}
                 left={chart.x(steps[hovered])}
                 top={(() => {
                   const value = losses[hovered];
-                  return typeof value === "number" && Number.isFinite(value) ? chart.y(value) : MARGIN.top;
+                  return isFiniteValue(value) ? chart.y(value) : MARGIN.top;
                 })()}
                 flip={chart.x(steps[hovered]) > chart.width - 190}
               />
             )}
+            </div>
           </>
         )}
       </div>
@@ -172,6 +329,27 @@ export default function InspectLossTimeline() {
       </footer>
     </section>
   );
+}
+
+const EMPTY: number[] = [];
+const EMPTY_FAILURES: FailedStep[] = [];
+
+/** The first and last step of the history and the failed attempts (null when both are empty). */
+function extentOf(steps: readonly number[], failed: readonly FailedStep[]): StepWindow | null {
+  let first = steps.length ? steps[0] : Infinity;
+  let last = steps.length ? steps[steps.length - 1] : -Infinity;
+  for (const attempt of failed) {
+    first = Math.min(first, attempt.step);
+    last = Math.max(last, attempt.step);
+  }
+  return first <= last ? fullWindow(first, last) : null;
+}
+
+/** The zoom window inside the full range (which only grows); the full range when it covers it. */
+function zoomed(view: StepWindow, full: StepWindow): StepWindow {
+  const lo = Math.max(view.lo, full.lo);
+  const hi = Math.min(view.hi, full.hi);
+  return hi > lo && (lo > full.lo || hi < full.hi) ? { lo, hi } : full;
 }
 
 /** A tick value with as many decimals as the tick spacing needs: 0.2 -> "0.2", 0.005 -> "0.005". */
@@ -185,7 +363,31 @@ function historyHas(steps: readonly number[], step: number): boolean {
   return i >= 0 && steps[i] === step;
 }
 
-function Tooltip(props: { step: number; loss: number | null; held: boolean; left: number; top: number; flip: boolean }) {
+function cross(cx: number, cy: number, r: number): string {
+  return `M${cx - r},${cy - r}L${cx + r},${cy + r}M${cx + r},${cy - r}L${cx - r},${cy + r}`;
+}
+
+/** A downward triangle on the top edge at the step where NaN/Inf first appeared. */
+function NonFiniteMarker({ first, x }: { first: FirstNonFinite; x: number }) {
+  const top = MARGIN.top;
+  return (
+    <g className="timeline-nonfinite" data-testid="inspect-timeline-nonfinite" data-step={first.step}>
+      <title>{`NaN/Inf first at step ${first.step} in ${first.key} (${first.count} values)`}</title>
+      <line x1={x} x2={x} y1={top} y2={HEIGHT - MARGIN.bottom} />
+      <path d={`M${x - 6},${top - 9}L${x + 6},${top - 9}L${x},${top + 1}Z`} />
+    </g>
+  );
+}
+
+function Tooltip(props: {
+  step: number;
+  loss: number | null;
+  held: boolean;
+  failed: FailedStep[];
+  left: number;
+  top: number;
+  flip: boolean;
+}) {
   return (
     <div
       className={props.flip ? "chart-tooltip flip" : "chart-tooltip"}
@@ -196,6 +398,11 @@ function Tooltip(props: { step: number; loss: number | null; held: boolean; left
       <span>
         loss <strong className="mono">{formatValue(props.loss)}</strong>
       </span>
+      {props.failed.map((attempt, i) => (
+        <span key={i} className="tooltip-note failed">
+          an earlier attempt failed: {attempt.error}: {attempt.message}
+        </span>
+      ))}
       <span className={props.held ? "tooltip-note" : "tooltip-note evicted"}>
         {props.held ? "full tensors held · click to load" : "full tensors evicted · scalars only"}
       </span>
@@ -205,7 +412,10 @@ function Tooltip(props: { step: number; loss: number | null; held: boolean; left
 
 interface Chart {
   width: number;
+  plotWidth: number;
   plotHeight: number;
+  /** [start, end): the indices of the steps inside the window. */
+  range: [number, number];
   /** Half the distance between two steps (at least 2 px), for bands around a step. */
   half: number;
   radius: number;
@@ -217,26 +427,26 @@ interface Chart {
   /** Distance between two y ticks, to print them with just enough decimals. */
   yStep: number;
   path: string;
+  /** Points the line goes through, and whether they are fewer than the steps in the window. */
+  drawn: number;
+  downsampled: boolean;
 }
 
-function layout(steps: readonly number[], losses: readonly (number | null)[], width: number): Chart | null {
-  if (steps.length === 0) return null;
+function layout(steps: readonly number[], losses: readonly (number | null)[], width: number, shown: StepWindow): Chart {
   const plotWidth = Math.max(40, width - MARGIN.left - MARGIN.right);
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const first = steps[0];
-  const last = steps[steps.length - 1];
-  // One step sits in the middle; otherwise half a step of room at both ends.
-  const lo = first - 0.5;
-  const hi = last + 0.5;
+  const { lo, hi } = shown;
   const x = (step: number) => MARGIN.left + ((step - lo) / (hi - lo)) * plotWidth;
   const stepAt = (px: number) => lo + ((px - MARGIN.left) / plotWidth) * (hi - lo);
+  const [start, end] = visibleRange(steps, shown);
 
   let min = Infinity;
   let max = -Infinity;
-  for (const value of losses) {
-    if (typeof value === "number" && Number.isFinite(value)) {
-      min = Math.min(min, value);
-      max = Math.max(max, value);
+  for (let i = start; i < end; i++) {
+    const value = losses[i];
+    if (isFiniteValue(value)) {
+      if (value < min) min = value;
+      if (value > max) max = value;
     }
   }
   if (min === Infinity) {
@@ -248,34 +458,34 @@ function layout(steps: readonly number[], losses: readonly (number | null)[], wi
   const yHi = max + pad;
   const y = (value: number) => MARGIN.top + (1 - (value - yLo) / (yHi - yLo)) * plotHeight;
 
-  let path = "";
-  let pen = false;
-  steps.forEach((step, i) => {
-    const value = losses[i];
-    if (typeof value === "number" && Number.isFinite(value)) {
-      path += `${pen ? "L" : "M"}${x(step).toFixed(1)},${y(value).toFixed(1)}`;
-      pen = true;
-    } else {
-      pen = false; // a gap where the loss was NaN/Inf
-    }
-  });
+  // The window's points, one pixel column at a time when there are more of them than columns, and
+  // the step just outside each edge so the line runs on to the border (the clip path cuts it).
+  const inside = downsampleIndices(steps, losses, start, end, Math.round(plotWidth), lo, hi);
+  const indices = [...(start > 0 ? [start - 1] : []), ...inside, ...(end < steps.length ? [end] : [])];
+  const path = linePathAt(indices, steps, losses, x, y);
 
   const stepWidth = plotWidth / (hi - lo);
   const yTicks = niceTicks(yLo, yHi, 5).filter((tick) => tick >= yLo && tick <= yHi);
-  const xTicks = niceTicks(first, last, Math.max(2, Math.floor(plotWidth / 90))).filter(
-    (tick) => Number.isInteger(tick) && tick >= first && tick <= last,
+  const tickLo = Math.ceil(lo);
+  const tickHi = Math.floor(hi);
+  const xTicks = niceTicks(tickLo, tickHi, Math.max(2, Math.floor(plotWidth / 90))).filter(
+    (tick) => Number.isInteger(tick) && tick >= tickLo && tick <= tickHi,
   );
   return {
     width: plotWidth + MARGIN.left + MARGIN.right,
+    plotWidth,
     plotHeight,
+    range: [start, end],
     half: Math.max(2, stepWidth / 2),
     radius: stepWidth >= 14 ? 4 : stepWidth >= 6 ? 3 : 2,
     x,
     y,
     stepAt,
-    xTicks: xTicks.length ? xTicks : [first],
+    xTicks: xTicks.length ? xTicks : [tickLo],
     yTicks,
     yStep: yTicks.length > 1 ? yTicks[1] - yTicks[0] : Math.abs(yTicks[0] ?? 1),
     path,
+    drawn: inside.length,
+    downsampled: inside.length < end - start,
   };
 }

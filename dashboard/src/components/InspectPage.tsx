@@ -1,6 +1,7 @@
 import InspectBatchGrid from "./InspectBatchGrid";
 import InspectControls from "./InspectControls";
 import InspectErrorBanner from "./InspectErrorBanner";
+import InspectFirstNonFinite from "./InspectFirstNonFinite";
 import InspectLossTimeline from "./InspectLossTimeline";
 import InspectStepSummary from "./InspectStepSummary";
 import InspectStepViews from "./InspectStepViews";
@@ -17,6 +18,7 @@ export default function InspectPage() {
     <div className="inspect-layout">
       <InspectErrorBanner />
       <InspectControls />
+      <InspectFirstNonFinite />
       <InspectStepSummary />
       <InspectLossTimeline />
       <InspectBatchGrid />

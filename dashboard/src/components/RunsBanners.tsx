@@ -1,7 +1,9 @@
 import { useStore } from "@nanostores/react";
+import { useState } from "react";
 
 import { formatClock, formatCount } from "../lib/format";
-import { $run, $runError, dismissRunError } from "../lib/runs-store";
+import { $run, $runError, $runFrame, dismissRunError, showRunStep } from "../lib/runs-store";
+import FirstNonFiniteBadge from "./FirstNonFiniteBadge";
 
 function ErrorIcon() {
   return (
@@ -80,5 +82,28 @@ export function RunsFailure() {
         <p className="banner-meta">The steps it captured stay readable until the next run starts.</p>
       </div>
     </div>
+  );
+}
+
+/** The run's first NaN/Inf; a click shows that step in the step panel when its full data is held. */
+export function RunsFirstNonFinite() {
+  const run = useStore($run, { ssr: () => null });
+  const frame = useStore($runFrame, { ssr: "initial" });
+  const [note, setNote] = useState<{ runId: string; text: string } | null>(null);
+  const first = run?.first_nonfinite;
+  if (!run || !first) return null;
+  const jump = async () => {
+    const why = await showRunStep(first.step);
+    setNote(why ? { runId: run.run_id, text: why } : null);
+    if (!why) document.querySelector('[data-testid="runs-step-panel"]')?.scrollIntoView({ block: "start", behavior: "smooth" });
+  };
+  return (
+    <FirstNonFiniteBadge
+      first={first}
+      shown={frame?.runId === run.run_id && frame.frame.step === first.step}
+      onJump={() => void jump()}
+      note={note?.runId === run.run_id ? note.text : null}
+      testId="runs-first-nonfinite"
+    />
   );
 }

@@ -1,5 +1,5 @@
 import HealthPanel from "./HealthPanel";
-import { RunsErrorBanner, RunsFailure } from "./RunsBanners";
+import { RunsErrorBanner, RunsFailure, RunsFirstNonFinite } from "./RunsBanners";
 import RunsControls from "./RunsControls";
 import RunsFeatureDetail from "./RunsFeatureDetail";
 import RunsForceScatter from "./RunsForceScatter";
@@ -21,6 +21,7 @@ export default function RunsPage() {
       <RunsErrorBanner />
       <RunsControls />
       <RunsFailure />
+      <RunsFirstNonFinite />
       <RunsSummary />
       <div className="runs-row runs-row-live">
         <RunsLossChart />

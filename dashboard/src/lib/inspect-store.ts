@@ -1,13 +1,23 @@
-// The step inspector: the session's state, the history of every step so far (scalars and [D]/[B]
-// vectors, fetched in increments), and the full data of the step on screen (a decoded binary
-// frame). Views read these stores and call the verbs below; none of them fetches by itself.
+// The step inspector: the session's state, the history of every step so far (its scalars, fetched
+// in increments), and the full data of the step on screen (a decoded binary frame). Views read
+// these stores and call the verbs below; none of them fetches by itself.
 import { atom, computed, onMount } from "nanostores";
 
 import { ApiError, fetchFrame, fetchJSON, postJSON } from "./api";
 import type { StepTensorKey } from "./generated/tensor-keys";
 import { $trainerConnection } from "./health-store";
+import {
+  appendHistory,
+  EMPTY_HISTORY,
+  historyQuery,
+  type InspectHistory,
+  mergeFailures,
+  ROW_HISTORY_KEYS,
+  SCALAR_HISTORY_KEYS,
+} from "./inspect-history";
 import { actionError, type ActionError, errorDetail, whileBusy } from "./store-actions";
 import type {
+  FailedStep,
   HistoryValue,
   InspectHistoryResponse,
   InspectSetupRequest,
@@ -16,6 +26,8 @@ import type {
   InspectStepRequest,
 } from "./inspect-types";
 import { decodeFrame, type StepFrame } from "./tensor-frame";
+
+export type { InspectHistory } from "./inspect-history";
 
 /** The condition the page sets up on first load when the trainer has no session. */
 export const DEFAULT_CONDITION = "bcl-med";
@@ -28,19 +40,22 @@ export const MAX_STEPS_PER_CALL = 500;
 /** `GET /inspect/state`; null until the trainer first answers. */
 export const $inspectState = atom<InspectState | null>(null);
 
-/** Every step of the session so far: `columns[key][i]` belongs to `steps[i]`. */
-export interface InspectHistory {
-  /** The session these steps belong to; a new session starts an empty history. */
-  sessionId: string | null;
-  steps: number[];
-  columns: Partial<Record<StepTensorKey, HistoryValue[]>>;
-  /** Non-finite values seen so far, per key. */
-  nonfinite: Partial<Record<StepTensorKey, number>>;
+/** Every step of the session so far, its scalar keys only (see `SCALAR_HISTORY_KEYS`). */
+export const $inspectHistory = atom<InspectHistory>(EMPTY_HISTORY);
+
+/**
+ * The vector history values (digit labels) of the step on screen when its full data is gone,
+ * asked for that one step; `values[key]` is null where the trainer no longer keeps that row.
+ */
+export interface InspectStepRow {
+  sessionId: string;
+  step: number;
+  values: Partial<Record<StepTensorKey, HistoryValue>>;
+  /** The first step whose vector values are still kept. */
+  vectorsFrom: number | null;
 }
 
-const EMPTY_HISTORY: InspectHistory = { sessionId: null, steps: [], columns: {}, nonfinite: {} };
-
-export const $inspectHistory = atom<InspectHistory>(EMPTY_HISTORY);
+export const $inspectStepRow = atom<InspectStepRow | null>(null);
 
 /** The full data of the step on screen, when the trainer still holds it (or null). */
 export const $inspectFrame = atom<StepFrame | null>(null);
@@ -81,6 +96,11 @@ export const $inspectSession = computed($inspectState, (state): InspectStateActi
 
 /** Steps completed in the session (0 with none). */
 export const $inspectLatestStep = computed($inspectSession, (session) => session?.step ?? 0);
+
+/** Failed step attempts of the session, from the history and the state (whichever is newer). */
+export const $inspectFailures = computed([$inspectSession, $inspectHistory], (session, history): FailedStep[] =>
+  session ? mergeFailures(history.sessionId === session.session_id ? history.failed : [], session.failed_steps ?? []) : [],
+);
 
 // ---- reading helpers -------------------------------------------------------------------------
 
@@ -223,12 +243,27 @@ export async function loadStep(k: number): Promise<void> {
     if (err instanceof ApiError && err.status === 404) {
       $inspectSelection.set({ step: k, status: "evicted", detail: err.detail });
       void refreshState(); // the retained range moved on
+      void loadStepRow(session.session_id, k, controller.signal);
     } else {
       $inspectSelection.set({ step: k, status: "error", detail: errorDetail(err) });
       fail(`Load step ${k}`, err);
     }
   } finally {
     if (loadController === controller) loadController = null;
+  }
+}
+
+/** The vector history values of step `k` (`ROW_HISTORY_KEYS`) for a step whose full data is gone. */
+async function loadStepRow(sessionId: string, k: number, signal: AbortSignal): Promise<void> {
+  if ($inspectStepRow.get()?.step === k && $inspectStepRow.get()?.sessionId === sessionId) return;
+  try {
+    const answer = await fetchJSON<InspectHistoryResponse>(`/inspect/history?${historyQuery(k, ROW_HISTORY_KEYS, 1)}`, { signal });
+    if (signal.aborted || answer.steps[0] !== k || $inspectSession.get()?.session_id !== sessionId) return;
+    const values: InspectStepRow["values"] = {};
+    for (const [key, column] of Object.entries(answer.columns) as [StepTensorKey, HistoryValue[]][]) values[key] = column[0];
+    $inspectStepRow.set({ sessionId, step: k, values, vectorsFrom: answer.vectors_from ?? null });
+  } catch {
+    // The step shows without its labels; the evicted note already says why its tensors are gone.
   }
 }
 
@@ -261,60 +296,40 @@ export async function refreshState(quiet = false): Promise<void> {
 let historyChain: Promise<void> = Promise.resolve();
 
 /**
- * Fetches the steps after the last one known (`since = last + 1`) and appends them. `quiet`: a
- * failure does not replace an error already shown.
+ * Fetches the steps after the last one known (`since = last + 1`) and appends them, page after
+ * page while the trainer says there are `more`. `quiet`: a failure does not replace an error
+ * already shown.
  */
 export function refreshHistory(quiet = false): Promise<void> {
   // One request at a time, so two callers never append the same steps twice.
-  const next = () => fetchHistoryIncrement(quiet);
+  const next = () => fetchHistoryPages(quiet);
   historyChain = historyChain.then(next, next);
   return historyChain;
 }
 
-async function fetchHistoryIncrement(quiet: boolean): Promise<void> {
+async function fetchHistoryPages(quiet: boolean): Promise<void> {
   const session = $inspectSession.get();
   if (!session) return;
-  const known = $inspectHistory.get();
-  const current = known.sessionId === session.session_id ? known : { ...EMPTY_HISTORY, sessionId: session.session_id };
-  // Not skipped when `since` passes the state's step: the state may be older than the history.
-  const since = (current.steps.at(-1) ?? 0) + 1;
-  let answer: InspectHistoryResponse;
-  try {
-    answer = await fetchJSON<InspectHistoryResponse>(`/inspect/history?since=${since}`);
-  } catch (err) {
-    fail("Read the step history", err, quiet);
-    return;
+  for (;;) {
+    const known = $inspectHistory.get();
+    const current = known.sessionId === session.session_id ? known : { ...EMPTY_HISTORY, sessionId: session.session_id };
+    // Not skipped when `since` passes the state's step: the state may be older than the history.
+    const since = (current.steps.at(-1) ?? 0) + 1;
+    let answer: InspectHistoryResponse;
+    try {
+      answer = await fetchJSON<InspectHistoryResponse>(`/inspect/history?${historyQuery(since, SCALAR_HISTORY_KEYS)}`);
+    } catch (err) {
+      fail("Read the step history", err, quiet);
+      return;
+    }
+    // The session may have changed while the request was out; then these steps are not ours.
+    if ($inspectSession.get()?.session_id !== session.session_id) return;
+    const latest = $inspectHistory.get();
+    const base = latest.sessionId === session.session_id ? latest : current;
+    const next = appendHistory(base, answer);
+    if (next !== latest) $inspectHistory.set(next);
+    if (!answer.more || answer.steps.length === 0) return;
   }
-  // The session may have changed while the request was out; then these steps are not ours.
-  if ($inspectSession.get()?.session_id !== session.session_id) return;
-  const latest = $inspectHistory.get();
-  const base = latest.sessionId === session.session_id ? latest : current;
-  const last = base.steps.at(-1) ?? 0;
-  const fresh = answer.steps.findIndex((step) => step > last);
-  if (fresh < 0) {
-    if (base !== latest) $inspectHistory.set(base);
-    return;
-  }
-  const columns: InspectHistory["columns"] = { ...base.columns };
-  const width = base.steps.length;
-  for (const [key, values] of Object.entries(answer.columns) as [StepTensorKey, HistoryValue[]][]) {
-    const before = columns[key] ?? new Array<HistoryValue>(width).fill(null);
-    columns[key] = before.concat(values.slice(fresh));
-  }
-  const added = answer.steps.length - fresh;
-  for (const key of Object.keys(columns) as StepTensorKey[]) {
-    if (!(key in answer.columns)) columns[key] = columns[key]!.concat(new Array<HistoryValue>(added).fill(null));
-  }
-  const nonfinite = { ...base.nonfinite };
-  for (const [key, count] of Object.entries(answer.nonfinite) as [StepTensorKey, number][]) {
-    nonfinite[key] = (nonfinite[key] ?? 0) + count;
-  }
-  $inspectHistory.set({
-    sessionId: session.session_id,
-    steps: base.steps.concat(answer.steps.slice(fresh)),
-    columns,
-    nonfinite,
-  });
 }
 
 /** Takes a state answer; a different (or no) session clears what belonged to the old one. */
@@ -326,6 +341,7 @@ function applyState(state: InspectState): void {
   cancelLoad();
   $inspectHistory.set({ ...EMPTY_HISTORY, sessionId });
   $inspectFrame.set(null);
+  $inspectStepRow.set(null);
   $inspectSelection.set({ step: null, status: "none", detail: null });
 }
 

@@ -11,6 +11,13 @@ export interface FailedStep {
   message: string;
 }
 
+/** The first step and key (in capture order) that held a NaN or an infinity, and how many. */
+export interface FirstNonFinite {
+  step: number;
+  key: StepTensorKey;
+  count: number;
+}
+
 /** Fields every `/inspect/state` answer has, with or without a session. */
 interface InspectStateBase {
   /** The conditions of the recipe: control, bcl-micro, bcl-tiny, bcl-slow, bcl-med, bcl-fast. */
@@ -54,6 +61,8 @@ export interface InspectStateActive extends InspectStateBase {
   /** Steps requested and not finished yet. */
   pending_steps: number;
   failed_steps: FailedStep[];
+  /** Where NaN/Inf first appeared in the session; null while every value was finite. */
+  first_nonfinite: FirstNonFinite | null;
 }
 
 export type InspectState = InspectStateActive | InspectStateInactive;
@@ -72,14 +81,23 @@ export interface InspectStepRequest {
 /** One history cell: a scalar, a [D]/[B] vector, or null where the value was NaN/Inf. */
 export type HistoryValue = number | null | (number | null)[];
 
-/** `GET /inspect/history?since=K`: every step >= K, one column per history key. */
+/**
+ * `GET /inspect/history?since=K&limit=N&keys=a,b` (and `/runs/history`): at most N (1..10000,
+ * default 10000) steps >= K, one column per history key (only `keys` when given).
+ */
 export interface InspectHistoryResponse {
   since: number;
   steps: number[];
-  /** Per key, one value per entry of `steps`. */
+  /** Per key, one value per entry of `steps`; a vector row older than `vectors_from` is null. */
   columns: Partial<Record<StepTensorKey, HistoryValue[]>>;
   /** Keys with non-finite values in these steps, and how many. */
   nonfinite: Partial<Record<StepTensorKey, number>>;
+  /** Steps after the last one here exist: ask again with since = last + 1. */
+  more: boolean;
+  /** The first step whose vector ([D], [B], [L]) values are still kept; scalars are kept for all. */
+  vectors_from: number | null;
+  /** Failed step attempts numbered >= since (the next good step may later get the same number). */
+  failed: FailedStep[];
 }
 
 // ---- binary frame (architecture.md "Wire format"; reference decoder: acc/tensor_wire.py) ----

@@ -6,8 +6,9 @@ import { atom, computed, onMount } from "nanostores";
 
 import { $focusedFeature, focusFeature } from "./feature-focus-store";
 import { ApiError, type EventStreamStatus, fetchFrame, fetchJSON, openEventStream, postJSON } from "./api";
+import { historyQuery } from "./inspect-history";
 import type { InspectHistoryResponse } from "./inspect-types";
-import { type StepForces, forcePoints, forcesFromHistory } from "./runs/forces";
+import { FORCE_KEYS, type StepForces, forcePoints, forcesFromHistory } from "./runs/forces";
 import { appendSteps, emptySeries, type LiveSeries, lastStep } from "./runs/series";
 import { actionError, type ActionError, errorDetail, whileBusy } from "./store-actions";
 import { throttle } from "./throttle";
@@ -176,6 +177,22 @@ export async function stepRun(n = 1): Promise<void> {
   refreshDetailSoon(true);
 }
 
+/**
+ * Shows step `k` of the run in the step panel and the views below it, when the trainer still holds
+ * its full data. Returns null when shown, else why not (e.g. only every 10th step is captured).
+ */
+export async function showRunStep(k: number): Promise<string | null> {
+  const run = $run.get();
+  if (!run) return "no run";
+  try {
+    const frame = decodeFrame(await fetchFrame(`/runs/step/${k}`));
+    if ($run.get()?.run_id === run.run_id) showFrame(run.run_id, frame);
+    return null;
+  } catch (err) {
+    return errorDetail(err);
+  }
+}
+
 /** Shows `feature`'s weight and updates of the newest fully captured step. */
 export async function selectFeature(feature: number | null): Promise<void> {
   // One feature in focus across the page: the inspector views below highlight it too.
@@ -306,7 +323,8 @@ async function refreshForces(): Promise<void> {
   if (last < 1) return;
   const seq = ++forcesSeq;
   try {
-    const history = await fetchJSON<InspectHistoryResponse>(`/runs/history?since=${last}`);
+    // The newest step's three [D] vectors only, not every column of the run's history.
+    const history = await fetchJSON<InspectHistoryResponse>(`/runs/history?${historyQuery(last, FORCE_KEYS, 1)}`);
     if (seq !== forcesSeq || $run.get()?.run_id !== run.run_id) return;
     const forces = forcesFromHistory(run.run_id, history);
     if (!forces) {

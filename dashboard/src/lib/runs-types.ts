@@ -1,6 +1,7 @@
 // Mirrors the trainer's `/runs/*` and `/debug/*` answers (docs/http_api.md, "Free runs" and
 // "Debugging a free run"; acc/api/runs.py, acc/api/debug.py, acc/free_run.py `RunState`,
 // acc/debug_controller.py). Keep the two in step.
+import type { FirstNonFinite } from "./inspect-types";
 
 export type RunStatus = "running" | "paused" | "completed" | "stopped" | "failed";
 
@@ -42,6 +43,8 @@ export interface RunStateActive {
   started_at: number;
   finished_at: number | null;
   steps_per_second: number;
+  /** Where NaN/Inf first appeared in the run; null while every value was finite. */
+  first_nonfinite: FirstNonFinite | null;
   conditions: string[];
   watched: number[];
 }

@@ -19,12 +19,19 @@ describe("forcesFromHistory", () => {
       steps: [4, 5],
       columns: { grad_magnitude: [[1], [2]], som_magnitude: [[3], [4]], win_rate: [[0.1], [0.2]] },
       nonfinite: {},
+      more: false,
+      vectors_from: 1,
+      failed: [],
     };
     expect(forcesFromHistory("r", history)).toEqual({ runId: "r", step: 5, points: [{ feature: 0, grad: 2, som: 4, win: 0.2 }] });
   });
   it("is null without forces (control) or without steps", () => {
-    expect(forcesFromHistory("r", { since: 1, steps: [1], columns: { loss: [0.2] }, nonfinite: {} })).toBeNull();
-    expect(forcesFromHistory("r", { since: 1, steps: [], columns: {}, nonfinite: {} })).toBeNull();
+    const page = { nonfinite: {}, more: false, vectors_from: null, failed: [] };
+    expect(forcesFromHistory("r", { ...page, since: 1, steps: [1], columns: { loss: [0.2] } })).toBeNull();
+    expect(forcesFromHistory("r", { ...page, since: 1, steps: [], columns: {} })).toBeNull();
+    // A step older than the vector history: its [D] rows are null.
+    const old = { grad_magnitude: [null], som_magnitude: [null], win_rate: [null] };
+    expect(forcesFromHistory("r", { ...page, since: 1, steps: [1], columns: old, vectors_from: 2 })).toBeNull();
   });
 });
 

@@ -20,6 +20,9 @@ export interface StepForces {
 export const DEAD_WIN_RATE = 0.01;
 export const WINNER_WIN_RATE = 0.05;
 
+/** The history keys the scatter is drawn from. */
+export const FORCE_KEYS = ["grad_magnitude", "som_magnitude", "win_rate"] as const;
+
 /** Points from three [D] vectors; null when a vector is missing (a `control` run has no forces). */
 export function forcePoints(
   grad: ArrayLike<number | null> | undefined | null,
@@ -39,7 +42,7 @@ export function forcePoints(
 export function forcesFromHistory(runId: string, history: InspectHistoryResponse): StepForces | null {
   const i = history.steps.length - 1;
   if (i < 0) return null;
-  const column = (key: "grad_magnitude" | "som_magnitude" | "win_rate") => {
+  const column = (key: (typeof FORCE_KEYS)[number]) => {
     const value = history.columns[key]?.[i];
     return Array.isArray(value) ? value : null;
   };

@@ -337,6 +337,13 @@ class History:
     vectors_from: int | None = None  # first step whose vector values are held
     failed: tuple[FailedStep, ...] = ()  # failed step attempts numbered >= since
 
+    def aligned(self, key: str) -> np.ndarray | list[np.ndarray | None]:
+        """Column `key` with one entry per step: the array itself, or, when leading rows are not
+        held, a list with `None` for each of them (for JSON, where they become null)."""
+        lead = self.offsets.get(key, 0)
+        column = self.columns[key]
+        return [None] * lead + list(column) if lead else column
+
 
 class StepInspector:
     """Collects one step's captures, then archives them.

@@ -156,8 +156,6 @@ async def history_route(request: Request) -> Response:
     reject_unknown(request.query_params, ("since",), "query parameter")
     since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
     run, capture = _vq_run(request)
-    history = run.session.history(since)
-    columns = history.columns
     names = {
         "loss": "loss",
         "reconstruction": "reconstruction_loss",
@@ -167,10 +165,11 @@ async def history_route(request: Request) -> Response:
         "perplexity": "vq_perplexity",
         "usage": "vq_usage",
     }
+    history = run.session.history(since, keys=names.values())
     body: dict[str, Any] = {"run_id": run.run_id, "since": since, "steps": history.steps}
     for name, key in names.items():
-        if key in columns:
-            body[name] = columns[key]
+        if key in history.columns:  # vectors older than the history window are null
+            body[name] = history.aligned(key)
     body["validation"] = capture.validation_series(since)
     return JSONResponse(body)
 

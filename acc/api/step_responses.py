@@ -89,9 +89,7 @@ def history_body(history: History, since: int) -> bytes:
         for key, column in history.columns.items()
         if column.dtype.kind == "f"
     }
-    columns: dict[str, Any] = dict(history.columns)
-    for key, lead in history.offsets.items():
-        columns[key] = [None] * lead + list(history.columns[key])
+    columns = {key: history.aligned(key) for key in history.columns}
     return orjson.dumps(
         {
             "since": since,

@@ -128,10 +128,10 @@ export interface CodebookHistoryResponse {
   commitment?: (number | null)[];
   codebook?: (number | null)[];
   wasserstein?: (number | null)[];
-  /** `[S][L]` */
-  perplexity?: (number | null)[][];
-  /** `[S][L]`: the share of codes used in each batch. */
-  usage?: (number | null)[][];
+  /** `[S][L]`; a whole row is null for steps older than the trainer's vector history window. */
+  perplexity?: ((number | null)[] | null)[];
+  /** `[S][L]`: the share of codes used in each batch (null rows as for perplexity). */
+  usage?: ((number | null)[] | null)[];
   validation: ValidationPoint[];
 }
 

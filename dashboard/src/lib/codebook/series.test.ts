@@ -52,6 +52,13 @@ describe("appendHistory", () => {
     expect(other.steps).toEqual([1]);
   });
 
+  it("reads a null row (older than the vector history window) as NaN on every level", () => {
+    const old = { ...answer("a", [1, 2, 3]), perplexity: [null, null, [3, 4]] };
+    const s = appendHistory(emptySeries("a"), old);
+    expect(s.perplexity[0].map(Number.isNaN)).toEqual([true, true, false]);
+    expect(s.perplexity[1]).toEqual([Number.NaN, Number.NaN, 4]);
+  });
+
   it("pads a level that appears late with NaN", () => {
     const partial = { ...answer("a", [1, 2]), perplexity: [[1], [2, 5]] };
     const s = appendHistory(emptySeries("a"), partial);

@@ -72,7 +72,7 @@ export function appendHistory(series: CodebookSeries, answer: CodebookHistoryRes
 }
 
 /** Appends one step's per-level values, growing (NaN-filled) level arrays as levels appear. */
-function pushLevels(columns: number[][], values: (number | null)[] | undefined, length: number): void {
+function pushLevels(columns: number[][], values: (number | null)[] | null | undefined, length: number): void {
   const levels = Math.max(columns.length, values?.length ?? 0);
   for (let level = 0; level < levels; level++) {
     if (!columns[level]) columns[level] = new Array<number>(length - 1).fill(Number.NaN);

@@ -242,7 +242,9 @@ function createProxy(trainer) {
       pipeline(up, res, () => {});
     });
 
+    let abandoned = false; // the browser went away first: the upstream error that follows is ours
     upstream.on("error", (err) => {
+      if (abandoned) return;
       if (res.headersSent) {
         res.destroy(); // mid-stream: the browser sees the connection close (EventSource retries)
         return;
@@ -260,7 +262,9 @@ function createProxy(trainer) {
 
     // The browser closed the tab or aborted the fetch: stop the trainer's side too.
     res.on("close", () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (res.writableFinished) return;
+      abandoned = true;
+      upstream.destroy();
     });
     req.on("error", () => upstream.destroy());
     req.pipe(upstream);

@@ -1,5 +1,5 @@
 import { useStore } from "@nanostores/react";
-import { useEffect, useId, useMemo, useRef, useState, type PointerEvent } from "react";
+import { type MouseEvent, useEffect, useId, useMemo, useRef, useState } from "react";
 
 import { nearestIndex, niceTicks } from "../lib/chart";
 import { downsampleIndices, isFiniteValue, linePathAt } from "../lib/downsample";
@@ -52,6 +52,7 @@ export default function InspectLossTimeline() {
   const [view, setView] = useState<StepWindow | null>(null);
   const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
   const press = useRef<{ x: number; id: number } | null>(null);
+  const dragged = useRef(false);
   const clipId = useId();
 
   const own = session !== null && history.sessionId === session.session_id;
@@ -104,7 +105,7 @@ export default function InspectLossTimeline() {
     const i = nearestIndex(steps, chart.stepAt(px));
     return Math.min(end - 1, Math.max(start, i));
   };
-  const pointerX = (event: PointerEvent<SVGSVGElement>) => event.clientX - event.currentTarget.getBoundingClientRect().left;
+  const pointerX = (event: MouseEvent<SVGSVGElement>) => event.clientX - event.currentTarget.getBoundingClientRect().left;
 
   const hovered = hover !== null && hover >= start && hover < end ? hover : null;
   const selectedStep = selection.step;
@@ -125,6 +126,11 @@ export default function InspectLossTimeline() {
           <span>
             <span className="legend-dot legend-dot-evicted" aria-hidden="true" /> scalars only
           </span>
+          {own && (history.nonfinite[StepTensorKey.LOSS] ?? 0) > 0 && (
+            <span>
+              <span className="legend-dot legend-dot-nonfinite" aria-hidden="true" /> NaN/Inf loss
+            </span>
+          )}
           {failed.length > 0 && (
             <span>
               <span className="legend-failed" aria-hidden="true">×</span> failed attempt
@@ -192,11 +198,16 @@ export default function InspectLossTimeline() {
                 setDrag(null);
                 if (!pressed || !full) return;
                 const px = pointerX(event);
-                if (Math.abs(px - pressed.x) >= DRAG_PX) {
-                  setView(dragWindow(chart.stepAt(pressed.x), chart.stepAt(px), full));
+                dragged.current = Math.abs(px - pressed.x) >= DRAG_PX;
+                if (dragged.current) setView(dragWindow(chart.stepAt(pressed.x), chart.stepAt(px), full));
+              }}
+              onClick={(event) => {
+                // Not after a drag (that zoomed), nor on the second click of a double-click (that resets).
+                if (dragged.current || event.detail > 1) {
+                  dragged.current = false;
                   return;
                 }
-                const i = indexAt(px);
+                const i = indexAt(pointerX(event));
                 if (i >= 0) void loadStep(steps[i]);
               }}
               onPointerCancel={() => {
@@ -427,7 +438,7 @@ interface Chart {
   /** Distance between two y ticks, to print them with just enough decimals. */
   yStep: number;
   path: string;
-  /** Points the line goes through, and whether they are fewer than the steps in the window. */
+  /** Points the line goes through, and whether the window has more steps than pixel columns. */
   drawn: number;
   downsampled: boolean;
 }
@@ -460,7 +471,8 @@ function layout(steps: readonly number[], losses: readonly (number | null)[], wi
 
   // The window's points, one pixel column at a time when there are more of them than columns, and
   // the step just outside each edge so the line runs on to the border (the clip path cuts it).
-  const inside = downsampleIndices(steps, losses, start, end, Math.round(plotWidth), lo, hi);
+  const columns = Math.round(plotWidth);
+  const inside = downsampleIndices(steps, losses, start, end, columns, lo, hi);
   const indices = [...(start > 0 ? [start - 1] : []), ...inside, ...(end < steps.length ? [end] : [])];
   const path = linePathAt(indices, steps, losses, x, y);
 
@@ -486,6 +498,6 @@ function layout(steps: readonly number[], losses: readonly (number | null)[], wi
     yStep: yTicks.length > 1 ? yTicks[1] - yTicks[0] : Math.abs(yTicks[0] ?? 1),
     path,
     drawn: inside.length,
-    downsampled: inside.length < end - start,
+    downsampled: end - start > columns,
   };
 }

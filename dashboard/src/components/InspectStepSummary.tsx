@@ -65,7 +65,7 @@ export default function InspectStepSummary() {
             </span>
           )}
         </span>
-        <span className="stat-foot">{step ? (delta !== null ? "vs. the step before" : "first step") : session ? "press Step to run a batch" : "—"}</span>
+        <span className="stat-foot">{step ? lossNote(loss, delta, step) : session ? "press Step to run a batch" : "—"}</span>
       </div>
 
       <div className="stat">
@@ -100,6 +100,12 @@ export default function InspectStepSummary() {
       </div>
     </section>
   );
+}
+
+function lossNote(loss: number | null, delta: number | null, step: number): string {
+  if (delta !== null) return "vs. the step before";
+  if (loss !== null && !Number.isFinite(loss)) return "not a finite number";
+  return step === 1 ? "first step" : "no loss of the step before to compare";
 }
 
 function formatRange([first, last]: [number, number]): string {

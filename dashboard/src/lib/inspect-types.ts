@@ -51,8 +51,14 @@ export interface InspectStateActive extends InspectStateBase {
   batch_size: number;
   /** Steps completed; 0 right after setup. */
   step: number;
-  /** Steps whose scalars and [D]/[B] vectors are in the history. */
+  /** Steps committed (the history holds the most recent of them). */
   history_steps: number;
+  /** Scalars are kept for this many recent steps. */
+  max_history_steps: number;
+  /** [D], [B] and [L] vectors are kept for this many recent steps. */
+  max_vector_history: number;
+  /** Bytes the history arrays take now. */
+  history_bytes: number;
   /** First and last step whose full tensors are held; null before the first step. */
   retained: [number, number] | null;
   max_full_snapshots: number;
@@ -60,6 +66,7 @@ export interface InspectStateActive extends InspectStateBase {
   max_snapshot_bytes: number;
   /** Steps requested and not finished yet. */
   pending_steps: number;
+  /** The most recent failed step attempts. */
   failed_steps: FailedStep[];
   /** Where NaN/Inf first appeared in the session; null while every value was finite. */
   first_nonfinite: FirstNonFinite | null;

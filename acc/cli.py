@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from acc.step_inspector import (
+    DEFAULT_MAX_FULL_SNAPSHOTS,
+    DEFAULT_MAX_HISTORY_STEPS,
+    DEFAULT_MAX_SNAPSHOT_BYTES,
+    DEFAULT_MAX_VECTOR_HISTORY,
+    CaptureBudget,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -24,6 +32,21 @@ def _port(value: str) -> int:
     return port
 
 
+def _at_least(name: str, low: int) -> Callable[[str], int]:
+    """An argparse type: an integer >= `low`, or an error naming the flag and the value."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1
+        if number < low:
+            raise argparse.ArgumentTypeError(f"--{name} must be an integer >= {low}, got {value!r}")
+        return number
+
+    return parse
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -31,6 +54,13 @@ def _serve(args: argparse.Namespace) -> int:
     from acc.data import DataError, load_mnist
     from acc.settings import Settings
 
+    try:
+        budget = CaptureBudget(
+            args.snapshots, args.snapshot_mb * 2**20, args.history_steps, args.vector_history
+        )
+    except ValueError as error:
+        print(f"acc serve: {error}", file=sys.stderr)
+        return 2
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"warning: binding to {args.host} exposes the trainer API (which runs training code) "
@@ -42,7 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
     except DataError as error:
         print(f"acc serve: {error}", file=sys.stderr)
         return 2
-    settings = Settings(host=args.host, port=args.port)
+    settings = Settings(host=args.host, port=args.port, budget=budget)
     app = create_app(settings=settings, data=data)
     print(f"acc trainer API: http://{args.host}:{args.port}/health", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
@@ -244,6 +274,33 @@ def build_parser() -> argparse.ArgumentParser:
         default="warning",
         choices=["critical", "error", "warning", "info", "debug"],
         help="uvicorn log level (default warning)",
+    )
+    budget = serve.add_argument_group(
+        "capture budget", "what each session and run keeps, and so the memory it may take"
+    )
+    budget.add_argument(
+        "--snapshots",
+        type=_at_least("snapshots", 0),
+        default=DEFAULT_MAX_FULL_SNAPSHOTS,
+        help=f"full-data steps kept (default {DEFAULT_MAX_FULL_SNAPSHOTS})",
+    )
+    budget.add_argument(
+        "--snapshot-mb",
+        type=_at_least("snapshot-mb", 0),
+        default=DEFAULT_MAX_SNAPSHOT_BYTES // 2**20,
+        help=f"MiB the full-data steps may take (default {DEFAULT_MAX_SNAPSHOT_BYTES // 2**20})",
+    )
+    budget.add_argument(
+        "--history-steps",
+        type=_at_least("history-steps", 1),
+        default=DEFAULT_MAX_HISTORY_STEPS,
+        help=f"steps whose scalars are kept (default {DEFAULT_MAX_HISTORY_STEPS})",
+    )
+    budget.add_argument(
+        "--vector-history",
+        type=_at_least("vector-history", 1),
+        default=DEFAULT_MAX_VECTOR_HISTORY,
+        help=f"steps whose [D]/[B] vectors are kept (default {DEFAULT_MAX_VECTOR_HISTORY})",
     )
     serve.set_defaults(handler=_serve)
 

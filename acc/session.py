@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import torch
 
 from acc.data import MnistData
+from acc.host_memory import release_freed_memory
 from acc.model_owner import ModelOwnership
 from acc.recipes import TrainingSetup, get_recipe
 from acc.step_capture import StepCapture
@@ -230,7 +231,10 @@ class Session:
 
         done_before = self._setup.trainer.global_step
         try:
-            self._setup.trainer.train(steps, training_metrics_fn=metrics, on_step=on_step)
+            # The capture keeps what a run needs; per-step results would grow without bound.
+            self._setup.trainer.train(
+                steps, training_metrics_fn=metrics, on_step=on_step, keep_results=False
+            )
         except Exception as error:
             inspector.mark_failed(self._failed_step(done_before), error)
             raise
@@ -367,6 +371,7 @@ class Session:
         gc.collect()
         if device.type == "cuda":
             torch.cuda.empty_cache()
+        release_freed_memory()
 
     def __enter__(self) -> Session:
         return self

@@ -98,8 +98,11 @@ class Trainer:
         steps: int,
         training_metrics_fn: StepCallback | None = None,
         on_step: StepCallback | None = None,
+        keep_results: bool = True,
     ) -> list[StepResult]:
-        """Run up to `steps` optimisation steps and return one `StepResult` per finished step."""
+        """Run up to `steps` optimisation steps and return one `StepResult` per finished step
+        (none with `keep_results=False`: a long run whose callbacks keep what they need would
+        otherwise grow a list without bound)."""
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps!r}")
         results: list[StepResult] = []
@@ -137,15 +140,16 @@ class Trainer:
                 # on_step callback sees the updated weights (and may block, e.g. while paused)
                 if on_step is not None:
                     on_step(info)
-                results.append(
-                    StepResult(
-                        step=self.global_step,
-                        loss=float(loss.detach()),
-                        epoch=batch.epoch,
-                        batch_index=batch.index,
-                        losses={k: float(v.detach()) for k, v in losses.items()},
+                if keep_results:
+                    results.append(
+                        StepResult(
+                            step=self.global_step,
+                            loss=float(loss.detach()),
+                            epoch=batch.epoch,
+                            batch_index=batch.index,
+                            losses={k: float(v.detach()) for k, v in losses.items()},
+                        )
                     )
-                )
         finally:
             self._stop_requested.clear()
         return results

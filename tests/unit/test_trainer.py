@@ -133,3 +133,14 @@ def test_mse_loss_is_selectable_and_bad_kind_rejected(mnist: MnistData) -> None:
 def test_negative_steps_rejected(mnist: MnistData) -> None:
     with pytest.raises(ValueError, match="steps must be >= 0, got -1"):
         _trainer(mnist).train(-1)
+
+
+def test_a_run_without_kept_results_trains_the_same_and_holds_no_list(mnist: MnistData) -> None:
+    """A free run is one long train() call: its per-step results must not pile up."""
+    kept, lean = _trainer(mnist), _trainer(mnist)
+    steps: list[int] = []
+    assert len(kept.train(30)) == 30
+    assert lean.train(30, on_step=lambda info: steps.append(info.step), keep_results=False) == []
+    assert steps == list(range(1, 31)) and lean.global_step == 30
+    for a, b in zip(kept.model.parameters(), lean.model.parameters(), strict=True):
+        assert torch.equal(a, b)

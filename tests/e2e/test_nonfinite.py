@@ -40,6 +40,17 @@ def api(trainer: Server, path: str) -> dict[str, Any]:
         return data
 
 
+def post(trainer: Server, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        trainer.url + path,
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        data: dict[str, Any] = json.load(answer)
+        return data
+
+
 def test_inspector_names_the_first_nonfinite_step_and_draws_it(
     page: Page, trainer: Server, dashboard: Server
 ) -> None:
@@ -145,6 +156,20 @@ def test_inspector_names_the_first_nonfinite_step_and_draws_it(
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / "inspect_nonfinite.png"), full_page=True)
     expect(page.get_by_test_id("inspect-error")).to_have_count(0)
+
+    # Too many steps for a dot each: the diverged stretch is one strip along the top edge.
+    while int(api(trainer, "/inspect/state")["step"]) < 700:
+        post(trainer, "/inspect/step", {"n": 500})
+    page.reload()
+    losses = api(trainer, "/inspect/history?keys=loss")
+    bad = [s for s, v in zip(losses["steps"], losses["columns"]["loss"], strict=True) if v is None]
+    runs = 1 + sum(1 for a, b in zip(bad, bad[1:], strict=False) if b != a + 1)
+    assert bad[-1] == losses["steps"][-1] and len(bad) > 600  # diverged for good
+    strips = page.get_by_test_id("inspect-timeline-nan-strip")
+    expect(strips.first).to_have_attribute("data-first", str(bad[0]))
+    expect(strips.last).to_have_attribute("data-last", str(bad[-1]))
+    assert 1 <= strips.count() <= runs  # runs a pixel apart merge
+    expect(page.get_by_test_id("inspect-timeline-point")).to_have_count(0)  # downsampled
     assert errors == []
 
 

@@ -18,6 +18,7 @@ import {
   dragWindow,
   failureMarkers,
   fullWindow,
+  nonFiniteSpans,
   panBy,
   type StepWindow,
   visibleRange,
@@ -100,6 +101,11 @@ export default function InspectLossTimeline() {
   }, [chart !== null]);
 
   const [start, end] = chart ? chart.range : [0, 0];
+  // With too many steps for a dot each, the NaN/Inf steps become strips along the top edge.
+  const spans = useMemo(
+    () => (chart && end - start > MAX_DRAWN_POINTS ? nonFiniteSpans(steps, losses, start, end, chart.x) : []),
+    [chart, steps, losses, start, end],
+  );
   const indexAt = (px: number): number => {
     if (!chart || end <= start) return -1;
     const i = nearestIndex(steps, chart.stepAt(px));
@@ -281,6 +287,23 @@ export default function InspectLossTimeline() {
                   y2={MARGIN.top + chart.plotHeight}
                 />
               )}
+              {spans.map((span) => (
+                <rect
+                  key={`n${span.first}`}
+                  className="timeline-nonfinite-span"
+                  data-testid="inspect-timeline-nan-strip"
+                  data-first={span.first}
+                  data-last={span.last}
+                  clipPath={`url(#${clipId})`}
+                  x={span.x0 - chart.half}
+                  y={MARGIN.top - 3}
+                  width={Math.max(span.x1 - span.x0 + 2 * chart.half, 2)}
+                  height={6}
+                  rx={3}
+                >
+                  <title>{span.first === span.last ? `step ${span.first}: loss is not a finite number` : `steps ${span.first}–${span.last}: loss is not a finite number`}</title>
+                </rect>
+              ))}
               {end - start <= MAX_DRAWN_POINTS &&
                 steps.slice(start, end).map((step, k) => {
                   const i = start + k;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import {
   MIN_WINDOW_STEPS,
+  nonFiniteSpans,
   clampWindow,
   dragWindow,
   failureMarkers,
@@ -97,5 +98,29 @@ describe("failureMarkers", () => {
     const markers = failureMarkers([boom(3), boom(50), boom(101)], { lo: 10, hi: 101.5 }, x);
     expect(markers.map((m) => m.first)).toEqual([50, 101]);
     expect(failureMarkers([], full, x)).toEqual([]);
+  });
+});
+
+describe("nonFiniteSpans", () => {
+  const x = (step: number) => step * 10;
+
+  it("joins consecutive non-finite steps into one span and skips finite ones", () => {
+    const steps = [1, 2, 3, 4, 5, 6, 7];
+    const values = [0.5, Number.NaN, null, 0.4, Number.POSITIVE_INFINITY, Number.NaN, Number.NaN];
+    expect(nonFiniteSpans(steps, values, 0, steps.length, x)).toEqual([
+      { first: 2, last: 3, x0: 20, x1: 30 },
+      { first: 5, last: 7, x0: 50, x1: 70 },
+    ]);
+  });
+
+  it("merges runs closer than minGap pixels and keeps to [start, end)", () => {
+    const steps = [1, 2, 3, 4, 5];
+    const values = [Number.NaN, 1, Number.NaN, 1, Number.NaN];
+    expect(nonFiniteSpans(steps, values, 0, 5, (s) => s * 0.5)).toEqual([{ first: 1, last: 5, x0: 0.5, x1: 2.5 }]);
+    expect(nonFiniteSpans(steps, values, 1, 4, x)).toEqual([{ first: 3, last: 3, x0: 30, x1: 30 }]);
+  });
+
+  it("gives nothing when every value is finite", () => {
+    expect(nonFiniteSpans([1, 2], [0.1, 0.2], 0, 2, x)).toEqual([]);
   });
 });

@@ -126,3 +126,46 @@ function failureTitle(marker: FailureMarker): string {
   const body = [...lines].map(([line, n]) => (n > 1 ? `${line} (×${n})` : line));
   return [head, ...body].join("\n");
 }
+
+/** A run of consecutive steps whose loss is NaN/±Inf (or missing), as drawn pixels. */
+export interface NonFiniteSpan {
+  first: number;
+  last: number;
+  x0: number;
+  x1: number;
+}
+
+/**
+ * The runs of non-finite values among `values[start..end)` (one per step of `steps`), mapped to
+ * pixels by `x`; runs closer than `minGap` pixels merge, so a long diverged stretch is one strip
+ * however many steps it holds. What the downsampled line cannot show: where the loss is not a
+ * number.
+ */
+export function nonFiniteSpans(
+  steps: ArrayLike<number>,
+  values: ArrayLike<number | null>,
+  start: number,
+  end: number,
+  x: (step: number) => number,
+  minGap = 2,
+): NonFiniteSpan[] {
+  const spans: NonFiniteSpan[] = [];
+  let previousBad = false;
+  for (let i = start; i < end; i++) {
+    const value = values[i];
+    const bad = !(typeof value === "number" && value - value === 0);
+    const extends_ = previousBad;
+    previousBad = bad;
+    if (!bad) continue;
+    const step = steps[i];
+    const px = x(step);
+    const open = spans.at(-1);
+    if (open && (extends_ || px - open.x1 < minGap)) {
+      open.last = step;
+      open.x1 = px;
+    } else {
+      spans.push({ first: step, last: step, x0: px, x1: px });
+    }
+  }
+  return spans;
+}

@@ -141,7 +141,7 @@ def test_inspector_names_the_first_nonfinite_step_and_draws_it(
     assert len(bar_keys) >= 4
     for key in bar_keys:
         count = frame["nonfinite"].get(key, 0)
-        figure = page.get_by_test_id(f"view-{key}").first
+        figure = page.locator(f'figure[data-view="bar-chart"][data-key="{key}"]').first
         if count:
             expect(figure.locator(".bar-nan")).to_have_text(f" · {count} NaN/Inf")
     ARTIFACTS.mkdir(exist_ok=True)

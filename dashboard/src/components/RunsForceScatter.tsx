@@ -1,8 +1,9 @@
 import { useStore } from "@nanostores/react";
-import { useMemo, useState } from "react";
+import { type FocusEvent, type KeyboardEvent, useMemo, useRef, useState } from "react";
 
 import { niceTicks } from "../lib/chart";
 import { formatCount, formatPercent, formatValue } from "../lib/format";
+import { arrowDirection, isActivationKey, nearestInDirection } from "../lib/keyboard-nav";
 import { type ForcePoint, forceSummary } from "../lib/runs/forces";
 import { type LinearScale, linearScale, logScale, logTicks, minPositive, rgb, viridis, viridisGradient } from "../lib/runs/scale";
 import { featureColor } from "../lib/runs/trajectory";
@@ -14,7 +15,9 @@ const MARGIN = { top: 16, right: 18, bottom: 42, left: 64 };
 
 /**
  * This step's forces per feature: gradient magnitude (x) against SOM update magnitude (y),
- * coloured by win rate. Hover names a feature; a click opens its detail.
+ * coloured by win rate. Hover names a feature; a click opens its detail. From the keyboard the
+ * points are one tab stop: the arrow keys move to the nearest point that way (nearestInDirection),
+ * Home/End to the first/last feature, Enter or Space opens the detail.
  */
 export default function RunsForceScatter() {
   const run = useStore($run, { ssr: () => null });
@@ -25,6 +28,9 @@ export default function RunsForceScatter() {
   const [boxRef, width] = useElementWidth<HTMLDivElement>(560);
   const [hover, setHover] = useState<number | null>(null);
   const [axes, setAxes] = useState<"linear" | "log">("linear");
+  // The point in the tab order (the last one focused) and the one with a keyboard focus ring.
+  const [active, setActive] = useState<number | null>(null);
+  const svgRef = useRef<SVGSVGElement>(null);
 
   const own = forces && run && forces.runId === run.run_id ? forces : null;
   const points = own?.points ?? null;
@@ -61,6 +67,8 @@ export default function RunsForceScatter() {
   }, [points, width, axes]);
 
   const summary = useMemo(() => (points ? forceSummary(points) : null), [points]);
+  const finiteFeatures = useMemo(() => chart?.finite.map((p) => p.feature) ?? [], [chart]);
+  const positions = useMemo(() => chart?.finite.map((p) => ({ x: chart.x(p.grad), y: chart.y(p.som) })) ?? [], [chart]);
   const hovered = hover !== null && points ? points[hover] : null;
   const selected = detail.feature;
 
@@ -70,6 +78,44 @@ export default function RunsForceScatter() {
     const rank = (p: ForcePoint) => (p.feature === selected ? 2 : watched.includes(p.feature) ? 1 : 0);
     return [...chart.finite].sort((a, b) => rank(a) - rank(b));
   }, [chart, selected, watched]);
+
+  const drawn = (f: number | null): f is number => f !== null && finiteFeatures.includes(f);
+  const tabbable = drawn(active) ? active : drawn(selected) ? selected : (finiteFeatures[0] ?? null);
+  const featureOf = (target: EventTarget): number | null => {
+    const value = target instanceof Element ? target.getAttribute("data-feature") : null;
+    return value === null ? null : Number(value);
+  };
+  const onKeyDown = (event: KeyboardEvent<SVGSVGElement>) => {
+    const feature = featureOf(event.target);
+    if (feature === null || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (isActivationKey(event.key)) {
+      event.preventDefault();
+      void selectFeature(feature);
+      return;
+    }
+    const from = finiteFeatures.indexOf(feature);
+    const direction = arrowDirection(event.key);
+    let to: number | null = null;
+    if (direction) to = nearestInDirection(positions, from, direction);
+    else if (event.key === "Home") to = 0;
+    else if (event.key === "End") to = finiteFeatures.length - 1;
+    if (to === null || to < 0) return;
+    event.preventDefault();
+    const next = finiteFeatures[to];
+    setActive(next);
+    svgRef.current?.querySelector<SVGElement>(`[data-testid="runs-force-point"][data-feature="${next}"]`)?.focus();
+  };
+  // A focused point names itself in the tooltip, as under the pointer.
+  const onFocus = (event: FocusEvent<SVGSVGElement>) => {
+    const feature = featureOf(event.target);
+    if (feature === null) return;
+    setActive(feature);
+    setHover(feature);
+  };
+  const onBlur = (event: FocusEvent<SVGSVGElement>) => {
+    const feature = featureOf(event.target);
+    if (feature !== null) setHover((h) => (h === feature ? null : h));
+  };
 
   return (
     <section className="card runs-forces-card" aria-labelledby="runs-forces-title">
@@ -127,8 +173,12 @@ export default function RunsForceScatter() {
               className="runs-scatter-svg"
               width={chart.plotWidth + MARGIN.left + MARGIN.right}
               height={HEIGHT}
-              role="img"
-              aria-label={`Gradient against SOM magnitude for ${points?.length} features at step ${own?.step}`}
+              ref={svgRef}
+              role="group"
+              aria-label={`Gradient against SOM magnitude for ${points?.length} features at step ${own?.step}: arrow keys move between features, Enter opens one`}
+              onKeyDown={onKeyDown}
+              onFocus={onFocus}
+              onBlur={onBlur}
             >
               {chart.yTicks.map((tick) => (
                 <g key={`y${tick}`}>
@@ -170,8 +220,9 @@ export default function RunsForceScatter() {
                     data-testid="runs-force-point"
                     data-feature={p.feature}
                     role="button"
-                    tabIndex={-1}
-                    aria-label={`feature ${p.feature}`}
+                    tabIndex={p.feature === tabbable ? 0 : -1}
+                    aria-pressed={isSelected}
+                    aria-label={`feature ${p.feature}: grad ${formatValue(p.grad)}, SOM ${formatValue(p.som)}`}
                     onPointerEnter={() => setHover(p.feature)}
                     onPointerLeave={() => setHover((h) => (h === p.feature ? null : h))}
                     onClick={() => void selectFeature(p.feature)}
@@ -198,7 +249,7 @@ export default function RunsForceScatter() {
                   <span className="tooltip-label">win rate</span>
                   <strong className="mono">{Number.isFinite(hovered.win) ? formatPercent(Number(hovered.win.toPrecision(3))) : "—"}</strong>
                 </span>
-                <span className="tooltip-note">click for its weight and updates</span>
+                <span className="tooltip-note">click or Enter for its weight and updates</span>
               </div>
             )}
           </>

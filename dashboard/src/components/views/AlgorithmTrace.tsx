@@ -99,7 +99,7 @@ const TraceItem = memo(function TraceItem(props: {
           ) : (
             <div className={`trace-figures n${section.keys.length}`}>
               {section.keys.map((key) => (
-                <KeyView key={key} frame={frame} tensorKey={key} markNeighbours={section.n === 2} barHeight={section.keys.length > 2 ? 110 : 130} />
+                <KeyView key={key} frame={frame} tensorKey={key} place={section.id} markNeighbours={section.n === 2} barHeight={section.keys.length > 2 ? 110 : 130} />
               ))}
             </div>
           )}

@@ -1,8 +1,9 @@
 import { useStore } from "@nanostores/react";
-import { memo, useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from "react";
+import { type FocusEvent, type KeyboardEvent, memo, useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from "react";
 
 import { $darkScheme } from "../../lib/color-scheme-store";
 import { formatValue } from "../../lib/format";
+import { gridStep, isActivationKey } from "../../lib/keyboard-nav";
 import { formatExact } from "../../lib/views/axes";
 import { summarize } from "../../lib/views/columns";
 import { useElementWidth } from "../../lib/use-element-width";
@@ -21,6 +22,8 @@ export interface BarChartProps {
   description?: string;
   height?: number;
   title?: string;
+  /** Where the view sits (a trace section's id): part of its test ids. */
+  place?: string;
 }
 
 interface ThemeColours {
@@ -54,7 +57,11 @@ function themeColours(): ThemeColours {
 const PAD_TOP = 6;
 const PAD_BOTTOM = 4;
 
-/** One bar per index of a [N] vector, on a canvas; hover shows the index and the value. */
+/**
+ * One bar per index of a [N] vector, on a canvas; hover shows the index and the value. Bars that
+ * are features select on click and, from the keyboard (one tab stop), Left/Right (Home/End) move a
+ * bar cursor and Enter or Space selects its feature.
+ */
 function BarChart(props: BarChartProps) {
   const { values } = props;
   const height = props.height ?? 120;
@@ -124,8 +131,39 @@ function BarChart(props: BarChartProps) {
   const focused = props.isFeature && props.focused !== null && props.focused !== undefined && props.focused < n ? props.focused : null;
   const selectable = Boolean(props.isFeature && props.onSelectFeature);
 
+  // The keyboard's cursor is the hover bar; it starts on the focused feature.
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.altKey || event.metaKey) return;
+    if (isActivationKey(event.key)) {
+      if (hover === null) return;
+      event.preventDefault();
+      props.onSelectFeature?.(hover);
+      return;
+    }
+    if (event.key === "Escape") {
+      setHover(null);
+      return;
+    }
+    const next = gridStep(event.key, hover ?? focused ?? 0, n, n, { ctrl: event.ctrlKey });
+    if (next === null || event.key === "ArrowUp" || event.key === "ArrowDown") return;
+    event.preventDefault();
+    setHover(next);
+  };
+  const onFocus = (event: FocusEvent<HTMLDivElement>) => {
+    // A keyboard focus shows the cursor at once; a click's focus leaves it to the pointer.
+    if (hover === null && n > 0 && event.currentTarget.matches(":focus-visible")) setHover(focused ?? 0);
+  };
+
   return (
-    <Figure tensorKey={props.tensorKey} view="bar-chart" step={props.step} shape={[n]} title={props.title} description={props.description}>
+    <Figure
+      tensorKey={props.tensorKey}
+      view="bar-chart"
+      step={props.step}
+      place={props.place}
+      shape={[n]}
+      title={props.title}
+      description={props.description}
+    >
       <div className="bar-body">
         <div className="bar-yaxis mono" style={{ height }}>
           <span>{formatValue(hi)}</span>
@@ -138,6 +176,15 @@ function BarChart(props: BarChartProps) {
             onPointerMove={onMove}
             onPointerLeave={() => setHover(null)}
             onClick={() => hover !== null && selectable && props.onSelectFeature?.(hover)}
+            {...(selectable && {
+              tabIndex: 0,
+              role: "application",
+              "aria-roledescription": "feature picker",
+              "aria-label": `${props.tensorKey}: left and right arrow keys move between features, Enter focuses one`,
+              onKeyDown,
+              onFocus,
+              onBlur: () => setHover(null),
+            })}
           >
             <canvas
               ref={canvasRef}
@@ -163,7 +210,7 @@ function BarChart(props: BarChartProps) {
                   {props.indexName[0]} <strong>{hover}</strong>
                 </span>
                 <span className="vtip-value mono">{formatExact(values[hover])}</span>
-                {selectable && <span className="vtip-note">click to focus</span>}
+                {selectable && <span className="vtip-note">click or Enter to focus</span>}
               </HoverTip>
             )}
           </div>

@@ -5,6 +5,7 @@ import { $focusedFeature, toggleFeature } from "../../lib/feature-focus-store";
 import { formatValue } from "../../lib/format";
 import type { StepTensorKey as Key } from "../../lib/generated/tensor-keys";
 import type { StepFrame } from "../../lib/tensor-frame";
+import { useRovingList } from "../../lib/use-roving-list";
 import {
   CLASS_KEY,
   classify,
@@ -76,7 +77,9 @@ function HeaderName({ name }: { name: string }) {
 
 /**
  * One row per feature, one column per [D] key and per [B, D] key averaged over the batch. Click a
- * header to sort (largest first), again to reverse; click a row to focus the feature.
+ * header to sort (largest first), again to reverse; click a row to focus the feature. The body is
+ * one tab stop: the arrow keys (Home/End, PageUp/PageDown) move between rows, Enter or Space
+ * focuses the row's feature.
  */
 function FeatureMetricsTable({ frame }: { frame: StepFrame }) {
   const focused = useStore($focusedFeature, { ssr: "initial" });
@@ -92,6 +95,8 @@ function FeatureMetricsTable({ frame }: { frame: StepFrame }) {
     const i = columns.findIndex((c) => c.key === sort.key);
     return i < 0 ? Array.from({ length: d }, (_, f) => f) : sortOrder(values[i], sort.direction);
   }, [sort, columns, values, d]);
+
+  const roving = useRovingList<HTMLDivElement>(order, focused, toggleFeature);
 
   const counts = useMemo(() => {
     const out = { dead: 0, contender: 0, winner: 0 };
@@ -145,7 +150,9 @@ function FeatureMetricsTable({ frame }: { frame: StepFrame }) {
       <div className="mt-scroll">
         <div
           className="mt-table"
-          role="table"
+          role="grid"
+          aria-readonly="true"
+          aria-label="Per-feature metrics: arrow keys move between features, Enter focuses one"
           aria-rowcount={d + 4}
           data-testid="metrics-table"
           style={{ "--mt-columns": columns.length } as CSSProperties}
@@ -177,9 +184,17 @@ function FeatureMetricsTable({ frame }: { frame: StepFrame }) {
               ))}
             </div>
           </div>
-          <div className="mt-body" role="rowgroup">
+          <div className="mt-body" role="rowgroup" ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
             {order.map((f) => (
-              <MetricRow key={f} feature={f} columns={columns} values={values} cls={classes?.[f] ?? null} focused={f === focused} />
+              <MetricRow
+                key={f}
+                feature={f}
+                columns={columns}
+                values={values}
+                cls={classes?.[f] ?? null}
+                focused={f === focused}
+                tabbable={f === roving.tabbable}
+              />
             ))}
           </div>
           <div className="mt-foot" role="rowgroup">
@@ -218,6 +233,8 @@ const MetricRow = memo(function MetricRow(props: {
   values: Float64Array[];
   cls: FeatureClass | null;
   focused: boolean;
+  /** The row in the tab order (a roving tabindex: the others are reached by the arrow keys). */
+  tabbable: boolean;
 }) {
   const { feature, columns, values, cls } = props;
   const className = ["mt-row", cls ? `cls-${cls}` : "", props.focused ? "focused" : ""].join(" ").trim();
@@ -229,6 +246,8 @@ const MetricRow = memo(function MetricRow(props: {
       data-class={cls ?? undefined}
       data-testid="metrics-row"
       aria-selected={props.focused}
+      aria-label={`feature ${feature}${cls ? `, ${cls}` : ""}`}
+      tabIndex={props.tabbable ? 0 : -1}
       onClick={() => toggleFeature(feature)}
     >
       <div className="mt-cell mt-feature" role="rowheader">

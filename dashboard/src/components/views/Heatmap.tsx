@@ -1,13 +1,14 @@
 import { useStore } from "@nanostores/react";
-import { memo, useMemo, useState, type PointerEvent } from "react";
+import { type FocusEvent, type KeyboardEvent, memo, useMemo, useState, type PointerEvent } from "react";
 
 import { $darkScheme } from "../../lib/color-scheme-store";
 import { formatCount, formatValue } from "../../lib/format";
 import type { ValueScale } from "../../lib/generated/tensor-keys";
+import { gridStep, isActivationKey } from "../../lib/keyboard-nav";
 import { formatExact } from "../../lib/views/axes";
 import { domainFor, finiteRange, lutFor, mapFor, paintValues } from "../../lib/views/colour";
 import { inverseOrder, permuteSquare } from "../../lib/views/matrix";
-import { ColourBar, Figure, HoverTip, Toggle, usePaintedCanvas } from "./parts";
+import { ColourBar, Figure, HoverTip, Toggle, usePaintedCanvas, viewTestId } from "./parts";
 
 export interface HeatmapProps {
   tensorKey: string;
@@ -32,6 +33,8 @@ export interface HeatmapProps {
   maxWidth?: number;
   maxHeight?: number;
   title?: string;
+  /** Where the view sits (a trace section's id): part of its test ids. */
+  place?: string;
 }
 
 type RangeMode = "fixed" | "fit";
@@ -44,6 +47,8 @@ const RANGE_OPTIONS = [
 /**
  * Any [M, N] tensor as a canvas of M×N pixels (one per cell), scaled up with square pixels. Hover
  * names the row, the column and the exact value; a click on a feature column selects the feature.
+ * A heatmap whose cells select a feature is one tab stop: the arrow keys move a cell cursor (its
+ * tooltip as under the pointer), Enter or Space selects the cursor's feature.
  */
 function Heatmap(props: HeatmapProps) {
   const { data, rows, cols, scale, order } = props;
@@ -89,6 +94,39 @@ function Heatmap(props: HeatmapProps) {
   const focusPos = props.focused === null || props.focused === undefined ? null : position ? position[props.focused] : props.focused;
   const selectable = Boolean(props.onSelectFeature && (props.colIsFeature || props.rowIsFeature));
 
+  // The keyboard's cell cursor is the hover cell: it starts on the focused feature's column (row).
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.altKey || event.metaKey) return;
+    if (isActivationKey(event.key)) {
+      if (!hover) return;
+      event.preventDefault();
+      onClick();
+      return;
+    }
+    if (event.key === "Escape") {
+      setHover(null);
+      return;
+    }
+    const at = hover ? hover.r * cols + hover.c : startCell();
+    const next = gridStep(event.key, at, rows * cols, cols, { ctrl: event.ctrlKey });
+    if (next === null) return;
+    event.preventDefault();
+    setHover({ r: Math.floor(next / cols), c: next % cols });
+  };
+  const startCell = () => {
+    if (focusPos === null) return 0;
+    if (props.colIsFeature && focusPos < cols) return focusPos;
+    if (props.rowIsFeature && focusPos < rows) return focusPos * cols;
+    return 0;
+  };
+  const onFocus = (event: FocusEvent<HTMLDivElement>) => {
+    // A keyboard focus shows the cursor at once; a click's focus leaves it to the pointer.
+    if (!hover && event.currentTarget.matches(":focus-visible")) {
+      const at = startCell();
+      setHover({ r: Math.floor(at / cols), c: at % cols });
+    }
+  };
+
   let tip = null;
   if (hover) {
     const r0 = original(hover.r);
@@ -106,7 +144,7 @@ function Heatmap(props: HeatmapProps) {
           {props.rowName[0]} <strong>{r0}</strong> · {props.colName[0]} <strong>{c0}</strong>
         </span>
         <span className={Number.isFinite(value) ? "vtip-value mono" : "vtip-value mono bad"}>{formatExact(value)}</span>
-        {selectable && <span className="vtip-note">click to focus {props.colIsFeature ? `feature ${c0}` : `feature ${r0}`}</span>}
+        {selectable && <span className="vtip-note">click or Enter to focus {props.colIsFeature ? `feature ${c0}` : `feature ${r0}`}</span>}
       </HoverTip>
     );
   }
@@ -116,11 +154,12 @@ function Heatmap(props: HeatmapProps) {
       tensorKey={props.tensorKey}
       view="heatmap"
       step={props.step}
+      place={props.place}
       shape={[rows, cols]}
       title={props.title}
       description={props.description}
       width={Math.max(width, 240)}
-      controls={fixedScale ? <Toggle value={mode} options={RANGE_OPTIONS} onChange={setMode} testId={`range-${props.tensorKey}`} /> : undefined}
+      controls={fixedScale ? <Toggle value={mode} options={RANGE_OPTIONS} onChange={setMode} testId={viewTestId("range", props.tensorKey, props.place)} /> : undefined}
     >
       <div className="hm-body">
         <div
@@ -129,6 +168,15 @@ function Heatmap(props: HeatmapProps) {
           onPointerMove={onMove}
           onPointerLeave={() => setHover(null)}
           onClick={onClick}
+          {...(selectable && {
+            tabIndex: 0,
+            role: "application",
+            "aria-roledescription": "feature picker",
+            "aria-label": `${props.tensorKey}: arrow keys move between cells, Enter focuses the ${props.colIsFeature ? "column" : "row"}'s feature`,
+            onKeyDown,
+            onFocus,
+            onBlur: () => setHover(null),
+          })}
         >
           <canvas
             ref={canvasRef}
@@ -160,7 +208,7 @@ function Heatmap(props: HeatmapProps) {
           </span>
         </div>
         {fixedScale && mode === "fixed" && range.count > 0 && range.max - Math.max(0, range.min) < 0.1 && (
-          <button type="button" className="hm-hint" onClick={() => setMode("fit")} data-testid={`fit-hint-${props.tensorKey}`}>
+          <button type="button" className="hm-hint" onClick={() => setMode("fit")} data-testid={viewTestId("fit-hint", props.tensorKey, props.place)}>
             uses only {formatValue(range.min)}–{formatValue(range.max)} of 0–1 · fit
           </button>
         )}

@@ -20,6 +20,8 @@ export interface KeyViewProps {
   order?: Int32Array | null;
   maxWidth?: number;
   barHeight?: number;
+  /** Where the view sits (a trace section's id): part of its test ids, as a key can be drawn twice. */
+  place?: string;
 }
 
 /** A key of the step drawn the way its metadata says (`KEY_META[key].render`). */
@@ -37,7 +39,7 @@ export default function KeyView(props: KeyViewProps) {
     return Array.from(neighbours.data.subarray(focused * k, (focused + 1) * k));
   }, [props.markNeighbours, focused, neighbours]);
 
-  if (!meta || !tensor) return <Missing tensorKey={tensorKey} condition={frame.header.condition} step={frame.step} />;
+  if (!meta || !tensor) return <Missing tensorKey={tensorKey} condition={frame.header.condition} step={frame.step} place={props.place} />;
   if (tensor.shape.length !== meta.shape.length) {
     return (
       <div className="view-missing" data-view="missing" data-step={frame.step}>
@@ -55,6 +57,7 @@ export default function KeyView(props: KeyViewProps) {
       return (
         <Heatmap
           tensorKey={tensorKey}
+          place={props.place}
           step={frame.step}
           data={tensor.data}
           rows={rows}
@@ -76,6 +79,7 @@ export default function KeyView(props: KeyViewProps) {
       return (
         <BarChart
           tensorKey={tensorKey}
+          place={props.place}
           step={frame.step}
           values={tensor.data}
           indexName={axisName(meta.shape[0])}
@@ -90,6 +94,7 @@ export default function KeyView(props: KeyViewProps) {
       return (
         <WeightGrid
           tensorKey={tensorKey}
+          place={props.place}
           step={frame.step}
           data={tensor.data}
           rows={tensor.shape[0]}
@@ -107,6 +112,7 @@ export default function KeyView(props: KeyViewProps) {
       return (
         <Neighbourhoods
           tensorKey={tensorKey}
+          place={props.place}
           step={frame.step}
           neighbors={tensor}
           weights={frame.tensors[weightsKey] ?? null}

@@ -1,8 +1,10 @@
 import { useStore } from "@nanostores/react";
-import { memo, useEffect, useMemo, useRef, useState, type PointerEvent } from "react";
+import { type FocusEvent, type KeyboardEvent, memo, useEffect, useMemo, useRef, useState, type PointerEvent } from "react";
 
 import { $darkScheme } from "../../lib/color-scheme-store";
 import type { ValueScale } from "../../lib/generated/tensor-keys";
+import { gridStep, isActivationKey } from "../../lib/keyboard-nav";
+import { useRovingList } from "../../lib/use-roving-list";
 import { formatExact } from "../../lib/views/axes";
 import { domainFor, finiteRange, lutFor, mapFor } from "../../lib/views/colour";
 import { paintTiles, squareSide, tileAt, tileLayout } from "../../lib/views/tiles";
@@ -23,19 +25,29 @@ export interface NeighbourhoodsProps {
   focused?: number | null;
   onSelectFeature?: (feature: number) => void;
   description?: string;
+  /** Where the view sits (a trace section's id): part of its test ids. */
+  place?: string;
 }
 
 const SPLIT = 6; // px between a feature and its neighbours
 const ZOOM = 2;
 const VISIBLE_ROWS = 8;
 
-/** Each feature beside its k neighbours, as thumbnails of the weights; a list that scrolls. */
+/**
+ * Each feature beside its k neighbours, as thumbnails of the weights; a list that scrolls. A click
+ * on a thumbnail selects its feature; from the keyboard (one tab stop) the arrow keys move a
+ * cursor over the thumbnails and Enter or Space selects. Without weights, a table of indices whose
+ * rows select the same way (a roving tabindex).
+ */
 function Neighbourhoods(props: NeighbourhoodsProps) {
   const { neighbors, weights } = props;
   const [d, k] = neighbors.shape;
   const dark = useStore($darkScheme, { ssr: "initial" });
   const [hover, setHover] = useState<{ slot: number; x: number; y: number } | null>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
+  const features = useMemo(() => Array.from({ length: d }, (_, f) => f), [d]);
+  const select = (f: number) => props.onSelectFeature?.(f);
+  const roving = useRovingList<HTMLTableSectionElement>(features, props.focused ?? null, select);
 
   const pixels = weights ? weights.shape[1] : 0;
   const side = squareSide(pixels) ?? 0;
@@ -58,25 +70,45 @@ function Neighbourhoods(props: NeighbourhoodsProps) {
     [weights, slots, layout, lut, domain],
   );
 
-  // Bring the focused feature's row into view (within the list only; the page does not move).
+  // Bring a row into view (within the list only; the page does not move): the focused feature's,
+  // and the keyboard cursor's.
   const focused = props.focused ?? null;
-  useEffect(() => {
+  const reveal = (row: number) => {
     const box = scrollRef.current;
-    if (!box || focused === null || focused >= d) return;
-    const rowTop = (layout.rowY[focused] - 1) * ZOOM;
+    if (!box || row >= d) return;
+    const rowTop = (layout.rowY[row] - 1) * ZOOM;
     const rowH = (side + 1) * ZOOM;
     if (rowTop < box.scrollTop || rowTop + rowH > box.scrollTop + box.clientHeight) box.scrollTop = rowTop - rowH;
+  };
+  useEffect(() => {
+    if (focused !== null) reveal(focused);
   }, [focused, d, layout, side]);
 
   if (!weights || !side) {
     // No pictures to draw: the indices as a table.
     return (
-      <Figure tensorKey={props.tensorKey} view="neighbourhoods" step={props.step} shape={[d, k]} description={props.description}>
+      <Figure
+        tensorKey={props.tensorKey}
+        view="neighbourhoods"
+        step={props.step}
+        place={props.place}
+        shape={[d, k]}
+        description={props.description}
+      >
         <div className="nb-table-box">
-          <table className="nb-table mono">
-            <tbody>
-              {Array.from({ length: d }, (_, f) => (
-                <tr key={f} className={f === focused ? "focused" : undefined} onClick={() => props.onSelectFeature?.(f)}>
+          <table className="nb-table mono" role="grid" aria-readonly="true" aria-label={`each feature's ${k} nearest neighbours: arrow keys move, Enter focuses the feature`}>
+            <tbody ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
+              {features.map((f) => (
+                <tr
+                  key={f}
+                  className={f === focused ? "focused" : undefined}
+                  data-feature={f}
+                  data-testid="neighbourhood-row"
+                  aria-selected={f === focused}
+                  aria-label={`feature ${f}`}
+                  tabIndex={f === roving.tabbable ? 0 : -1}
+                  onClick={() => select(f)}
+                >
                   <th>{f}</th>
                   {Array.from({ length: k }, (_, j) => (
                     <td key={j}>{neighbors.data[f * k + j]}</td>
@@ -101,6 +133,36 @@ function Neighbourhoods(props: NeighbourhoodsProps) {
   };
   const slotFeature = (slot: number) => slots[slot];
   const rowOf = (slot: number) => Math.floor(slot / (k + 1));
+
+  // The keyboard's cursor is the hover thumbnail; it starts on the focused feature's row.
+  const cursorAt = (slot: number) => {
+    const col = slot % (k + 1);
+    const row = rowOf(slot);
+    setHover({ slot, x: (layout.colX[col] + side / 2) * ZOOM, y: (layout.rowY[row] + side / 2) * ZOOM });
+    reveal(row);
+  };
+  const start = () => (focused !== null && focused < d ? focused * (k + 1) : 0);
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.altKey || event.metaKey) return;
+    if (isActivationKey(event.key)) {
+      if (!hover) return;
+      event.preventDefault();
+      select(slotFeature(hover.slot));
+      return;
+    }
+    if (event.key === "Escape") {
+      setHover(null);
+      return;
+    }
+    const next = gridStep(event.key, hover ? hover.slot : start(), d * (k + 1), k + 1, { ctrl: event.ctrlKey, pageRows: VISIBLE_ROWS });
+    if (next === null) return;
+    event.preventDefault();
+    cursorAt(next);
+  };
+  const onFocus = (event: FocusEvent<HTMLDivElement>) => {
+    // A keyboard focus shows the cursor at once; a click's focus leaves it to the pointer.
+    if (!hover && event.currentTarget.matches(":focus-visible")) cursorAt(start());
+  };
 
   let tip = null;
   if (hover) {
@@ -130,7 +192,7 @@ function Neighbourhoods(props: NeighbourhoodsProps) {
             </span>
           </>
         )}
-        <span className="vtip-note">click to focus</span>
+        <span className="vtip-note">click or Enter to focus</span>
       </HoverTip>
     );
   }
@@ -146,6 +208,7 @@ function Neighbourhoods(props: NeighbourhoodsProps) {
       tensorKey={props.tensorKey}
       view="neighbourhoods"
       step={props.step}
+      place={props.place}
       shape={[d, k]}
       description={props.description}
       className="vfig-neighbourhoods"
@@ -169,6 +232,15 @@ function Neighbourhoods(props: NeighbourhoodsProps) {
             onPointerMove={onMove}
             onPointerLeave={() => setHover(null)}
             onClick={() => hover && props.onSelectFeature?.(slotFeature(hover.slot))}
+            {...(props.onSelectFeature && {
+              tabIndex: 0,
+              role: "application",
+              "aria-roledescription": "feature picker",
+              "aria-label": `each of ${d} features beside its ${k} nearest neighbours: arrow keys move between thumbnails, Enter focuses one`,
+              onKeyDown,
+              onFocus,
+              onBlur: () => setHover(null),
+            })}
           >
             <canvas
               ref={canvasRef}

@@ -1,12 +1,13 @@
 import { useStore } from "@nanostores/react";
-import { memo, useMemo, useState, type PointerEvent } from "react";
+import { type FocusEvent, type KeyboardEvent, memo, useMemo, useRef, useState, type PointerEvent } from "react";
 
 import { $darkScheme } from "../../lib/color-scheme-store";
 import type { ValueScale } from "../../lib/generated/tensor-keys";
+import { gridStep, isActivationKey } from "../../lib/keyboard-nav";
 import { formatExact } from "../../lib/views/axes";
 import { type Domain, domainFor, finiteRange, lutFor, mapFor } from "../../lib/views/colour";
 import { paintTiles, rowRanges, squareSide, tileAt, tileLayout } from "../../lib/views/tiles";
-import { ColourBar, Figure, HoverTip, Toggle, usePaintedCanvas } from "./parts";
+import { ColourBar, Figure, HoverTip, Toggle, usePaintedCanvas, viewTestId } from "./parts";
 
 export interface WeightGridProps {
   tensorKey: string;
@@ -25,6 +26,8 @@ export interface WeightGridProps {
   /** Largest CSS width of the grid (it also never exceeds its column). */
   maxWidth?: number;
   title?: string;
+  /** Where the view sits (a trace section's id): part of its test ids. */
+  place?: string;
 }
 
 type ScaleMode = "shared" | "feature";
@@ -37,6 +40,8 @@ const SCALE_OPTIONS = [
 /**
  * A [D, 784] tensor as D 28×28 thumbnails, `perRow` per row. Signed tensors draw in a diverging
  * scale centred on 0, the others in grey like the digits. Hover names the feature; click selects it.
+ * A selectable grid is one tab stop: the arrow keys move a cursor over the thumbnails (its tooltip
+ * as under the pointer), Enter or Space selects the cursor's feature.
  */
 function WeightGrid(props: WeightGridProps) {
   const { data, rows, pixels, scale } = props;
@@ -44,6 +49,7 @@ function WeightGrid(props: WeightGridProps) {
   const dark = useStore($darkScheme, { ssr: "initial" });
   const [mode, setMode] = useState<ScaleMode>("shared");
   const [hover, setHover] = useState<{ feature: number; px: number; py: number; x: number; y: number } | null>(null);
+  const frameRef = useRef<HTMLDivElement>(null);
 
   const side = squareSide(pixels) ?? 0;
   const layout = useMemo(() => tileLayout(rows, perRow, side, 1), [rows, perRow, side]);
@@ -92,6 +98,39 @@ function WeightGrid(props: WeightGridProps) {
   };
   const focused = props.focused ?? null;
 
+  // The keyboard's cursor is the hover thumbnail (its middle pixel); it starts on the focused feature.
+  const cursorAt = (feature: number) => {
+    const box = frameRef.current?.getBoundingClientRect();
+    const col = feature % layout.perRow;
+    const row = Math.floor(feature / layout.perRow);
+    const mid = Math.floor(side / 2);
+    const x = box ? ((layout.colX[col] + mid) / layout.width) * box.width : 0;
+    const y = box ? ((layout.rowY[row] + mid) / layout.height) * box.height : 0;
+    setHover({ feature, px: mid, py: mid, x, y });
+  };
+  const start = () => (focused !== null && focused < rows ? focused : 0);
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.altKey || event.metaKey) return;
+    if (isActivationKey(event.key)) {
+      if (!hover) return;
+      event.preventDefault();
+      props.onSelectFeature?.(hover.feature);
+      return;
+    }
+    if (event.key === "Escape") {
+      setHover(null);
+      return;
+    }
+    const next = gridStep(event.key, hover ? hover.feature : start(), rows, layout.perRow, { ctrl: event.ctrlKey });
+    if (next === null) return;
+    event.preventDefault();
+    cursorAt(next);
+  };
+  const onFocus = (event: FocusEvent<HTMLDivElement>) => {
+    // A keyboard focus shows the cursor at once; a click's focus leaves it to the pointer.
+    if (!hover && event.currentTarget.matches(":focus-visible")) cursorAt(start());
+  };
+
   let tip = null;
   if (hover) {
     const value = data[hover.feature * pixels + hover.py * side + hover.px];
@@ -103,7 +142,7 @@ function WeightGrid(props: WeightGridProps) {
         <span className="vtip-sub">
           pixel ({hover.py}, {hover.px}) <span className="mono">{formatExact(value)}</span>
         </span>
-        {props.onSelectFeature && <span className="vtip-note">click to focus</span>}
+        {props.onSelectFeature && <span className="vtip-note">click or Enter to focus</span>}
       </HoverTip>
     );
   }
@@ -113,17 +152,28 @@ function WeightGrid(props: WeightGridProps) {
       tensorKey={props.tensorKey}
       view="weight-grid"
       step={props.step}
+      place={props.place}
       shape={[rows, pixels]}
       title={props.title}
       description={props.description}
-      controls={<Toggle value={mode} options={SCALE_OPTIONS} onChange={setMode} testId={`scale-${props.tensorKey}`} />}
+      controls={<Toggle value={mode} options={SCALE_OPTIONS} onChange={setMode} testId={viewTestId("scale", props.tensorKey, props.place)} />}
     >
       <div className="wg-body" style={{ maxWidth }}>
         <div
+          ref={frameRef}
           className={props.onSelectFeature ? "wg-frame selectable" : "wg-frame"}
           onPointerMove={onMove}
           onPointerLeave={() => setHover(null)}
           onClick={() => hover && props.onSelectFeature?.(hover.feature)}
+          {...(props.onSelectFeature && {
+            tabIndex: 0,
+            role: "application",
+            "aria-roledescription": "feature picker",
+            "aria-label": `${props.tensorKey}: arrow keys move between features, Enter focuses one`,
+            onKeyDown,
+            onFocus,
+            onBlur: () => setHover(null),
+          })}
         >
           <canvas
             ref={canvasRef}

@@ -5,10 +5,21 @@ import { useLayoutEffect, useRef, type ReactNode, type RefObject } from "react";
 import { formatCount, formatValue } from "../../lib/format";
 import { type Domain, type Lut, lutGradient, NONFINITE_CSS } from "../../lib/views/colour";
 
+/**
+ * The test id of a view's part: `<part>-<key>`, or `<part>-<place>-<key>` for a view drawn in a
+ * named place (a trace section), so a key drawn in two places (som_targets, in sections 7 and 9)
+ * has ids of its own in each.
+ */
+export function viewTestId(part: string, tensorKey: string, place?: string): string {
+  return place ? `${part}-${place}-${tensorKey}` : `${part}-${tensorKey}`;
+}
+
 /** A titled figure: the key in mono, its shape, an optional control, the body, the description. */
 export function Figure(props: {
   tensorKey: string;
   view: string;
+  /** Where on the page the figure sits (a trace section's id), when a key can be drawn twice. */
+  place?: string;
   step: number;
   shape?: readonly number[];
   title?: ReactNode;
@@ -26,7 +37,8 @@ export function Figure(props: {
       data-view={props.view}
       data-key={props.tensorKey}
       data-step={props.step}
-      data-testid={`view-${props.tensorKey}`}
+      data-place={props.place}
+      data-testid={viewTestId("view", props.tensorKey, props.place)}
     >
       <figcaption className="vfig-head">
         <span className="vfig-title">
@@ -42,11 +54,11 @@ export function Figure(props: {
 }
 
 /** Shown in place of a view whose key this step does not hold. */
-export function Missing(props: { tensorKey: string; condition?: string; step?: number; compact?: boolean }) {
+export function Missing(props: { tensorKey: string; condition?: string; step?: number; compact?: boolean; place?: string }) {
   return (
     <div
       className={props.compact ? "view-missing compact" : "view-missing"}
-      data-testid={`missing-${props.tensorKey}`}
+      data-testid={viewTestId("missing", props.tensorKey, props.place)}
       data-view="missing"
       data-step={props.step}
     >

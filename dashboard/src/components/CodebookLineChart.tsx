@@ -1,7 +1,8 @@
 import { type ReactNode, useMemo } from "react";
 
 import { nearestIndex, nearestPoints, niceTicks } from "../lib/chart";
-import { type SeriesLine, decimate, finiteExtent } from "../lib/codebook/series";
+import { type SeriesLine, finiteExtent } from "../lib/codebook/series";
+import { decimate } from "../lib/downsample";
 import { formatTick, linePath, linearScale, logScale, logTicks, padDomain } from "../lib/codebook/scale";
 import { formatCount, formatValue } from "../lib/format";
 import { useElementWidth } from "../lib/use-element-width";
@@ -57,7 +58,7 @@ export default function CodebookLineChart(props: {
     const y = log ? logScale(domain, yRange) : linearScale(domain, yRange);
     const buckets = Math.max(16, Math.round(plotWidth / 2));
     const drawn = lines.map((line) => {
-      const points = decimate(line.xs, line.ys, buckets);
+      const points = decimate(line.xs, line.ys, line.xs.length, buckets);
       return { line, points, path: linePath(points.x, points.y, x, y) };
     });
     const yTicks = log

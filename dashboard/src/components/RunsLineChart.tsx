@@ -2,7 +2,7 @@ import { type ReactNode, useMemo } from "react";
 
 import { nearestIndex, nearestPoints, niceTicks } from "../lib/chart";
 import { formatCount, formatValue } from "../lib/format";
-import { decimate } from "../lib/runs/series";
+import { decimate } from "../lib/downsample";
 import { extent, linePath, linearScale, padDomain, unionExtent } from "../lib/runs/scale";
 import { useElementWidth } from "../lib/use-element-width";
 import { type AxisClasses, StepChartFrame, usePointerX } from "./StepChart";

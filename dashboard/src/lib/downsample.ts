@@ -24,6 +24,7 @@ export function downsampleIndices(
   columns: number,
   x0 = xs[start],
   x1 = xs[end - 1],
+  keepLast = true,
 ): number[] {
   const from = Math.max(0, start);
   const to = Math.min(end, xs.length, ys.length);
@@ -58,8 +59,35 @@ export function downsampleIndices(
       }
     }
     // The (at most five) kept indices of the column, in order and without repeats.
-    const keep = [first, lo, hi, gap, last].filter((k) => k >= 0).sort((a, b) => a - b);
+    const keep = [first, lo, hi, gap, keepLast ? last : -1].filter((k) => k >= 0).sort((a, b) => a - b);
     for (let k = 0; k < keep.length; k++) if (k === 0 || keep[k] !== keep[k - 1]) out.push(keep[k]);
+  }
+  return out;
+}
+
+/** Points of a line, as two arrays. */
+export interface LinePoints {
+  x: number[];
+  y: number[];
+}
+
+/**
+ * At most about `3 × buckets` points that draw like all `length` of them: the x range is cut into
+ * `buckets` equal slices and each keeps its first, lowest and highest point and its first
+ * non-finite one (in x order), so spikes and gaps survive. Up to `2 × buckets` points everything
+ * is returned as it is. (`downsampleIndices` without each slice's last point.)
+ */
+export function decimate(xs: ArrayLike<number>, ys: ArrayLike<number>, length: number, buckets: number): LinePoints {
+  const n = Math.min(length, xs.length, ys.length);
+  const out: LinePoints = { x: [], y: [] };
+  if (n === 0) return out;
+  const indices =
+    n <= buckets * 2 || buckets < 1
+      ? Array.from({ length: n }, (_, i) => i)
+      : downsampleIndices(xs, ys, 0, n, buckets, xs[0], xs[n - 1], false);
+  for (const i of indices) {
+    out.x.push(xs[i]);
+    out.y.push(ys[i]);
   }
   return out;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 
 import type { CodebookHistoryResponse } from "../codebook-types";
-import { appendHistory, decimate, emptySeries, eventsByStep, finiteExtent, lastStep, lossLines, nextSince, usageLines } from "./series";
+import { decimate } from "../downsample";
+import { appendHistory, emptySeries, eventsByStep, finiteExtent, lastStep, lossLines, nextSince, usageLines } from "./series";
 
 function answer(runId: string, steps: number[], validation: number[] = []): CodebookHistoryResponse {
   return {
@@ -95,13 +96,13 @@ describe("lossLines and usageLines", () => {
 
 describe("decimate", () => {
   it("keeps short lines whole", () => {
-    expect(decimate([1, 2, 3], [3, 2, 1], 10)).toEqual({ x: [1, 2, 3], y: [3, 2, 1] });
+    expect(decimate([1, 2, 3], [3, 2, 1], 3, 10)).toEqual({ x: [1, 2, 3], y: [3, 2, 1] });
   });
 
   it("keeps first, lowest and highest of each slice, and gaps", () => {
     const xs = Array.from({ length: 100 }, (_, i) => i);
     const ys = xs.map((x) => (x === 37 ? 100 : x === 60 ? Number.NaN : 1));
-    const out = decimate(xs, ys, 4);
+    const out = decimate(xs, ys, xs.length, 4);
     expect(out.x.length).toBeLessThan(20);
     expect(out.y).toContain(100);
     expect(out.y.some((y) => Number.isNaN(y))).toBe(true);

@@ -156,41 +156,6 @@ export function usageLines(series: CodebookSeries, level: number): SeriesLine[] 
   ].filter((line) => line.ys.length > 0);
 }
 
-/**
- * Points of a line that draw like all of them: x cut into `buckets` slices, each keeping its
- * first, lowest and highest point (in order), so spikes and NaN gaps survive. Short lines stay.
- */
-export function decimate(xs: readonly number[], ys: readonly number[], buckets: number): { x: number[]; y: number[] } {
-  const n = Math.min(xs.length, ys.length);
-  if (n <= buckets * 2 || buckets < 1) return { x: xs.slice(0, n), y: ys.slice(0, n) };
-  const x0 = xs[0];
-  const span = xs[n - 1] - x0 || 1;
-  const out = { x: [] as number[], y: [] as number[] };
-  const bucketOf = (i: number) => Math.min(buckets - 1, Math.floor(((xs[i] - x0) / span) * buckets));
-  let i = 0;
-  while (i < n) {
-    const bucket = bucketOf(i);
-    const start = i;
-    let lo = -1;
-    let hi = -1;
-    let gap = -1;
-    while (i < n && bucketOf(i) === bucket) {
-      const y = ys[i];
-      if (!Number.isFinite(y)) {
-        if (gap < 0) gap = i;
-      } else {
-        if (lo < 0 || y < ys[lo]) lo = i;
-        if (hi < 0 || y > ys[hi]) hi = i;
-      }
-      i++;
-    }
-    for (const k of [...new Set([start, lo, hi, gap].filter((k) => k >= 0))].sort((a, b) => a - b)) {
-      out.x.push(xs[k]);
-      out.y.push(ys[k]);
-    }
-  }
-  return out;
-}
 
 /** [min, max] of the finite values (positive only when `positive`), or null. */
 export function finiteExtent(values: readonly number[], positive = false): [number, number] | null {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { appendSteps, decimate, emptySeries, lastStep, lastValue } from "./series";
+import { decimate } from "../downsample";
+import { appendSteps, emptySeries, lastStep, lastValue } from "./series";
 
 const event = (run_id: string, steps: number[], loss?: (number | null)[]) => ({
   run_id,

@@ -20,31 +20,27 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 
 
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"port must be an integer in 1..65535, got {value!r}"
-        ) from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be an integer in 1..65535, got {value!r}")
-    return port
-
-
-def _at_least(name: str, low: int) -> Callable[[str], int]:
-    """An argparse type: an integer >= `low`, or an error naming the flag and the value."""
+def _integer(name: str, low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in low..high (no upper bound when `high` is None), else an
+    error naming `name`, the allowed range and the value given."""
+    allowed = f">= {low}" if high is None else f"in {low}..{high}"
 
     def parse(value: str) -> int:
         try:
             number = int(value)
         except ValueError:
-            number = low - 1
-        if number < low:
-            raise argparse.ArgumentTypeError(f"--{name} must be an integer >= {low}, got {value!r}")
+            number = None
+        if number is None or number < low or (high is not None and number > high):
+            raise argparse.ArgumentTypeError(f"{name} must be an integer {allowed}, got {value!r}")
         return number
 
     return parse
+
+
+_port = _integer("port", 1, 65535)
+_steps = _integer("steps", 1)
+_seed = _integer("seed", 0)
+_max_batches = _integer("max-batches", 1, 1000)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -77,26 +73,6 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"acc trainer API: http://{args.host}:{args.port}/health", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
-
-
-def _steps(value: str) -> int:
-    try:
-        steps = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"steps must be an integer >= 1, got {value!r}") from None
-    if steps < 1:
-        raise argparse.ArgumentTypeError(f"steps must be an integer >= 1, got {value!r}")
-    return steps
-
-
-def _seed(value: str) -> int:
-    try:
-        seed = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be an integer >= 0, got {value!r}") from None
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"seed must be an integer >= 0, got {value!r}")
-    return seed
 
 
 def _available_devices() -> list[str]:
@@ -161,18 +137,6 @@ def _run(args: argparse.Namespace) -> int:
         f"summary               {Path(out) / SUMMARY_FILE}"
     )
     return 0
-
-
-def _max_batches(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if not 1 <= number <= 1000:
-        raise argparse.ArgumentTypeError(
-            f"max-batches must be an integer in 1..1000, got {value!r}"
-        )
-    return number
 
 
 def _codebook_report(args: argparse.Namespace) -> int:
@@ -280,25 +244,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     budget.add_argument(
         "--snapshots",
-        type=_at_least("snapshots", 0),
+        type=_integer("--snapshots", 0),
         default=DEFAULT_MAX_FULL_SNAPSHOTS,
         help=f"full-data steps kept (default {DEFAULT_MAX_FULL_SNAPSHOTS})",
     )
     budget.add_argument(
         "--snapshot-mb",
-        type=_at_least("snapshot-mb", 0),
+        type=_integer("--snapshot-mb", 0),
         default=DEFAULT_MAX_SNAPSHOT_BYTES // 2**20,
         help=f"MiB the full-data steps may take (default {DEFAULT_MAX_SNAPSHOT_BYTES // 2**20})",
     )
     budget.add_argument(
         "--history-steps",
-        type=_at_least("history-steps", 1),
+        type=_integer("--history-steps", 1),
         default=DEFAULT_MAX_HISTORY_STEPS,
         help=f"steps whose scalars are kept (default {DEFAULT_MAX_HISTORY_STEPS})",
     )
     budget.add_argument(
         "--vector-history",
-        type=_at_least("vector-history", 1),
+        type=_integer("--vector-history", 1),
         default=DEFAULT_MAX_VECTOR_HISTORY,
         help=f"steps whose [D]/[B] vectors are kept (default {DEFAULT_MAX_VECTOR_HISTORY})",
     )

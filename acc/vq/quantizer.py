@@ -10,6 +10,7 @@ gradient to the encoder (public VQ code that detaches it trains an encoder that 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -124,32 +125,91 @@ class _Quantizer(nn.Module):
         """The running per-code count that decides which codes are dead."""
         raise NotImplementedError
 
-    def _reseed(self, code: int, vector: torch.Tensor) -> None:
+    def _decay(self) -> float:
+        """The decay of the running count that `_usage_counts` returns."""
         raise NotImplementedError
+
+    def _fresh_count(self) -> float:
+        """The count a code seeded from a batch vector (at initialisation or revival) starts with.
+
+        At least 1 (one vector's worth), and high enough that, never used, it stays at or above
+        `dead_code_threshold` for P = ⌈1/(1 − decay)⌉ steps — the EMA's time constant, about as
+        long as the count needs to measure the code's real usage. A count reset to 1 under a
+        threshold >= 1 would be dead again after one step and re-seeded on every step. The half
+        step past P keeps step P clear of the threshold despite rounding; at step P + 1 an unused
+        code is dead.
+        """
+        if self.dead_code_threshold is None:
+            return 1.0
+        decay = self._decay()
+        return max(1.0, self.dead_code_threshold * decay ** -(self._protected_steps() + 0.5))
+
+    def _protected_steps(self) -> int:
+        """P = ⌈1/(1 − decay)⌉: how many steps a freshly seeded, unused code stays alive."""
+        # 1/(1 − 0.99) is 100.00000000000009 in floating point: round before the ceiling
+        return math.ceil(round(1 / (1 - self._decay()), 6))
+
+    def _reseed(self, codes: torch.Tensor, vectors: torch.Tensor) -> None:
+        """Put `vectors` (`[R, D]`) at `codes` (`[R]`) with the fresh count."""
+        raise NotImplementedError
+
+    def _distinct_rows(self, flat: torch.Tensor) -> torch.Tensor:
+        """Indices of the first occurrence of each distinct vector of `flat` (`[U]`, sorted): a
+        code seeded twice from equal vectors would be a duplicate whatever their index."""
+        # Equal rows have equal keys; distinct rows share one only by an exact float64 tie of
+        # the projection, which would merely drop a candidate. Unique on the 1-D keys is ~20×
+        # faster than torch.unique(dim=0) on [M, D].
+        weights = torch.arange(1, flat.shape[1] + 1, device=flat.device, dtype=torch.float64)
+        keys = flat.to(torch.float64) @ weights.sqrt()  # [M]
+        distinct, inverse = torch.unique(keys, return_inverse=True)  # [U], [M]
+        positions = torch.arange(flat.shape[0], device=flat.device)  # [M]
+        first = torch.full((distinct.shape[0],), flat.shape[0], device=flat.device)  # [U]
+        first.scatter_reduce_(0, inverse, positions, reduce="amin")
+        return first.sort().values.cpu()  # [U]
 
     @torch.no_grad()
     def _init_from_data(self, flat: torch.Tensor) -> None:
         """Start every code at a random vector of the first training batch: codes drawn far from
-        the encoder's outputs would leave all but the nearest one unused from step 1."""
+        the encoder's outputs would leave all but the nearest one unused from step 1. Distinct
+        vectors are drawn without replacement; only a batch with fewer distinct vectors than
+        codes repeats some (drawn with replacement from the distinct ones)."""
         if bool(self.initialized) or flat.shape[0] == 0:
             return
-        picks = torch.randint(flat.shape[0], (self.num_codes,), generator=self._generator)
-        for code, source in enumerate(picks.tolist()):
-            self._reseed(code, flat[source])
+        candidates = self._distinct_rows(flat)  # [U]
+        order = torch.randperm(candidates.shape[0], generator=self._generator)
+        picks = candidates[order[: self.num_codes]]  # [min(U, K)]
+        missing = self.num_codes - picks.shape[0]
+        if missing > 0:
+            extra = torch.randint(candidates.shape[0], (missing,), generator=self._generator)
+            picks = torch.cat([picks, candidates[extra]])  # [K]
+        codes = torch.arange(self.num_codes, device=flat.device)  # [K]
+        self._reseed(codes, flat[picks.to(flat.device)])
         self.initialized.fill_(True)
 
     @torch.no_grad()
     def _revive(self, flat: torch.Tensor) -> list[Revival]:
+        """Re-seed the codes whose running count is under `dead_code_threshold` from distinct
+        batch vectors drawn without replacement. With more dead codes than distinct vectors, a
+        random subset as large as the vectors is revived and the rest wait for later batches:
+        two codes seeded from one vector would split its cluster and one would die again."""
         if self.dead_code_threshold is None or flat.shape[0] == 0:
             return []
-        counts = self._usage_counts()
-        dead = torch.nonzero(counts < self.dead_code_threshold).flatten().tolist()
-        revived = []
-        for code in dead:
-            source = int(torch.randint(flat.shape[0], (1,), generator=self._generator))
-            revived.append(Revival(code, float(counts[code]), source))
-            self._reseed(code, flat[source])
-        return revived
+        counts = self._usage_counts()  # [K]
+        dead = torch.nonzero(counts < self.dead_code_threshold).flatten().cpu()  # [R]
+        if dead.numel() == 0:
+            return []
+        candidates = self._distinct_rows(flat)  # [U]
+        if dead.numel() > candidates.numel():
+            chosen = torch.randperm(dead.numel(), generator=self._generator)[: candidates.numel()]
+            dead = dead[chosen].sort().values  # [U]
+        order = torch.randperm(candidates.numel(), generator=self._generator)[: dead.numel()]
+        sources = candidates[order]  # [R], distinct
+        old_counts = counts[dead.to(counts.device)].tolist()
+        self._reseed(dead.to(flat.device), flat[sources.to(flat.device)])
+        return [
+            Revival(int(code), float(old), int(source))
+            for code, old, source in zip(dead.tolist(), old_counts, sources.tolist(), strict=True)
+        ]
 
     def _finish(
         self,
@@ -186,8 +246,13 @@ class VectorQuantizerEMA(_Quantizer):
     """A codebook updated by exponential moving averages of the vectors assigned to each code
     (van den Oord et al. 2017, appendix), with Laplace smoothing of the cluster sizes.
 
-    With `dead_code_threshold`, codes whose EMA cluster size falls below it are re-seeded from a
-    random vector of the batch, and their EMA state is reset to that vector with a count of 1.
+    The EMA state starts consistent with the codebook: a count of 1 and a sum equal to the code
+    (as vector-quantize-pytorch does), so an unused code stays where it is. A zero count with the
+    code as its sum would divide the sum by the Laplace ε and blow unused codes up to ~1e6.
+
+    With `dead_code_threshold`, codes whose EMA cluster size falls below it are re-seeded from
+    distinct vectors of the batch, with a count that protects them for ⌈1/(1 − decay)⌉ steps
+    and a sum of that count times the vector (docs/codebook.md, "The EMA state and dead codes").
     """
 
     def __init__(
@@ -218,8 +283,9 @@ class VectorQuantizerEMA(_Quantizer):
         self.ema_cluster_size: torch.Tensor
         self.ema_w: torch.Tensor
         self.register_buffer("embedding", initial)
-        self.register_buffer("ema_cluster_size", torch.zeros(num_codes))
-        self.register_buffer("ema_w", initial.clone())
+        # a count of 1 per code and the code as its sum: the EMA mean is the initial codebook
+        self.register_buffer("ema_cluster_size", torch.ones(num_codes))  # [K]
+        self.register_buffer("ema_w", initial.clone())  # [K, D], = codebook · count
 
     @property
     def codebook(self) -> torch.Tensor:
@@ -228,10 +294,16 @@ class VectorQuantizerEMA(_Quantizer):
     def _usage_counts(self) -> torch.Tensor:
         return self.ema_cluster_size
 
-    def _reseed(self, code: int, vector: torch.Tensor) -> None:
-        self.ema_cluster_size[code] = 1.0
-        self.ema_w[code] = vector
-        self.embedding[code] = vector
+    def _decay(self) -> float:
+        return self.decay
+
+    @torch.no_grad()
+    def _reseed(self, codes: torch.Tensor, vectors: torch.Tensor) -> None:
+        count = self._fresh_count()
+        vectors = vectors.to(self.embedding.dtype)  # [R, D]
+        self.ema_cluster_size[codes] = count  # [R]
+        self.ema_w[codes] = vectors * count  # [R, D]: the EMA mean is the vector itself
+        self.embedding[codes] = vectors  # [R, D]
 
     @torch.no_grad()
     def _ema_update(self, flat: torch.Tensor, indices: torch.Tensor, counts: torch.Tensor) -> None:
@@ -273,7 +345,8 @@ class VectorQuantizerEMA(_Quantizer):
 class VectorQuantizer(_Quantizer):
     """A codebook learned by gradient: the codebook loss ‖sg(z) − q‖² moves the codes, so their
     gradients can be inspected. With `dead_code_threshold`, a code whose usage EMA (decay 0.99)
-    falls below it is re-seeded from a batch vector and its usage EMA reset to 1."""
+    falls below it is re-seeded from a batch vector, its usage EMA reset to a count that protects
+    it for ⌈1/(1 − usage_decay)⌉ steps (docs/codebook.md, "The EMA state and dead codes")."""
 
     def __init__(
         self,
@@ -304,9 +377,13 @@ class VectorQuantizer(_Quantizer):
     def _usage_counts(self) -> torch.Tensor:
         return self.usage_ema
 
-    def _reseed(self, code: int, vector: torch.Tensor) -> None:
-        self.weight.data[code] = vector
-        self.usage_ema[code] = 1.0
+    def _decay(self) -> float:
+        return self.usage_decay
+
+    @torch.no_grad()
+    def _reseed(self, codes: torch.Tensor, vectors: torch.Tensor) -> None:
+        self.weight.data[codes] = vectors.to(self.weight.dtype)  # [R, D]
+        self.usage_ema[codes] = self._fresh_count()  # [R]
 
     def forward(
         self, z: torch.Tensor

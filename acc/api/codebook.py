@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acc.api.errors import Conflict, NotFound
+from acc.api.errors import Conflict, InvalidValue, NotFound
 from acc.api.openapi import BOOLEAN, enum, integer, number, operation
 from acc.api.responses import JSONResponse
 from acc.api.runs import run_body, run_slot
@@ -22,7 +23,6 @@ from acc.api.validation import (
     MAX_STEP_NUMBER,
     bool_field,
     choice_field,
-    float_field,
     int_field,
     int_query,
     read_json_object,
@@ -31,23 +31,50 @@ from acc.api.validation import (
 from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
 from acc.model_owner import ModelBusy
 from acc.recipes import get_recipe
-from acc.recipes.vqvae import auto_codebook_size
+from acc.recipes.vqvae import CONDITIONS, NUM_CODES_RULE, OPTIONS, OptionSpec, auto_codebook_size
 from acc.vq.capture import VQCapture
 from acc.vq.health import RULES
 
 RECIPE = "vqvae"
-START_FIELDS = (
-    "condition",
-    "levels",
-    "commitment",
-    "wasserstein_weight",
-    "wasserstein_epsilon",
-    "revive",
-    "steps",
-    "seed",
-    "capture_every",
-    "paused",
-)
+DEFAULT_STEPS = 2000
+DEFAULT_CAPTURE_EVERY = 10
+START_FIELDS = ("condition", *OPTIONS, "steps", "seed", "capture_every", "paused")
+AUTO = "auto"
+
+
+def _option_schema(spec: OptionSpec[Any]) -> dict[str, Any]:
+    """The JSON schema of a recipe option, from its spec (the one definition of its range)."""
+    if spec.kind == "bool":
+        return BOOLEAN
+    assert spec.low is not None and spec.high is not None
+    schema = (
+        integer(int(spec.low), int(spec.high))
+        if spec.kind == "int"
+        else number(spec.low, spec.high)
+    )
+    return {"oneOf": [schema, enum(AUTO)]} if spec.default is None else schema
+
+
+def _option(body: dict[str, Any], spec: OptionSpec[Any]) -> Any:
+    """`body[spec.name]` checked against the recipe's spec; its default when absent. "auto" (the
+    default of `num_codes`) reads as None: the recipe chooses the value."""
+    if spec.name not in body:
+        return spec.default
+    value = body[spec.name]
+    if spec.default is None and value == AUTO:
+        return None
+    if value is not None:  # null is no value, not "auto"
+        if spec.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        try:
+            return spec.check(value)
+        except ValueError:
+            pass
+    try:
+        shown = orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):  # pragma: no cover - bodies are JSON
+        shown = repr(value)
+    raise InvalidValue(f"{spec.name} must be {spec.allowed}, got {shown}")
 
 
 def _vq_run(request: Request) -> tuple[FreeRun, VQCapture]:
@@ -66,20 +93,16 @@ async def state_route(request: Request) -> Response:
     data = request.app.state.data
     defaults = {
         "condition": recipe.default_condition,
-        "levels": 3,
-        "commitment": 0.25,
-        "wasserstein_weight": 0.0,
-        "wasserstein_epsilon": 0.05,
-        "revive": False,
-        "steps": 2000,
-        "capture_every": 10,
+        **{name: AUTO if spec.default is None else spec.default for name, spec in OPTIONS.items()},
+        "steps": DEFAULT_STEPS,
+        "capture_every": DEFAULT_CAPTURE_EVERY,
     }
     body: dict[str, Any] = {
         "conditions": list(recipe.conditions),
         "defaults": defaults,
         "auto_num_codes": auto_codebook_size(len(data.train)),
-        "num_codes_rule": "codes per level = the power of two nearest to √(training images), "
-        f"kept in 16..512 ({len(data.train):,} training images here)",
+        "num_codes_rule": f'codes per level (num_codes "{AUTO}") = {NUM_CODES_RULE} '
+        f"({len(data.train):,} training images here)",
         "rules": RULES,
     }
     run = run_slot(request).current
@@ -95,12 +118,8 @@ async def state_route(request: Request) -> Response:
 @operation(
     "Start a VQ-VAE run.",
     body={
-        "condition": enum("ema", "learned", "collapse"),
-        "levels": integer(2, 4),
-        "commitment": number(0.0, 10.0),
-        "wasserstein_weight": number(0.0, 100.0),
-        "wasserstein_epsilon": number(0.001, 10.0),
-        "revive": BOOLEAN,
+        "condition": enum(*CONDITIONS),
+        **{name: _option_schema(spec) for name, spec in OPTIONS.items()},
         "steps": integer(1, MAX_RUN_STEPS),
         "seed": integer(0, MAX_SEED),
         "capture_every": integer(1, MAX_CAPTURE_EVERY),
@@ -112,16 +131,10 @@ async def start_route(request: Request) -> Response:
     reject_unknown(body, START_FIELDS, "field")
     recipe = get_recipe(RECIPE)
     condition = choice_field(body, "condition", recipe.conditions, recipe.default_condition)
-    options = {
-        "levels": int_field(body, "levels", 2, 4, 3),
-        "commitment": float_field(body, "commitment", 0.0, 10.0, 0.25),
-        "wasserstein_weight": float_field(body, "wasserstein_weight", 0.0, 100.0, 0.0),
-        "wasserstein_epsilon": float_field(body, "wasserstein_epsilon", 0.001, 10.0, 0.05),
-        "revive": bool_field(body, "revive", False),
-    }
-    steps = int_field(body, "steps", 1, MAX_RUN_STEPS, 2000)
+    options = {name: _option(body, spec) for name, spec in OPTIONS.items()}
+    steps = int_field(body, "steps", 1, MAX_RUN_STEPS, DEFAULT_STEPS)
     seed = int_field(body, "seed", 0, MAX_SEED, 0)
-    capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, 10)
+    capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, DEFAULT_CAPTURE_EVERY)
     paused = bool_field(body, "paused", False)
     slot = run_slot(request)
     try:

@@ -9,13 +9,14 @@ init), which collapses onto a few codes — the case the codebook health warning
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar
 
 import torch
 import torch.nn.functional as F
 
-from acc.data import Batch, BatchIterator, MnistData
+from acc.data import DEFAULT_BATCH_SIZE, Batch, BatchIterator, MnistData
 from acc.models import VQVAE, VQVAEOutput
 from acc.recipes import Recipe, TrainingSetup
 from acc.trainer import Trainer
@@ -27,7 +28,78 @@ NAME = "vqvae"
 CONDITIONS = ("ema", "learned", "collapse")
 DEFAULT_CONDITION = "ema"
 MIN_CODES, MAX_CODES = 16, 512
+NUM_CODES_RULE = f"the power of two nearest to √(training images), kept in {MIN_CODES}..{MAX_CODES}"
 EVAL_IMAGES = 512
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OptionSpec(Generic[T]):
+    """One user-facing option of the recipe: its default and its allowed values. Defined once
+    here; `build`, `POST /codebook/start` and `acc run vqvae` all read them."""
+
+    name: str
+    kind: Literal["int", "float", "bool"]
+    default: T  # None: chosen automatically (`num_codes`: "auto")
+    low: float | None = None  # inclusive bounds (None for booleans)
+    high: float | None = None
+    help: str = ""
+
+    @property
+    def allowed(self) -> str:
+        """The allowed values in words, e.g. "an integer in 2..4"."""
+        if self.kind == "bool":
+            return "true or false"
+        noun = "an integer" if self.kind == "int" else "a number"
+        auto = ' or "auto"' if self.default is None else ""
+        return f"{noun} in {self.low:g}..{self.high:g}{auto}"
+
+    def check(self, value: Any) -> Any:
+        """`value` if allowed (None means "auto" where the default is automatic), else a
+        `ValueError` naming the option, the allowed values and the value given."""
+        if value is None and self.default is None:
+            return None
+        if self.kind == "bool":
+            ok = isinstance(value, bool)
+        else:
+            types = (int,) if self.kind == "int" else (int, float)
+            ok = (
+                isinstance(value, types)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and self.low is not None
+                and self.high is not None
+                and self.low <= value <= self.high
+            )
+        if not ok:
+            raise ValueError(f"{self.name} must be {self.allowed}, got {value!r}")
+        return value
+
+
+LEVELS = OptionSpec("levels", "int", 3, 2, 4, "residual codebook levels")
+NUM_CODES: OptionSpec[int | None] = OptionSpec(
+    "num_codes", "int", None, MIN_CODES, MAX_CODES, f"codes per level; auto: {NUM_CODES_RULE}"
+)
+COMMITMENT: OptionSpec[float] = OptionSpec(
+    "commitment", "float", 0.25, 0.0, 10.0, "commitment weight β"
+)
+WASSERSTEIN_WEIGHT: OptionSpec[float] = OptionSpec(
+    "wasserstein_weight", "float", 0.0, 0.0, 100.0, "weight of the level-1 Sinkhorn loss"
+)
+WASSERSTEIN_EPSILON: OptionSpec[float] = OptionSpec(
+    "wasserstein_epsilon",
+    "float",
+    0.05,
+    0.001,
+    10.0,
+    "entropic regularisation ε of the Sinkhorn loss",
+)
+REVIVE = OptionSpec("revive", "bool", False, help="re-seed dead codes from the batch")
+OPTIONS: dict[str, OptionSpec[Any]] = {
+    spec.name: spec
+    for spec in (LEVELS, NUM_CODES, COMMITMENT, WASSERSTEIN_WEIGHT, WASSERSTEIN_EPSILON, REVIVE)
+}
 
 
 def auto_codebook_size(train_images: int) -> int:
@@ -72,27 +144,28 @@ def build(
     data: MnistData,
     device: torch.device | str = "cpu",
     *,
-    levels: int = 3,
-    commitment: float = 0.25,
-    wasserstein_weight: float = 0.0,
-    wasserstein_epsilon: float = 0.05,
-    revive: bool = False,
-    num_codes: int | None = None,
+    levels: int = LEVELS.default,
+    commitment: float = COMMITMENT.default,
+    wasserstein_weight: float = WASSERSTEIN_WEIGHT.default,
+    wasserstein_epsilon: float = WASSERSTEIN_EPSILON.default,
+    revive: bool = REVIVE.default,
+    num_codes: int | None = NUM_CODES.default,
     code_dim: int = 16,
-    batch_size: int = 128,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     lr: float = 2e-3,
 ) -> TrainingSetup:
     """A ready-to-train VQ-VAE setup; the same arguments give identical runs."""
     RECIPE.check_condition(condition)
-    if not 1 <= levels <= 4:
-        raise ValueError(f"levels must be an integer in 1..4, got {levels!r}")
-    if commitment < 0:
-        raise ValueError(f"commitment must be >= 0, got {commitment!r}")
-    if wasserstein_weight < 0 or wasserstein_epsilon <= 0:
-        raise ValueError(
-            f"wasserstein_weight must be >= 0 and wasserstein_epsilon > 0, got "
-            f"{wasserstein_weight!r} and {wasserstein_epsilon!r}"
-        )
+    given = {
+        "levels": levels,
+        "num_codes": num_codes,
+        "commitment": commitment,
+        "wasserstein_weight": wasserstein_weight,
+        "wasserstein_epsilon": wasserstein_epsilon,
+        "revive": revive,
+    }
+    for name, value in given.items():
+        OPTIONS[name].check(value)
     device = torch.device(device)
     codes = num_codes if num_codes is not None else auto_codebook_size(len(data.train))
     kind: QuantizerKind = "ema" if condition == "ema" else "learned"
@@ -133,7 +206,7 @@ def build(
         options={
             "levels": levels,
             "num_codes": codes,
-            "num_codes_rule": "power of two nearest to √(training images), in 16..512",
+            "num_codes_rule": NUM_CODES_RULE,
             "auto_num_codes": num_codes is None,
             "code_dim": code_dim,
             "kind": kind,

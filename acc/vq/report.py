@@ -3,8 +3,9 @@
 Writes into the output folder: `codebook_analysis.json` (active codes, usage ratio, most and least
 used codes, perplexity mean/std over batches, dead codes with their rule, transition-matrix
 entropy, run-length statistics, k-means clusters of the codes), `codebook_visualization.png`,
-`selftest.txt` (the quantizer self-test) and `pip-freeze.txt`. Without a checkpoint only the
-self-test and the environment are written, and the report says so.
+`selftest.txt` (the quantizer self-test) and `pip-freeze.txt`. Without a checkpoint (none given
+and none found, or a path that does not exist) only the self-test and the environment are written,
+and the report says why.
 """
 
 from __future__ import annotations
@@ -43,7 +44,19 @@ ANALYSIS_FILE = "codebook_analysis.json"
 FIGURE_FILE = "codebook_visualization.png"
 SELFTEST_FILE = "selftest.txt"
 FREEZE_FILE = "pip-freeze.txt"
+CHECKPOINT_NAME = "checkpoint.pt"  # what `acc run vqvae` writes (acc/vq/train.py)
 CLUSTERS = 8
+PANELS = 6  # per level, one row of the figure
+
+
+def newest_checkpoint(root: str | Path) -> Path | None:
+    """The most recently written `checkpoint.pt` anywhere under `root` (`acc run vqvae` writes
+    `runs/vqvae/CONDITION-seedSEED/checkpoint.pt`), or None when there is none."""
+    root = Path(root)
+    if not root.is_dir():
+        return None
+    found = [path for path in root.rglob(CHECKPOINT_NAME) if path.is_file()]
+    return max(found, key=lambda path: (path.stat().st_mtime_ns, str(path))) if found else None
 
 
 def selftest() -> dict[str, Any]:
@@ -104,16 +117,25 @@ def collect_indices(
 
 def analyse(model: VQVAE, data: MnistData, max_batches: int = 10) -> dict[str, Any]:
     """The analysis of every level, as plain JSON values."""
-    indices = collect_indices(model, data, max_batches)
+    return analyse_indices(model, collect_indices(model, data, max_batches))
+
+
+def _batch_perplexities(sequences: np.ndarray, num_codes: int) -> list[float]:
+    """Perplexity of each evaluation batch (128 images) of one level's `[N, 49]` indices."""
+    return [
+        perplexity(np.bincount(chunk.ravel(), minlength=num_codes))
+        for chunk in np.array_split(sequences, max(1, math.ceil(len(sequences) / 128)))
+    ]
+
+
+def analyse_indices(model: VQVAE, indices: np.ndarray) -> dict[str, Any]:
+    """The analysis of every level from its code indices `[L, N, 49]`."""
     books = model.quantizer.codebooks().cpu().numpy()
     levels = []
     for level in range(indices.shape[0]):
         sequences = indices[level]  # [N, 49]
         counts = np.bincount(sequences.ravel(), minlength=model.num_codes)
-        per_batch = [
-            perplexity(np.bincount(chunk.ravel(), minlength=model.num_codes))
-            for chunk in np.array_split(sequences, max(1, math.ceil(len(sequences) / 128)))
-        ]
+        per_batch = _batch_perplexities(sequences, model.num_codes)
         order = np.argsort(-counts, kind="stable")
         active = np.flatnonzero(counts)
         transitions = transition_counts(sequences, model.num_codes)
@@ -153,56 +175,67 @@ def analyse(model: VQVAE, data: MnistData, max_batches: int = 10) -> dict[str, A
     }
 
 
-def plot(model: VQVAE, analysis: dict[str, Any], path: Path, data: MnistData) -> None:
-    """The six panels of level 1: usage by rank (log), PCA of the codes coloured by usage, the
-    transitions of the 30 most used codes, pairwise code distances, perplexity per batch, EMA
-    cluster sizes (or the code norms of a learned codebook)."""
-    level = analysis["levels"][0]
-    counts = np.array(level["counts"])
-    books = model.quantizer.codebooks().cpu().numpy()[0]
-    indices = collect_indices(model, data, 10)[0]
-    order = np.argsort(-counts, kind="stable")
-    figure, axes = plt.subplots(2, 3, figsize=(15, 9), dpi=80)
-    ranked = counts[order][counts[order] > 0]
-    axes[0, 0].bar(np.arange(len(ranked)), ranked, color="#4f46e5")
-    axes[0, 0].set_yscale("log")
-    unused = int((counts == 0).sum())
-    axes[0, 0].set_title(f"Level-1 usage by rank (log; {unused} unused codes not drawn)")
-    axes[0, 0].set_xlabel("code rank")
-    xy = pca_2d(books, books)
-    scatter = axes[0, 1].scatter(xy[:, 0], xy[:, 1], c=np.log1p(counts), cmap="viridis", s=18)
-    figure.colorbar(scatter, ax=axes[0, 1], label="log(1 + uses)")
-    axes[0, 1].set_title("Level-1 codes, PCA, coloured by usage")
-    top = order[:30]
-    transitions = transition_counts(indices, model.num_codes)[np.ix_(top, top)]
-    rows = transitions.sum(1, keepdims=True)
-    image = axes[0, 2].imshow(
-        np.divide(transitions, rows, out=np.zeros(transitions.shape), where=rows > 0),
-        cmap="magma",
-    )
-    figure.colorbar(image, ax=axes[0, 2])
-    axes[0, 2].set_title("Transitions among the 30 most used codes")
-    distances = np.sqrt(((books[:, None] - books[None]) ** 2).sum(-1))
-    image = axes[1, 0].imshow(distances[np.ix_(order, order)], cmap="viridis")
-    figure.colorbar(image, ax=axes[1, 0])
-    axes[1, 0].set_title("Pairwise code distances (by usage rank)")
-    per_batch = [
-        perplexity(np.bincount(chunk.ravel(), minlength=model.num_codes))
-        for chunk in np.array_split(indices, max(1, math.ceil(len(indices) / 128)))
-    ]
-    axes[1, 1].plot(per_batch, marker="o", color="#16a34a")
-    axes[1, 1].set_title("Level-1 perplexity per batch")
-    axes[1, 1].set_xlabel("batch")
-    first = model.quantizer.quantizers()[0]
-    if isinstance(first, VectorQuantizerEMA):
-        axes[1, 2].bar(np.arange(model.num_codes), first.ema_cluster_size.cpu().numpy()[order])
-        axes[1, 2].set_title("EMA cluster sizes (by usage rank)")
-    else:
-        axes[1, 2].bar(np.arange(model.num_codes), np.linalg.norm(books, axis=1)[order])
-        axes[1, 2].set_title("Code norms (learned codebook: no EMA sizes)")
+def plot(
+    model: VQVAE,
+    analysis: dict[str, Any],
+    path: Path,
+    indices: np.ndarray,
+    title: str = "Codebook analysis",
+) -> dict[str, Any]:
+    """One row of six panels per level: usage by rank (log), PCA of the codes coloured by usage,
+    the transitions of the 30 most used codes, pairwise code distances, perplexity per batch, EMA
+    cluster sizes (or the code norms of a learned codebook); `title` above them. `indices` are the
+    analysed code indices `[L, N, 49]`. Returns the title and the panels' titles, row by row."""
+    books = model.quantizer.codebooks().cpu().numpy()
+    quantizers = model.quantizer.quantizers()
+    rows = len(analysis["levels"])
+    figure, grid = plt.subplots(rows, PANELS, figsize=(4 * PANELS, 3.6 * rows + 0.6), dpi=70)
+    axes = np.asarray(grid).reshape(rows, PANELS)
+    for row, level in enumerate(analysis["levels"]):
+        name = f"Level {level['level']}"
+        counts = np.array(level["counts"])
+        codes = books[row]
+        order = np.argsort(-counts, kind="stable")
+        ranked = counts[order][counts[order] > 0]
+        ax = axes[row]
+        ax[0].bar(np.arange(len(ranked)), ranked, color="#4f46e5")
+        ax[0].set_yscale("log")
+        unused = int((counts == 0).sum())
+        ax[0].set_title(f"{name}: usage by rank (log; {unused} unused)", fontsize=10)
+        ax[0].set_xlabel("code rank")
+        xy = pca_2d(codes, codes)
+        scatter = ax[1].scatter(xy[:, 0], xy[:, 1], c=np.log1p(counts), cmap="viridis", s=14)
+        figure.colorbar(scatter, ax=ax[1], label="log(1 + uses)")
+        ax[1].set_title(f"{name}: codes (PCA) by usage", fontsize=10)
+        top = order[:30]
+        transitions = transition_counts(indices[row], model.num_codes)[np.ix_(top, top)]
+        sums = transitions.sum(1, keepdims=True)
+        image = ax[2].imshow(
+            np.divide(transitions, sums, out=np.zeros(transitions.shape), where=sums > 0),
+            cmap="magma",
+        )
+        figure.colorbar(image, ax=ax[2])
+        ax[2].set_title(f"{name}: transitions, top 30 codes", fontsize=10)
+        distances = np.sqrt(((codes[:, None] - codes[None]) ** 2).sum(-1))
+        image = ax[3].imshow(distances[np.ix_(order, order)], cmap="viridis")
+        figure.colorbar(image, ax=ax[3])
+        ax[3].set_title(f"{name}: code distances (by rank)", fontsize=10)
+        ax[4].plot(_batch_perplexities(indices[row], model.num_codes), marker="o", color="#16a34a")
+        ax[4].set_title(f"{name}: perplexity per batch", fontsize=10)
+        ax[4].set_xlabel("batch")
+        quantizer = quantizers[row]
+        if isinstance(quantizer, VectorQuantizerEMA):
+            ax[5].bar(np.arange(model.num_codes), quantizer.ema_cluster_size.cpu().numpy()[order])
+            ax[5].set_title(f"{name}: EMA cluster sizes (by rank)", fontsize=10)
+        else:
+            ax[5].bar(np.arange(model.num_codes), np.linalg.norm(codes, axis=1)[order])
+            ax[5].set_title(f"{name}: code norms (learned, by rank)", fontsize=10)
+    figure.suptitle(title, fontsize=15)
     figure.tight_layout()
     figure.savefig(path)
+    panels = [[axis.get_title() for axis in row] for row in axes]
     plt.close(figure)
+    return {"title": title, "panels": panels}
 
 
 def pip_freeze() -> str:
@@ -217,8 +250,11 @@ def write_report(
     data: MnistData | None,
     checkpoint: str | Path | None = None,
     max_batches: int = 10,
+    *,
+    skipped: str | None = None,
 ) -> dict[str, Any]:
-    """Write the report files; returns what was written and what was skipped."""
+    """Write the report files; returns what was written and what was skipped (`skipped`: why
+    there is no checkpoint, when the caller knows better than "none given")."""
     from acc.vq.checkpoint import load_checkpoint
 
     out = Path(out_dir)
@@ -232,15 +268,27 @@ def write_report(
             "selftest": test,
             "written": written,
             "analysis": None,
-            "skipped": "no checkpoint given: the codebook analysis was skipped",
+            "figure": None,
+            "skipped": skipped or "no checkpoint given: the codebook analysis was skipped",
         }
     model, meta = load_checkpoint(checkpoint)
+    indices = collect_indices(model, data, max_batches)
     analysis = {
         "checkpoint": str(checkpoint),
         "step": meta["step"],
-        **analyse(model, data, max_batches),
+        **analyse_indices(model, indices),
     }
     (out / ANALYSIS_FILE).write_text(json.dumps(analysis, indent=2))
-    plot(model, analysis, out / FIGURE_FILE, data)
+    title = (
+        f"Codebook of {checkpoint} at step {meta['step']}: {model.num_levels} levels × "
+        f"{model.num_codes} codes ({model.kind}), {analysis['images_analysed']:,} evaluation images"
+    )
+    figure = plot(model, analysis, out / FIGURE_FILE, indices, title)
     written += [ANALYSIS_FILE, FIGURE_FILE]
-    return {"selftest": test, "written": written, "analysis": analysis, "skipped": None}
+    return {
+        "selftest": test,
+        "written": written,
+        "analysis": analysis,
+        "figure": figure,
+        "skipped": None,
+    }

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from acc.recipes.vqvae import OPTIONS
+
 
 def _finish(client: TestClient, timeout: float = 120.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
@@ -95,11 +97,54 @@ def test_the_collapse_condition_warns_about_low_utilisation(client: TestClient) 
         {"condition": "vq"},
         {"revive": 1},
         {"codebook_size": 64},
+        {"num_codes": 8},
     ],
 )
 def test_bad_start_values_are_422(client: TestClient, body: dict[str, object]) -> None:
     response = client.post("/codebook/start", json=body)
     assert response.status_code == 422 and response.json()["error"] == "invalid_value"
+
+
+def test_the_codebook_size_can_be_chosen(client: TestClient) -> None:
+    assert client.get("/codebook/state").json()["defaults"]["num_codes"] == "auto"
+    started = client.post("/codebook/start", json={"levels": 2, "steps": 2, "num_codes": 32})
+    assert started.status_code == 200, started.text
+    config = started.json()["config"]
+    assert config["num_codes"] == 32 and config["auto_num_codes"] is False
+    _finish(client)
+    assert len(client.get("/codebook/health").json()["levels"][0]["counts"]) == 32
+    started = client.post("/codebook/start", json={"levels": 2, "steps": 2, "num_codes": "auto"})
+    assert started.json()["config"]["num_codes"] == 128  # 9,000 training images
+    assert started.json()["config"]["auto_num_codes"] is True
+    _finish(client)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(8, "8"), (513, "513"), ("many", '"many"'), (32.5, "32.5"), (None, "null"), (True, "true")],
+)
+def test_a_bad_codebook_size_is_422_naming_the_allowed_range(
+    client: TestClient, value: object, shown: str
+) -> None:
+    response = client.post("/codebook/start", json={"num_codes": value})
+    assert response.status_code == 422 and response.json()["error"] == "invalid_value"
+    detail = response.json()["detail"]
+    assert detail == f'num_codes must be an integer in 16..512 or "auto", got {shown}'
+
+
+def test_the_form_defaults_and_ranges_are_the_recipes(client: TestClient) -> None:
+    """One definition (the recipe's OPTIONS): the state's defaults, the OpenAPI schema, the 422."""
+    defaults = client.get("/codebook/state").json()["defaults"]
+    spec = client.get("/openapi.json").json()["paths"]["/codebook/start"]["post"]
+    schema = spec["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    for name, option in OPTIONS.items():
+        assert defaults[name] == ("auto" if option.default is None else option.default), name
+        if option.kind == "bool":
+            continue
+        numeric = schema[name]["oneOf"][0] if option.default is None else schema[name]
+        assert (numeric["minimum"], numeric["maximum"]) == (option.low, option.high), name
+        response = client.post("/codebook/start", json={name: option.high * 2})
+        assert response.status_code == 422 and option.allowed in response.json()["detail"]
 
 
 def test_dynamics_level_out_of_range_and_watch_without_a_layer(client: TestClient) -> None:

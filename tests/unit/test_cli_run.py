@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,39 @@ def test_mean_offdiagonal_cosine_matches_a_loop() -> None:
     assert mean_offdiagonal_cosine(weight) == pytest.approx(sum(cosines) / len(cosines))
     identical = torch.ones(4, 3)
     assert mean_offdiagonal_cosine(identical) == pytest.approx(1.0)
+
+
+def test_run_without_a_condition_uses_the_recipes_default(
+    cli_data: MnistData,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run_cli(["run", "gradient_gating_l0", "--steps", "3"]) == 0
+    summary_path = Path("runs/gradient_gating_l0/bcl-med-seed0/summary.json")
+    assert json.loads(summary_path.read_text())["condition"] == "bcl-med"
+    assert "gradient_gating_l0 bcl-med seed 0: 3 steps" in capsys.readouterr().out
+
+
+def test_importing_the_cli_does_not_import_torch() -> None:
+    """`acc --help` must answer at once: the CLI imports torch only inside its commands."""
+    code = "import sys, acc, acc.cli; acc.cli.build_parser(); print('torch' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.parametrize("entry", [["-m", "acc"], ["-m", "acc.cli"]])
+def test_version_and_python_dash_m(entry: list[str]) -> None:
+    import acc
+
+    done = subprocess.run(
+        [sys.executable, *entry, "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout == f"acc {acc.__version__}\n"
+    done = subprocess.run(
+        [sys.executable, *entry, "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "codebook-report" in done.stdout

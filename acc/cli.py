@@ -1,23 +1,59 @@
 """The `acc` command line: `acc serve` (the trainer API) and the tools built on the library."""
 
+# Nothing here imports torch at module level (a test checks it): `acc --help` and `acc --version`
+# answer at once. Each command imports what it needs; options whose defaults live in modules that
+# import torch (the capture budget, the VQ options) are added to their subcommand's parser only
+# when that subcommand is parsed or its help printed.
+
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from acc.step_inspector import (
-    DEFAULT_MAX_FULL_SNAPSHOTS,
-    DEFAULT_MAX_HISTORY_STEPS,
-    DEFAULT_MAX_SNAPSHOT_BYTES,
-    DEFAULT_MAX_VECTOR_HISTORY,
-    CaptureBudget,
-)
+import acc
+from acc.integers import parse_ascii_int
+
+if TYPE_CHECKING:
+    from acc.recipes.vqvae import OptionSpec
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
+DEFAULT_UI_PORT = 4321
+VQ_RUNS = Path("runs") / "vqvae"  # where `acc run vqvae` writes by default
+AUTO = "auto"
+_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose `deferred` callbacks add arguments on first use (parsing, usage or
+    help), so that building the whole command tree imports nothing heavy."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deferred: list[Callable[[argparse.ArgumentParser], None]] = []
+
+    def _complete(self) -> None:
+        while self.deferred:
+            self.deferred.pop(0)(self)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._complete()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._complete()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._complete()
+        return super().format_help()
 
 
 def _integer(name: str, low: int, high: int | None = None) -> Callable[[str], int]:
@@ -26,15 +62,41 @@ def _integer(name: str, low: int, high: int | None = None) -> Callable[[str], in
     allowed = f">= {low}" if high is None else f"in {low}..{high}"
 
     def parse(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            number = None
+        number = parse_ascii_int(value)
         if number is None or number < low or (high is not None and number > high):
             raise argparse.ArgumentTypeError(f"{name} must be an integer {allowed}, got {value!r}")
         return number
 
     return parse
+
+
+def _number(name: str, low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite decimal number in low..high, else an error naming `name`, the
+    allowed range and the value given."""
+
+    def parse(value: str) -> float:
+        number = float(value) if _NUMBER.fullmatch(value) else None
+        if number is None or not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a number in {low:g}..{high:g}, got {value!r}"
+            )
+        return number
+
+    return parse
+
+
+def _auto_or(parse: Callable[[str], int], name: str, allowed: str) -> Callable[[str], int | None]:
+    """An argparse type: "auto" (None: the recipe chooses) or what `parse` accepts."""
+
+    def parse_auto(value: str) -> int | None:
+        if value == AUTO:
+            return None
+        try:
+            return parse(value)
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(f"{name} must be {allowed}, got {value!r}") from None
+
+    return parse_auto
 
 
 _port = _integer("port", 1, 65535)
@@ -44,11 +106,11 @@ _max_batches = _integer("max-batches", 1, 1000)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from acc.api.app import create_app
-    from acc.data import DataError, load_mnist
+    from acc.api.server import serve
+    from acc.data import DEFAULT_BATCH_SIZE, DataError, check_batch_fits, load_mnist
     from acc.settings import Settings
+    from acc.step_inspector import CaptureBudget
 
     try:
         budget = CaptureBudget(
@@ -65,13 +127,20 @@ def _serve(args: argparse.Namespace) -> int:
         )
     try:
         data = load_mnist()
+        check_batch_fits(len(data.train), DEFAULT_BATCH_SIZE)
     except DataError as error:
         print(f"acc serve: {error}", file=sys.stderr)
         return 2
-    settings = Settings(host=args.host, port=args.port, budget=budget)
+    settings = Settings(
+        host=args.host,
+        port=args.port,
+        budget=budget,
+        allowed_hosts=tuple(args.allow_host),
+        ui_port=args.ui_port,
+    )
     app = create_app(settings=settings, data=data)
     print(f"acc trainer API: http://{args.host}:{args.port}/health", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    serve(app, args.host, args.port, log_level=args.log_level)
     return 0
 
 
@@ -92,7 +161,10 @@ def _run(args: argparse.Namespace) -> int:
     from acc.recipes import get_recipe
 
     try:
-        get_recipe(args.recipe).check_condition(args.condition)
+        recipe = get_recipe(args.recipe)
+        if args.condition is None:
+            args.condition = recipe.default_condition
+        recipe.check_condition(args.condition)
     except ValueError as error:
         print(f"acc run: {error}", file=sys.stderr)
         return 2
@@ -142,17 +214,28 @@ def _run(args: argparse.Namespace) -> int:
 def _codebook_report(args: argparse.Namespace) -> int:
     from acc.data import DataError, load_mnist
     from acc.vq.checkpoint import CheckpointError
-    from acc.vq.report import write_report
+    from acc.vq.report import newest_checkpoint, write_report
 
-    data = None
+    checkpoint: Path | None = None
+    skipped = None
     if args.checkpoint is not None:
+        checkpoint = Path(args.checkpoint)
+        if not checkpoint.exists():
+            skipped = f"checkpoint {checkpoint} does not exist: the codebook analysis was skipped"
+            checkpoint = None
+    else:
+        checkpoint = newest_checkpoint(VQ_RUNS)
+        if checkpoint is not None:
+            print(f"acc codebook-report: using {checkpoint}, the newest checkpoint in {VQ_RUNS}")
+    data = None
+    if checkpoint is not None:
         try:
             data = load_mnist()
         except DataError as error:
             print(f"acc codebook-report: {error}", file=sys.stderr)
             return 2
     try:
-        result = write_report(args.out, data, args.checkpoint, args.max_batches)
+        result = write_report(args.out, data, checkpoint, args.max_batches, skipped=skipped)
     except CheckpointError as error:
         print(f"acc codebook-report: {error}", file=sys.stderr)
         return 2
@@ -172,15 +255,10 @@ def _codebook_report(args: argparse.Namespace) -> int:
 
 
 def _run_vq(args: argparse.Namespace, data: Any, out: str) -> int:
+    from acc.recipes.vqvae import OPTIONS
     from acc.vq.train import SUMMARY_FILE, train_vq_headless
 
-    options = {
-        "levels": args.levels,
-        "commitment": args.commitment,
-        "wasserstein_weight": args.wasserstein_weight,
-        "wasserstein_epsilon": args.wasserstein_epsilon,
-        "revive": args.revive,
-    }
+    options = {name: getattr(args, name) for name in OPTIONS}
     try:
         summary = train_vq_headless(
             args.condition,
@@ -205,40 +283,39 @@ def _run_vq(args: argparse.Namespace, data: Any, out: str) -> int:
             f"{level['perplexity']:.1f}, dead {level['dead_codes']} (last {summary['window']} batches)"
         )
     print(f"summary {Path(out) / SUMMARY_FILE}, checkpoint {summary['checkpoint']}")
+    # The dashboard's codebook warnings (acc/vq/health.py: utilisation, dead codes) at the end.
+    for warning in summary["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
 def _codegen(args: argparse.Namespace) -> int:
-    from acc.codegen import TENSOR_KEYS_TS, write_tensor_keys
+    from acc.codegen import write_generated
 
     root = Path(args.root)
     if not (root / "dashboard").is_dir():
         print(f"acc codegen: {root} has no dashboard/ folder; pass --root REPO", file=sys.stderr)
         return 2
-    current = write_tensor_keys(root, check=args.check)
-    if args.check and not current:
+    stale = write_generated(root, check=args.check)
+    names = ", ".join(str(path) for path in stale)
+    if args.check and stale:
         print(
-            f"acc codegen: {TENSOR_KEYS_TS} is stale; run `.venv/bin/acc codegen` and commit it",
+            f"acc codegen: {names} is stale; run `.venv/bin/acc codegen` and commit it",
             file=sys.stderr,
         )
         return 1
-    print(f"acc codegen: {TENSOR_KEYS_TS} {'is current' if current else 'written'}")
+    print(f"acc codegen: {f'{names} written' if stale else 'every generated file is current'}")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="acc", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    serve = commands.add_parser("serve", help="start the trainer API")
-    serve.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port (default 8787)")
-    serve.add_argument(
-        "--log-level",
-        default="warning",
-        choices=["critical", "error", "warning", "info", "debug"],
-        help="uvicorn log level (default warning)",
+def _add_budget_options(serve: argparse.ArgumentParser) -> None:
+    from acc.step_inspector import (
+        DEFAULT_MAX_FULL_SNAPSHOTS,
+        DEFAULT_MAX_HISTORY_STEPS,
+        DEFAULT_MAX_SNAPSHOT_BYTES,
+        DEFAULT_MAX_VECTOR_HISTORY,
     )
+
     budget = serve.add_argument_group(
         "capture budget", "what each session and run keeps, and so the memory it may take"
     )
@@ -266,13 +343,80 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_VECTOR_HISTORY,
         help=f"steps whose [D]/[B] vectors are kept (default {DEFAULT_MAX_VECTOR_HISTORY})",
     )
+
+
+def _vq_flag_type(spec: OptionSpec[Any]) -> Callable[[str], Any]:
+    flag = "--" + spec.name.replace("_", "-")
+    assert spec.low is not None and spec.high is not None
+    if spec.kind == "float":
+        return _number(flag, spec.low, spec.high)
+    parse = _integer(flag, int(spec.low), int(spec.high))
+    return parse if spec.default is not None else _auto_or(parse, flag, spec.allowed)
+
+
+def _add_vq_options(run: argparse.ArgumentParser) -> None:
+    """The `vqvae` recipe's options: names, defaults and ranges from its `OPTIONS`."""
+    from acc.recipes.vqvae import OPTIONS
+
+    vq = run.add_argument_group("vqvae options")
+    for spec in OPTIONS.values():
+        flag = "--" + spec.name.replace("_", "-")
+        if spec.kind == "bool":
+            vq.add_argument(flag, action="store_true", default=spec.default, help=spec.help)
+            continue
+        default = AUTO if spec.default is None else f"{spec.default:g}"
+        vq.add_argument(
+            flag,
+            type=_vq_flag_type(spec),
+            default=spec.default,
+            metavar="N" if spec.kind == "int" else "X",
+            help=f"{spec.help} ({spec.allowed}, default {default})",
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="acc", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"acc {acc.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="start the trainer API")
+    serve.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port (default 8787)")
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[name for name in os.environ.get("ACC_ALLOW_HOSTS", "").split(",") if name],
+        metavar="NAME",
+        help="also answer requests for this host name (repeatable; env ACC_ALLOW_HOSTS, comma-"
+        "separated). Loopback names and --host are always answered; any other Host is refused "
+        "(DNS rebinding)",
+    )
+    serve.add_argument(
+        "--ui-port",
+        type=_integer("--ui-port", 1, 65535),
+        default=os.environ.get("ACC_UI_PORT", str(DEFAULT_UI_PORT)),
+        help="the dashboard's port: its pages may call the API directly (env ACC_UI_PORT, "
+        f"default {DEFAULT_UI_PORT})",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn log level (default warning)",
+    )
+    assert isinstance(serve, _Parser)
+    serve.deferred.append(_add_budget_options)
     serve.set_defaults(handler=_serve)
 
     run = commands.add_parser(
         "run", help="train a recipe condition headless and write summary.json"
     )
     run.add_argument("recipe", metavar="RECIPE", help="recipe name, e.g. gradient_gating_l0")
-    run.add_argument("--condition", required=True, help="the recipe's condition, e.g. bcl-med")
+    run.add_argument(
+        "--condition",
+        default=None,
+        help="the recipe's condition, e.g. bcl-med (default: the recipe's default condition)",
+    )
     run.add_argument("--steps", type=_steps, required=True, help="training steps (>= 1)")
     run.add_argument("--seed", type=_seed, default=0, help="seed of model and batches (default 0)")
     run.add_argument(
@@ -282,18 +426,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory for summary.json (default runs/RECIPE/CONDITION-seedSEED)",
     )
     run.add_argument("--device", default="cpu", help="torch device (default cpu)")
-    vq = run.add_argument_group("vqvae options")
-    vq.add_argument("--levels", type=int, choices=[2, 3, 4], default=3, help="RVQ levels")
-    vq.add_argument("--commitment", type=float, default=0.25, help="commitment weight β")
-    vq.add_argument("--wasserstein-weight", type=float, default=0.0, help="Sinkhorn loss weight")
-    vq.add_argument("--wasserstein-epsilon", type=float, default=0.05, help="Sinkhorn ε")
-    vq.add_argument("--revive", action="store_true", help="re-seed dead codes from the batch")
+    assert isinstance(run, _Parser)
+    run.deferred.append(_add_vq_options)
     run.set_defaults(handler=_run)
 
     report = commands.add_parser(
         "codebook-report", help="analyse a VQ-VAE checkpoint's codebook (JSON + PNG)"
     )
-    report.add_argument("--checkpoint", default=None, help="a checkpoint.pt from `acc run vqvae`")
+    report.add_argument(
+        "--checkpoint",
+        default=None,
+        help="a checkpoint.pt from `acc run vqvae` (default: the newest under runs/vqvae/; "
+        "a missing file skips the analysis)",
+    )
     report.add_argument("--out", required=True, help="folder for the report files")
     report.add_argument(
         "--max-batches", type=_max_batches, default=10, help="evaluation batches (default 10)"

@@ -1,5 +1,6 @@
-"""`acc codegen`: the dashboard's TypeScript copy of the capture vocabulary, generated from
-`StepTensorKey` and `KEY_META` so the two can never drift apart."""
+"""`acc codegen`: the dashboard's generated copies of Python vocabularies, so they can never drift
+apart: the capture vocabulary (`StepTensorKey`, `KEY_META`) as TypeScript, and the server limits
+the dashboard's server also enforces (`limits.json`, read by `dashboard/server/serve.mjs`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from acc.step_inspector import (
 )
 
 TENSOR_KEYS_TS = Path("dashboard/src/lib/generated/tensor-keys.ts")
+LIMITS_JSON = Path("dashboard/src/lib/generated/limits.json")
 
 
 def _literal_union(kind: object) -> str:
@@ -80,13 +82,40 @@ def tensor_keys_ts() -> str:
     return "\n".join(lines)
 
 
+def limits_json() -> str:
+    """The full text of `limits.json`: limits that the dashboard's server applies before it
+    proxies, so that it answers as the trainer would."""
+    from acc.api.validation import MAX_BODY_BYTES
+
+    limits = {
+        "_generated": "by `acc codegen` from acc/api/validation.py; do not edit by hand",
+        "max_body_bytes": MAX_BODY_BYTES,
+    }
+    return json.dumps(limits, indent=2) + "\n"
+
+
+def generated_files() -> dict[Path, str]:
+    """Every generated file (relative to the repository root) and the text it must hold."""
+    return {TENSOR_KEYS_TS: tensor_keys_ts(), LIMITS_JSON: limits_json()}
+
+
+def write_generated(root: Path, check: bool = False) -> list[Path]:
+    """Write (or with `check`, only compare) every generated file under `root`; returns the
+    files that were stale (empty when all were current)."""
+    stale = []
+    for relative, wanted in generated_files().items():
+        path = root / relative
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == wanted:
+            continue
+        stale.append(relative)
+        if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(wanted, encoding="utf-8")
+    return stale
+
+
 def write_tensor_keys(root: Path, check: bool = False) -> bool:
-    """Write (or with `check`, compare) `tensor-keys.ts` under `root`. True when it was current."""
-    path = root / TENSOR_KEYS_TS
-    wanted = tensor_keys_ts()
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    if check or current == wanted:
-        return current == wanted
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(wanted, encoding="utf-8")
-    return False
+    """Write (or with `check`, compare) every generated file under `root`. True when all were
+    current."""
+    return not write_generated(root, check)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,19 @@ IDX_FILE_NAMES = {
     "test_images": ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
     "test_labels": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
 }
+
+
+# Images per training batch in every recipe unless it is given another size.
+DEFAULT_BATCH_SIZE = 128
+
+
+def check_batch_fits(train_images: int, batch_size: int) -> None:
+    """`DataError` naming both sizes when the training set cannot fill one batch."""
+    if train_images < batch_size:
+        raise DataError(
+            f"the training set has {train_images} images, fewer than one batch of {batch_size}; "
+            f"provide at least {batch_size} training images"
+        )
 
 
 class DataError(RuntimeError):
@@ -75,7 +89,7 @@ def _open_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as handle:
                 return handle.read()
         return path.read_bytes()
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:
         raise DataError(f"cannot read IDX file {path}: {error}") from error
 
 
@@ -290,9 +304,10 @@ class BatchIterator(Iterator[Batch]):
     `Trainer.train(100)`.
     """
 
-    def __init__(self, data: ImageSet, batch_size: int = 128, seed: int = 0) -> None:
-        if batch_size < 1 or batch_size > len(data):
-            raise ValueError(f"batch_size must be in 1..{len(data)}, got {batch_size!r}")
+    def __init__(self, data: ImageSet, batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 0) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        check_batch_fits(len(data), batch_size)
         self.data = data
         self.batch_size = batch_size
         self.batches_per_epoch = len(data) // batch_size

@@ -4,13 +4,19 @@ per-step key/value store, and trajectories of watched features.
 It plugs into `Trainer.train` through the existing callbacks: the run's `on_step` calls
 `wait_if_paused()` last, so a paused loop blocks after a finished step (its data is complete and
 readable) and before the next one starts. When running, that call is one `Event.is_set()` check.
+
+Nobody polls: `step(n)` returns a future that the training thread resolves at the boundary where
+the granted steps have run (or fails at once on resume, stop or the end of the run), and
+`when_blocked()` a future resolved when the loop waits at a boundary.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import numpy as np
@@ -32,6 +38,38 @@ TRAJECTORY_FIELDS = (
 
 class NotPaused(RuntimeError):
     """`step()` was called while the loop runs freely."""
+
+
+class StepsInterrupted(RuntimeError):
+    """Granted steps will not all run: the loop was resumed, stopped or ended first. `done`
+    of `asked` steps ran."""
+
+    def __init__(self, reason: str, done: int, asked: int) -> None:
+        super().__init__(f"{reason} after {done} of {asked} requested steps")
+        self.reason = reason
+        self.done = done
+        self.asked = asked
+
+
+def _settle(future: Future[Any], value: Any = None, error: BaseException | None = None) -> None:
+    """Resolve `future` unless its waiter has given up on it (cancelled it) already."""
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+    except InvalidStateError:
+        pass
+
+
+@dataclass
+class _Ticket:
+    """One `step(n)` request: resolved with the last step once its grants have run and the
+    loop is back at a step boundary."""
+
+    target: int  # the total of consumed grants at which this request is complete
+    asked: int
+    future: Future[int] = dataclass_field(default_factory=Future)
 
 
 class WatchError(ValueError):
@@ -93,7 +131,11 @@ class DebugController:
         self._running.set()
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._granted = 0
+        self._granted = 0  # grants not consumed yet
+        self._consumed = 0  # grants consumed over the run (each released one step)
+        self._tickets: list[_Ticket] = []
+        self._block_waiters: list[Future[bool]] = []
+        self._ended: str | None = None  # why the loop will never reach another boundary
         self._stop = False
         self._blocked = False
         self._stepping = False  # the current step was released by step(n)
@@ -112,34 +154,83 @@ class DebugController:
         return not self._running.is_set()
 
     def pause(self) -> None:
-        """Block the loop at the next step boundary."""
+        """Block the loop at the next step boundary whose step was captured in full (a step in
+        flight when the pause comes may have been a light one: the loop then runs one more, full,
+        step and blocks after it)."""
         with self._lock:
             if not self._stop:
                 self._running.clear()
 
     def resume(self) -> None:
-        """Let the loop run freely again; unused step grants are dropped."""
+        """Let the loop run freely again; unused step grants are dropped and every pending
+        `step(n)` fails with `StepsInterrupted`."""
         with self._lock:
             self._granted = 0
             self._running.set()
+            self._interrupt("the run was resumed")
             self._wake.notify_all()
 
-    def step(self, n: int = 1) -> None:
-        """Release exactly `n` more steps of a paused loop."""
+    def step(self, n: int = 1) -> Future[int]:
+        """Release exactly `n` more steps of a paused loop. The future gives the last step once
+        they have run and the loop waits at the boundary again; it fails with `StepsInterrupted`
+        when the loop is resumed, stopped or ends first."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be an integer >= 1, got {n!r}")
         with self._lock:
             if self._running.is_set():
                 raise NotPaused("the run is not paused; pause it before stepping")
+            if self._ended is not None:
+                raise StepsInterrupted(self._ended, 0, n)
             self._granted += n
+            ticket = _Ticket(self._consumed + self._granted, n)
+            self._tickets.append(ticket)
             self._wake.notify_all()
+        return ticket.future
+
+    def withdraw(self, future: Future[int]) -> None:
+        """The caller of `step(n)` no longer waits for `future`: when no other request waits, the
+        grants not yet consumed are dropped (the loop stays paused where it is)."""
+        with self._lock:
+            self._tickets = [ticket for ticket in self._tickets if ticket.future is not future]
+            if not self._tickets:
+                self._granted = 0
+        future.cancel()
+
+    def when_blocked(self) -> Future[bool]:
+        """A future that gives True once the loop waits at a step boundary (at once if it does
+        now), False when the loop will never block again (stopped or ended)."""
+        future: Future[bool] = Future()
+        with self._lock:
+            if self._blocked or self._ended is not None or self._stop:
+                future.set_result(self._blocked)
+            else:
+                self._block_waiters.append(future)
+        return future
 
     def request_stop(self) -> None:
         """End the loop: overrides a pause (a blocked loop wakes and is told to stop)."""
         with self._lock:
             self._stop = True
             self._running.set()
+            self._interrupt("the run was stopped")
             self._wake.notify_all()
+
+    def end(self, reason: str) -> None:
+        """The loop has ended (finished, failed or stopped): nothing waits for it any more."""
+        with self._lock:
+            self._ended = reason
+            self._interrupt(reason)
+
+    def _interrupt(self, reason: str) -> None:
+        # Called with the lock held.
+        consumed = self._consumed
+        for ticket in self._tickets:
+            done = ticket.asked - max(0, ticket.target - consumed)
+            _settle(ticket.future, error=StepsInterrupted(reason, max(done, 0), ticket.asked))
+        self._tickets = []
+        for waiter in self._block_waiters:
+            _settle(waiter, self._blocked)
+        self._block_waiters = []
 
     @property
     def stop_requested(self) -> bool:
@@ -158,15 +249,26 @@ class DebugController:
 
     # -- the training thread -----------------------------------------------------------------------
 
-    def wait_if_paused(self) -> bool:
-        """Called at each step boundary. Returns at once while running; while paused, blocks until
-        a step is granted, the run resumes or a stop is requested. False means: stop now."""
+    def wait_if_paused(self, full: bool = True) -> bool:
+        """Called at each step boundary; `full` says whether the step just finished was captured
+        in full. Returns at once while running; while paused, blocks until a step is granted,
+        the run resumes or a stop is requested. False means: stop now. A paused loop whose last
+        step was not full runs one more step (which a paused loop captures in full) first, so
+        the step it waits at is always fully captured."""
         if self._running.is_set():
             self._stepping = False
             return not self._stop
         with self._wake:
+            self._settle_tickets()
+            if not full and not self._stop and not self._running.is_set():
+                self._stepping = True
+                return True
             while not self._running.is_set() and self._granted == 0 and not self._stop:
-                self._blocked = True
+                if not self._blocked:
+                    self._blocked = True
+                    for waiter in self._block_waiters:
+                        _settle(waiter, True)
+                    self._block_waiters = []
                 self._wake.wait()
             self._blocked = False
             if self._stop:
@@ -174,7 +276,19 @@ class DebugController:
             self._stepping = not self._running.is_set()
             if self._stepping:
                 self._granted -= 1
+                self._consumed += 1
             return True
+
+    def _settle_tickets(self) -> None:
+        # Called with the lock held, at a boundary: every ticket whose grants were all consumed
+        # has seen its last step finish.
+        waiting = []
+        for ticket in self._tickets:
+            if ticket.target <= self._consumed:
+                _settle(ticket.future, self._step)
+            else:
+                waiting.append(ticket)
+        self._tickets = waiting
 
     @property
     def stepping(self) -> bool:

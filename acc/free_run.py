@@ -12,8 +12,8 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from acc.data import MnistData
-from acc.debug_controller import DebugController, NotPaused
+from acc.debug_controller import DebugController, StepsInterrupted
 from acc.model_owner import ModelOwnership
 from acc.session import DEFAULT_BUDGET, Session
 from acc.step_inspector import CaptureBudget, StepData
@@ -30,6 +30,15 @@ from acc.trainer import StepInfo
 MAX_RUN_STEPS = 1_000_000
 MAX_CAPTURE_EVERY = 10_000
 PAUSE_WAIT_S = 2.0  # how long a pause request waits for the loop to reach the step boundary
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def run_owner(run_id: str) -> str:
+    """How a run is named as the model's owner."""
+    return f"the free run {run_id}"
 
 
 class RunFinished(RuntimeError):
@@ -93,6 +102,7 @@ class FreeRun:
         paused: bool = False,
         recipe_options: dict[str, Any] | None = None,
         budget: CaptureBudget = DEFAULT_BUDGET,
+        run_id: str | None = None,
     ) -> None:
         if not 1 <= steps <= MAX_RUN_STEPS:
             raise ValueError(f"steps must be an integer in 1..{MAX_RUN_STEPS}, got {steps!r}")
@@ -100,7 +110,7 @@ class FreeRun:
             raise ValueError(
                 f"capture_every must be an integer in 1..{MAX_CAPTURE_EVERY}, got {capture_every!r}"
             )
-        self.run_id = uuid.uuid4().hex[:12]
+        self.run_id = run_id if run_id is not None else new_run_id()
         self.steps = steps
         self.capture_every = capture_every
         self.controller = DebugController()
@@ -113,7 +123,7 @@ class FreeRun:
             seed=seed,
             device=device,
             ownership=ownership,
-            owner_name=f"the free run {self.run_id}",
+            owner_name=run_owner(self.run_id),
             capture_every=capture_every,
             force_full=lambda: self.controller.stepping,
             recipe_options=recipe_options,
@@ -151,7 +161,7 @@ class FreeRun:
         controller.end_step(info.step)
         started = time.perf_counter()
         self._blocked_since = started
-        going_on = controller.wait_if_paused()
+        going_on = controller.wait_if_paused(full=self.session.capture.full)
         self._blocked_since = None
         waited = time.perf_counter() - started
         if waited > 0.0005:  # a pause, not the one-check fast path: not training time
@@ -174,6 +184,8 @@ class FreeRun:
             else:
                 self._status = RunStatus.COMPLETED
             self._finished_at = time.time()
+            status = self._status
+        self.controller.end(f"the run has ended ({status.value})")
         self.session.release_model()  # the captures stay browsable; the model is free to take
         self._finished.set()
 
@@ -187,32 +199,22 @@ class FreeRun:
         """Wait until the run has ended; False on timeout."""
         return self._finished.wait(timeout)
 
-    def step(self, n: int = 1, timeout: float = 600.0) -> StepData:
-        """Run exactly `n` more steps of a paused run and wait until it blocks again; returns the
-        last step's full data. `NotPaused` when running, `RunFinished` when it has ended."""
+    def submit_step(self, n: int = 1) -> Future[int]:
+        """Release exactly `n` more steps of a paused run. The future gives the last of them once
+        the loop waits at the boundary after it; it fails with `StepsInterrupted` when the run is
+        resumed, stopped or ends first (withdraw it with `controller.withdraw`). `NotPaused`
+        when the run goes freely, `RunFinished` when it has ended. Counts from the boundary the
+        loop waits at (or is about to reach, when the pause has just come)."""
         if self.finished:
             raise RunFinished(f"the run has ended ({self.status().value}); start a new one")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be an integer >= 1, got {n!r}")
-        if not self.controller.is_paused:
-            raise NotPaused("the run is not paused; pause it before stepping")
-        deadline = time.monotonic() + timeout
-        # The loop may still be finishing the step it was in when the pause came: wait for the
-        # boundary so that "n more steps" counts from a settled step number.
-        self._wait_for(lambda: self.controller.state().blocked, deadline)
-        target = (self.session.inspector.last_step or 0) + n
-        self.controller.step(n)
-        self._wait_for(
-            lambda: (
-                (self.session.inspector.last_step or 0) >= target
-                and self.controller.state().blocked
-            ),
-            deadline,
-        )
-        last = self.session.inspector.last_step
-        if last is None:
-            raise RunFinished(f"the run ended ({self.status().value}) before any step")
-        return self.session.inspector.get_step(last)
+        try:
+            return self.controller.step(n)
+        except StepsInterrupted as error:  # ended between the check and the grant
+            raise RunFinished(str(error)) from None
+
+    def step(self, n: int = 1, timeout: float = 600.0) -> StepData:
+        """`submit_step(n)` and wait for it; returns the last step's full data."""
+        return self.session.inspector.get_step(self.submit_step(n).result(timeout))
 
     def pause(self, wait: float = PAUSE_WAIT_S) -> bool:
         """Pause at the next step boundary and wait up to `wait` seconds for the loop to get
@@ -220,18 +222,9 @@ class FreeRun:
         "not blocked yet" state). False when the current step takes longer (it still pauses)."""
         self.controller.pause()
         try:
-            self._wait_for(lambda: self.controller.state().blocked, time.monotonic() + wait)
-        except TimeoutError:
+            return self.controller.when_blocked().result(wait)
+        except FutureTimeout:
             return False
-        return self.controller.state().blocked
-
-    def _wait_for(self, condition: Callable[[], bool], deadline: float) -> None:
-        while not condition():
-            if self.finished:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError("the run did not reach the step boundary in time")
-            time.sleep(0.001)
 
     def stop(self) -> None:
         """End the run after the current step, also while paused."""

@@ -7,7 +7,7 @@ import threading
 import torch
 
 from acc.data import MnistData
-from acc.model_owner import ModelBusy, ModelOwnership
+from acc.model_owner import ModelOwnership
 from acc.session import DEFAULT_BUDGET, Session
 from acc.step_inspector import CaptureBudget
 
@@ -52,20 +52,23 @@ class InspectorSlot:
     def setup(self, recipe: str, condition: str, seed: int) -> Session:
         """End the current session (if any) and start a fresh one at step 0."""
         with self._lock:
-            owner = self.ownership.owner
-            if owner is not None and owner != INSPECTOR_OWNER:
-                raise ModelBusy(owner, INSPECTOR_OWNER)
-            self._close_current()
-            self._session = Session(
-                recipe,
-                condition,
-                data=self.data,
-                seed=seed,
-                device=self.device,
-                ownership=self.ownership,
-                owner_name=INSPECTOR_OWNER,
-                budget=self.budget,
-            )
+            # Claimed before the current session goes: a refused setup leaves it as it was, and
+            # no free run can take the model while the old session is replaced.
+            self.ownership.claim(INSPECTOR_OWNER)
+            try:
+                self._close_current()
+                self._session = Session(
+                    recipe,
+                    condition,
+                    data=self.data,
+                    seed=seed,
+                    device=self.device,
+                    ownership=self.ownership,
+                    owner_name=INSPECTOR_OWNER,
+                    budget=self.budget,
+                )
+            finally:
+                self.ownership.release(INSPECTOR_OWNER)
             return self._session
 
     def teardown(self) -> str | None:

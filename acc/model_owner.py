@@ -20,12 +20,15 @@ class ModelOwnership:
     """A named, exclusive claim on the model shared by the inspector and the runs.
 
     `claim(name)` succeeds when nobody holds the model or `name` already does (so a session can
-    replace itself); otherwise it raises `ModelBusy` naming the holder.
+    replace itself); otherwise it raises `ModelBusy` naming the holder. Claims by one name are
+    counted and the model is free once each has been released: a slot claims first, then
+    replaces what it holds, and no other owner can slip in between.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._owner: str | None = None
+        self._claims = 0
 
     @property
     def owner(self) -> str | None:
@@ -36,9 +39,12 @@ class ModelOwnership:
             if self._owner is not None and self._owner != name:
                 raise ModelBusy(self._owner, name)
             self._owner = name
+            self._claims += 1
 
     def release(self, name: str) -> None:
-        """Give the model back if `name` holds it (idempotent)."""
+        """Give back one claim of `name` (nothing when `name` holds none)."""
         with self._lock:
             if self._owner == name:
-                self._owner = None
+                self._claims -= 1
+                if self._claims == 0:
+                    self._owner = None

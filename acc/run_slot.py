@@ -8,8 +8,8 @@ from typing import Any
 import torch
 
 from acc.data import MnistData
-from acc.free_run import FreeRun
-from acc.model_owner import ModelBusy, ModelOwnership
+from acc.free_run import FreeRun, new_run_id, run_owner
+from acc.model_owner import ModelOwnership
 from acc.session import DEFAULT_BUDGET
 from acc.step_inspector import CaptureBudget
 
@@ -59,25 +59,30 @@ class RunSlot:
         recipe_options: dict[str, Any] | None = None,
     ) -> FreeRun:
         with self._lock:
-            owner = self.ownership.owner
-            if owner is not None:
-                raise ModelBusy(owner, "a free run")
-            previous, self._run = self._run, None
-            if previous is not None:
-                previous.close()
-            self._run = FreeRun(
-                recipe,
-                condition,
-                steps,
-                data=self.data,
-                seed=seed,
-                capture_every=capture_every,
-                device=self.device,
-                ownership=self.ownership,
-                paused=paused,
-                recipe_options=recipe_options,
-                budget=self.budget,
-            )
+            run_id = new_run_id()
+            owner = run_owner(run_id)
+            # Claimed before the previous run is discarded: a refused start changes nothing.
+            self.ownership.claim(owner)
+            try:
+                previous, self._run = self._run, None
+                if previous is not None:
+                    previous.close()
+                self._run = FreeRun(
+                    recipe,
+                    condition,
+                    steps,
+                    data=self.data,
+                    seed=seed,
+                    capture_every=capture_every,
+                    device=self.device,
+                    ownership=self.ownership,
+                    paused=paused,
+                    recipe_options=recipe_options,
+                    budget=self.budget,
+                    run_id=run_id,
+                )
+            finally:
+                self.ownership.release(owner)
             return self._run
 
     def stop(self) -> FreeRun:

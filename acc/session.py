@@ -33,12 +33,37 @@ from acc.step_inspector import (
 from acc.trainer import StepInfo
 
 MAX_STEPS_PER_CALL = 500
+# Steps queued on one session at most: a few full requests; more means clients pile up faster
+# than the model trains, and teardown would have to wait for all of them.
+MAX_PENDING_STEPS = 2 * MAX_STEPS_PER_CALL
 DEFAULT_BUDGET = CaptureBudget()
 T = TypeVar("T")
 
 
 class SessionClosed(RuntimeError):
     """The session was torn down; start a new one."""
+
+
+class TooManyPendingSteps(RuntimeError):
+    """Queuing more steps would pass `MAX_PENDING_STEPS`."""
+
+
+class StepJob:
+    """`n` queued steps of a session: `future` gives the last step's data; `cancel()` drops them
+    if they have not started, or ends them after the step in progress."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.future: Future[StepData] = Future()
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self.future.cancel()  # succeeds only while the steps wait in the queue
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
 
 
 class StepFailed(RuntimeError):
@@ -125,6 +150,7 @@ class Session:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"acc-session-{self.session_id}")
         self._state_lock = threading.Lock()
         self._pending = 0
+        self._jobs: set[StepJob] = set()
         self._closed = False
         try:
             # The model is built on the worker: it is the only thread that ever touches it.
@@ -157,37 +183,64 @@ class Session:
 
     # -- stepping ----------------------------------------------------------------------------------
 
-    def submit_step(self, n: int = 1) -> Future[StepData]:
-        """Queue `n` steps (1..500) on the worker; the future gives the last step's data."""
+    def submit_step(self, n: int = 1) -> StepJob:
+        """Queue `n` steps (1..500) on the worker; the job's future gives the last step's data.
+        `TooManyPendingSteps` when the queue would hold more than `MAX_PENDING_STEPS`."""
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_STEPS_PER_CALL:
             raise ValueError(f"n must be an integer in 1..{MAX_STEPS_PER_CALL}, got {n!r}")
+        job = StepJob(n)
         with self._state_lock:
             if self._closed:
                 raise SessionClosed("the session was torn down; set up a new one")
+            if self._pending + n > MAX_PENDING_STEPS:
+                raise TooManyPendingSteps(
+                    f"{self._pending} steps are already queued on this session; at most "
+                    f"{MAX_PENDING_STEPS} may be, so {n} more cannot be; wait for them"
+                )
             self._pending += n
-            future = self._executor.submit(self._run_steps, n)
-        return future
+            self._jobs.add(job)
+            queued = self._executor.submit(self._run_job, job)
+        # A job cancelled before it started never runs: its count leaves the queue here.
+        job.future.add_done_callback(lambda _: self._job_done(job))
+        queued.add_done_callback(lambda done: done.cancelled() and job.future.cancel())
+        return job
+
+    def _job_done(self, job: StepJob) -> None:
+        with self._state_lock:
+            if job in self._jobs:
+                self._jobs.discard(job)
+                self._pending -= job.n
 
     def step(self, n: int = 1) -> StepData:
         """Run `n` steps (1..500) and return the last step's captured data."""
-        return self.submit_step(n).result()
+        return self.submit_step(n).future.result()
 
-    def _run_steps(self, n: int) -> StepData:
+    def _run_job(self, job: StepJob) -> None:
+        if not job.future.set_running_or_notify_cancel():
+            return  # cancelled while it waited in the queue
+        try:
+            job.future.set_result(self._run_steps(job))
+        except BaseException as error:
+            job.future.set_exception(error)
+
+    def _run_steps(self, job: StepJob) -> StepData:
         setup = self._setup
         done_before = setup.trainer.global_step
+        capture = self._capture
+
+        def on_step(info: StepInfo) -> None:
+            capture.on_step(info)
+            if job.cancelled:  # its client went away or the session closes: end after this step
+                setup.trainer.stop()
+
         try:
             setup.trainer.train(
-                n,
-                training_metrics_fn=self._capture.training_metrics_fn,
-                on_step=self._capture.on_step,
+                job.n, training_metrics_fn=capture.training_metrics_fn, on_step=on_step
             )
         except Exception as error:
             failed_at = self._failed_step(done_before)
             self.inspector.mark_failed(failed_at, error)
             raise StepFailed(failed_at, error) from error
-        finally:
-            with self._state_lock:
-                self._pending -= n
         last = self.inspector.last_step
         assert last is not None
         return self.inspector.get_step(last)
@@ -255,8 +308,14 @@ class Session:
     def release_model(self) -> None:
         """Give the model ownership back while keeping what was captured (a finished run stays
         browsable while an inspector session takes the model)."""
-        if self._ownership is not None:
-            self._ownership.release(self._owner_name)
+        self._release_claim()
+
+    def _release_claim(self) -> None:
+        # Once: claims are counted, and a second release would give back someone else's.
+        with self._state_lock:
+            ownership, self._ownership = self._ownership, None
+        if ownership is not None:
+            ownership.release(self._owner_name)
 
     def run_on_worker(self, fn: Callable[[TrainingSetup], T]) -> T:
         """Run `fn(setup)` on the worker thread, between steps, and return its result (for tools
@@ -353,12 +412,16 @@ class Session:
             if self._closed:
                 return
             self._closed = True
+            jobs = list(self._jobs)
+        # Queued steps are dropped and the running ones end after their current step, so
+        # teardown waits for one step at most.
+        for job in jobs:
+            job.cancel()
         try:
             self._executor.submit(self._teardown).result()
         finally:
             self._executor.shutdown(wait=True)
-            if self._ownership is not None:
-                self._ownership.release(self._owner_name)
+            self._release_claim()
 
     def _teardown(self) -> None:
         self._capture.close()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from acc.api.guard import GuardPolicy
 from acc.step_inspector import CaptureBudget
 
 
@@ -24,9 +25,24 @@ class Settings:
 
     host: str = "127.0.0.1"  # loopback only: the API runs training code on request
     port: int = 8787
-    # The dashboard is the only browser origin allowed to call the API cross-origin; through
-    # its proxy it is same-origin anyway, so this matters only for direct calls.
-    ui_origins: tuple[str, ...] = ("http://127.0.0.1:4321", "http://localhost:4321")
+    # Host names answered besides loopback and `host` (`--allow-host`): a name a researcher
+    # reaches this machine by on purpose. Any other Host is refused (DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
+    # The dashboard's port: pages served there may call the API cross-origin. Through the
+    # dashboard's proxy the browser talks to one origin, so this matters only for direct calls.
+    ui_port: int = 4321
     device: str = field(default_factory=default_device)
     # What each session and run keeps of its captures (and so the memory it may take).
     budget: CaptureBudget = field(default_factory=CaptureBudget)
+
+    @property
+    def guard_policy(self) -> GuardPolicy:
+        """The hosts this server answers to and the origins that may change its state."""
+        return GuardPolicy.for_server(self.host, (self.port, self.ui_port), self.allowed_hosts)
+
+    @property
+    def ui_origins(self) -> tuple[str, ...]:
+        """The dashboard's origins (allowed cross-origin by CORS)."""
+        return tuple(
+            sorted(GuardPolicy.for_server(self.host, (self.ui_port,), self.allowed_hosts).origins)
+        )

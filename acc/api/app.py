@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from acc.api import codebook, debug, health, inspect, openapi, runs
 from acc.api.errors import EXCEPTION_HANDLERS
+from acc.api.guard import RequestGuard
 from acc.data import MnistData
 from acc.inspector_slot import InspectorSlot
 from acc.model_owner import ModelOwnership
@@ -59,16 +61,20 @@ def create_app(
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[
+            # First: a refused Host or cross-site write never reaches CORS or a route.
+            Middleware(RequestGuard, policy=settings.guard_policy),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.ui_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["content-type", "accept"],
                 expose_headers=["x-acc-step"],
-            )
+            ),
         ],
         lifespan=lifespan,
     )
+    # Set when the server begins to shut down: open event streams end on it.
+    app.state.shutdown = asyncio.Event()
     app.state.settings = settings
     app.state.data = data
     app.state.ownership = ownership

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -23,8 +25,9 @@ from acc.api.validation import (
     read_json_object,
     reject_unknown,
 )
-from acc.debug_controller import MAX_WATCHED, NotPaused, WatchError
-from acc.free_run import FreeRun, RunFinished
+from acc.api.waiting import result_while_connected
+from acc.debug_controller import MAX_WATCHED, NotPaused, StepsInterrupted, WatchError
+from acc.free_run import PAUSE_WAIT_S, FreeRun, RunFinished
 from acc.image_grid import encode_png, make_grid
 from acc.session import MAX_STEPS_PER_CALL
 from acc.step_inspector import StepData, StepNotRetained
@@ -64,7 +67,10 @@ def _latest_full(run: FreeRun) -> StepData:
 async def pause_route(request: Request) -> Response:
     await read_json_object(request)
     run = _live(request)
-    await to_thread.run_sync(run.pause)
+    run.controller.pause()
+    # When the step in flight takes longer, the answer says `blocked: false`.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.wrap_future(run.controller.when_blocked()), PAUSE_WAIT_S)
     return JSONResponse(run_body(run))
 
 
@@ -87,10 +93,15 @@ async def step_route(request: Request) -> Response:
     n = int_field(body, "n", 1, MAX_STEPS_PER_CALL, 1)
     run = _live(request)
     try:
-        data = await to_thread.run_sync(run.step, n)
-    except NotPaused as error:
+        ticket = run.submit_step(n)
+    except (NotPaused, RunFinished) as error:
         raise Conflict(str(error)) from None
-    except (RunFinished, StepNotRetained) as error:
+    try:
+        last = await result_while_connected(
+            request, ticket, lambda: run.controller.withdraw(ticket)
+        )
+        data = run.session.get_step(last)
+    except (StepsInterrupted, StepNotRetained) as error:
         raise Conflict(str(error)) from None
     return await step_response(
         request, data, {"run_id": run.run_id, "condition": run.session.condition}

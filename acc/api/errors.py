@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from acc.api.responses import JSONResponse
+from acc.data import DataError
 
 
 class AccError(Exception):
@@ -44,6 +45,28 @@ class PayloadTooLarge(AccError):
     error = "payload_too_large"
 
 
+class UnsupportedMediaType(AccError):
+    http_code = 415
+    error = "unsupported_media_type"
+
+
+class RequestTimeout(AccError):
+    http_code = 408
+    error = "request_timeout"
+
+
+class TooManyRequests(AccError):
+    http_code = 429
+    error = "too_many_requests"
+
+
+class ClientGone(AccError):
+    """The client closed the connection before its answer was ready; nobody reads the answer."""
+
+    http_code = 499
+    error = "client_closed_request"
+
+
 class InvalidValue(AccError):
     http_code = 422
     error = "invalid_value"
@@ -53,7 +76,9 @@ _HTTP_CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     422: "invalid_value",
 }
 
@@ -72,6 +97,11 @@ async def acc_error_handler(request: Request, exc: Exception) -> Response:
             status_code=exc.http_code,
         )
     return response
+
+
+async def data_error_handler(request: Request, exc: Exception) -> Response:
+    # The data set cannot serve what was asked (e.g. fewer images than one batch).
+    return error_response(422, "data_error", str(exc))
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
@@ -104,6 +134,7 @@ async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     AccError: acc_error_handler,
+    DataError: data_error_handler,
     HTTPException: http_error_handler,
     Exception: unhandled_error_handler,
 }

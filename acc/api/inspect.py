@@ -6,7 +6,7 @@ encode the answer in a thread too, so the event loop stays free while a step run
 
 from __future__ import annotations
 
-import asyncio
+from concurrent.futures import CancelledError
 from typing import Any
 
 from anyio import to_thread
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acc.api.errors import AccError, Conflict, InvalidValue, NotFound
+from acc.api.errors import AccError, Conflict, InvalidValue, NotFound, TooManyRequests
 from acc.api.openapi import enum, integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.step_responses import HISTORY_QUERY, history_response, step_response
@@ -27,10 +27,17 @@ from acc.api.validation import (
     read_json_object,
     reject_unknown,
 )
+from acc.api.waiting import result_while_connected
 from acc.inspector_slot import InspectorSlot, NoSession
 from acc.model_owner import ModelBusy
 from acc.recipes import UnknownConditionError, get_recipe, recipe_names
-from acc.session import MAX_STEPS_PER_CALL, Session, SessionClosed, StepFailed
+from acc.session import (
+    MAX_STEPS_PER_CALL,
+    Session,
+    SessionClosed,
+    StepFailed,
+    TooManyPendingSteps,
+)
 from acc.step_inspector import StepNotRetained
 
 DEFAULT_RECIPE = "gradient_gating_l0"
@@ -109,24 +116,27 @@ async def setup_route(request: Request) -> Response:
 
 
 @operation(
-    "Run n training steps; answers the last step's data.",
+    "Run n training steps (default 1); answers the last step's data.",
     body={"n": integer(1, MAX_STEPS_PER_CALL)},
-    required=("n",),
     frame=True,
 )
 async def step_route(request: Request) -> Response:
     body = await read_json_object(request)
     reject_unknown(body, ("n",), "field")
-    n = int_field(body, "n", 1, MAX_STEPS_PER_CALL)
+    n = int_field(body, "n", 1, MAX_STEPS_PER_CALL, 1)
     session = _session(request)
     try:
-        future = session.submit_step(n)
+        job = session.submit_step(n)
     except SessionClosed as error:
         raise Conflict(str(error)) from None
+    except TooManyPendingSteps as error:
+        raise TooManyRequests(str(error)) from None
     try:
-        data = await asyncio.wrap_future(future)
+        data = await result_while_connected(request, job.future, job.cancel)
     except StepFailed as failure:
         raise StepError(failure) from None
+    except CancelledError:
+        raise Conflict("the session was torn down before these steps ran") from None
     return await step_response(
         request, data, {"session_id": session.session_id, "condition": session.condition}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,6 +29,7 @@ from acc.api.validation import (
     reject_unknown,
 )
 from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
+from acc.integers import parse_ascii_int
 from acc.model_owner import ModelBusy
 from acc.recipes import get_recipe, recipe_names
 from acc.run_slot import NoRun, RunSlot
@@ -154,9 +156,10 @@ def _sse(event: str, data: dict[str, Any], event_id: str | None = None) -> bytes
 def _resume_point(request: Request) -> tuple[str | None, int]:
     """(run id, first step to send) from Last-Event-ID (`<run_id>:<step>`) or `?since=K`."""
     last = request.headers.get("last-event-id", "")
-    run_id, _, step = last.partition(":")
-    if run_id and step.isdigit():
-        return run_id, int(step) + 1
+    run_id, _, raw_step = last.partition(":")
+    step = parse_ascii_int(raw_step)
+    if run_id and step is not None and step >= 0:
+        return run_id, step + 1
     since = int_query(request, "since", 0, MAX_STEP_NUMBER, 1)
     return None, max(since, 1)
 
@@ -170,6 +173,7 @@ async def events_route(request: Request) -> Response:
     reject_unknown(request.query_params, ("since",), "query parameter")
     slot = run_slot(request)
     resume_run, resume_step = _resume_point(request)
+    shutdown: asyncio.Event = request.app.state.shutdown
 
     async def stream() -> AsyncIterator[bytes]:
         sent_state: dict[str, Any] | None = None
@@ -201,7 +205,11 @@ async def events_route(request: Request) -> Response:
             if quiet >= HEARTBEAT_S:
                 quiet = 0.0
                 yield b": keep-alive\n\n"
-            await asyncio.sleep(EVENT_INTERVAL_S)
+            # One batched event per interval; the stream ends when the server shuts down.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(shutdown.wait(), EVENT_INTERVAL_S)
+            if shutdown.is_set():
+                return
             quiet += EVENT_INTERVAL_S
 
     return StreamingResponse(

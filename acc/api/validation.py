@@ -6,12 +6,15 @@ import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
+import anyio
 import orjson
 from starlette.requests import Request
 
-from acc.api.errors import BadRequest, InvalidValue, PayloadTooLarge
+from acc.api.errors import BadRequest, InvalidValue, PayloadTooLarge, RequestTimeout
+from acc.integers import parse_ascii_int
 
 MAX_BODY_BYTES = 1_000_000
+BODY_TIMEOUT_S = 10.0  # a client that announces a body and stalls is cut off after this long
 MAX_SEED = 2**31 - 1
 MAX_STEP_NUMBER = 2**62  # an upper bound for step numbers in queries and paths
 
@@ -19,16 +22,22 @@ MAX_STEP_NUMBER = 2**62  # an upper bound for step numbers in queries and paths
 async def read_json_object(request: Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     """The body as a JSON object; an empty body is `{}`. Over `max_bytes` → 413, not JSON or not
     an object → 400. Reads at most `max_bytes + 1` bytes whatever Content-Length claims."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(f"the body is {int(declared):,} bytes; at most {max_bytes:,} allowed")
+    declared = parse_ascii_int(request.headers.get("content-length", ""))
+    if declared is not None and declared > max_bytes:
+        raise PayloadTooLarge(f"the body is {declared:,} bytes; at most {max_bytes:,} allowed")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLarge(f"the body is over {max_bytes:,} bytes")
-        chunks.append(chunk)
+    try:
+        with anyio.fail_after(BODY_TIMEOUT_S):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLarge(f"the body is over {max_bytes:,} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"the body did not arrive within {BODY_TIMEOUT_S:g} s ({size:,} bytes came)"
+        ) from None
     raw = b"".join(chunks)
     if not raw.strip():
         return {}
@@ -131,10 +140,9 @@ def int_path(request: Request, name: str, low: int, high: int) -> int:
 
 
 def _parse_int(name: str, raw: str, low: int, high: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {raw!r}") from None
+    value = parse_ascii_int(raw)
+    if value is None:
+        raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {raw!r}")
     if not low <= value <= high:
         raise InvalidValue(f"{name} must be an integer in {low}..{high}, got {value}")
     return value

@@ -9,7 +9,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from acc.data import BatchIterator, MnistData
+from acc.data import DEFAULT_BATCH_SIZE, BatchIterator, MnistData
 from acc.gradient_gating import BCLConfig, attach_bcl
 from acc.models import LinearAutoencoder
 from acc.recipes import Recipe, TrainingSetup
@@ -49,7 +49,7 @@ def build(
     data: MnistData,
     device: torch.device | str = "cpu",
     *,
-    batch_size: int = 128,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     dim: int = 64,
     lr: float = 1e-3,
     bcl_config: BCLConfig | None = None,

@@ -11,8 +11,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from acc.api.app import create_app
+from acc.api.server import server_config
 from acc.data import MnistData
 from acc.settings import Settings
+from tests.api.local_client import local_client
 
 
 @pytest.fixture
@@ -23,7 +25,7 @@ def app(mnist: MnistData) -> Starlette:
 @pytest.fixture
 def client(app: Starlette) -> Iterator[TestClient]:
     # As a context manager the app's lifespan runs: its shutdown tears the inspector session down.
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with local_client(app, raise_server_exceptions=False) as client:
         yield client
 
 
@@ -33,7 +35,7 @@ def live_url(app: Starlette) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

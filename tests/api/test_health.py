@@ -6,6 +6,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 import acc
+from tests.api.local_client import local_client
 
 
 def test_health_reports_versions_device_and_dataset(client: TestClient) -> None:
@@ -41,7 +42,7 @@ def test_unhandled_exception_is_json_500_with_traceback_summary(app: Starlette) 
         raise RuntimeError("shape mismatch in user code")
 
     app.router.routes.append(Route("/broken", broken))
-    response = TestClient(app, raise_server_exceptions=False).get("/broken")
+    response = local_client(app, raise_server_exceptions=False).get("/broken")
     assert response.status_code == 500
     body = response.json()
     assert body["error"] == "internal_error"

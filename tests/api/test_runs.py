@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx2
@@ -187,3 +188,38 @@ def test_sse_resumes_after_the_last_event_id(live_url: str) -> None:
                 if line.startswith("data: ") and '"steps":[' in line:
                     assert orjson.loads(line[len("data: ") :])["steps"] == [48, 49, 50]
                     break
+
+
+@pytest.mark.parametrize("value", ["١٢", "１２", "1_2", "+12", " 12 "])
+def test_integers_in_queries_and_paths_are_ascii_digits(client: TestClient, value: str) -> None:
+    client.post("/inspect/setup", json={"condition": "bcl-fast"})
+    client.post("/inspect/step", json={"n": 12})
+    _error(client.get("/inspect/history", params={"since": value}), 422, "invalid_value")
+    _error(client.get(f"/inspect/step/{value}"), 422, "invalid_value")
+    client.post("/inspect/teardown", json={})
+
+
+def test_a_start_that_loses_a_race_to_a_setup_keeps_the_finished_run(live_url: str) -> None:
+    headers = {"content-type": "application/json"}
+    with httpx2.Client(base_url=live_url, timeout=60, headers=headers) as http:
+        for _ in range(12):
+            http.post("/inspect/teardown", content=b"{}")
+            http.post("/runs/stop", content=b"{}")
+            first = http.post("/runs", content=b'{"condition": "control", "steps": 1}').json()
+            deadline = time.monotonic() + 60
+            while http.get("/runs/current").json()["status"] != "completed":
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            with ThreadPoolExecutor(2) as pool:
+                start = pool.submit(
+                    http.post, "/runs", content=b'{"condition": "control", "steps": 100000}'
+                )
+                setup = pool.submit(http.post, "/inspect/setup", content=b"{}")
+                started, set_up = start.result(), setup.result()
+            assert {started.status_code, set_up.status_code} <= {200, 409}
+            if started.status_code == 409:
+                current = http.get("/runs/current").json()
+                assert current["run_id"] == first["run_id"], "a refused start discarded the run"
+                assert current["status"] == "completed"
+        http.post("/inspect/teardown", content=b"{}")
+        http.post("/runs/stop", content=b"{}")

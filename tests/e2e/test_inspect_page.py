@@ -156,7 +156,12 @@ def test_inspect_page_shows_runs_evicted_steps_and_errors(
 
     # The trainer's answer to a failed call is shown, and can be dismissed.
     urllib.request.urlopen(
-        urllib.request.Request(f"{trainer.url}/inspect/teardown", data=b"{}", method="POST")
+        urllib.request.Request(
+            f"{trainer.url}/inspect/teardown",
+            data=b"{}",
+            headers={"content-type": "application/json"},
+            method="POST",
+        )
     ).close()
     page.get_by_test_id("inspect-step-btn").click()
     error = page.get_by_test_id("inspect-error")

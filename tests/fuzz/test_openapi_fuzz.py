@@ -16,7 +16,8 @@ from acc.data import load_mnist
 from acc.settings import Settings
 
 APP = create_app(
-    settings=Settings(device="cpu"),
+    # schemathesis calls the app as Starlette's TestClient does, with Host "testserver"
+    settings=Settings(device="cpu", allowed_hosts=("testserver",)),
     data=load_mnist(Path(tempfile.mkdtemp(prefix="acc-fuzz-")) / "mnist"),
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
@@ -54,7 +55,7 @@ def _prepare(path: str) -> None:
             inspector.teardown()
             runs.close()
             condition = "ema" if recipe == "vqvae" else "bcl-fast"
-            options = {"levels": 1} if recipe == "vqvae" else None
+            options = {"levels": 2} if recipe == "vqvae" else None
             started = runs.start(recipe, condition, 100_000, 0, 1, True, options)
             started.step(2)
 

@@ -41,7 +41,11 @@ def _serve_until_healthy(host: str, *flags: str, then: str | None = None) -> str
                 time.sleep(0.2)
         answer = ""
         if then is not None:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}{then}", data=b"{}")
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{then}",
+                data=b"{}",
+                headers={"content-type": "application/json"},
+            )
             with urllib.request.urlopen(request, timeout=60) as response:
                 answer = response.read().decode()
     finally:
@@ -95,3 +99,17 @@ def test_bad_budget_flags_are_refused_naming_the_value(flags: list[str], message
         timeout=60,
     )
     assert done.returncode == 2 and message in done.stderr
+
+
+def test_the_budget_flags_are_parsed_and_shown_without_importing_torch_first() -> None:
+    """They are added to `acc serve` on first use (their defaults live beside torch code)."""
+    from acc.cli import build_parser
+    from acc.step_inspector import DEFAULT_MAX_VECTOR_HISTORY
+
+    args = build_parser().parse_args(["serve", "--snapshots", "3"])
+    assert (args.snapshots, args.vector_history) == (3, DEFAULT_MAX_VECTOR_HISTORY)
+    done = subprocess.run(
+        [sys.executable, "-m", "acc", "serve", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "--vector-history" in done.stdout
+    assert f"(default {DEFAULT_MAX_VECTOR_HISTORY})" in done.stdout

@@ -178,5 +178,17 @@ def test_batch_iterator_fixed_size_reshuffled_each_epoch_and_seeded() -> None:
 
 
 def test_batch_iterator_rejects_bad_batch_size() -> None:
-    with pytest.raises(ValueError, match="batch_size must be in 1..10, got 11"):
+    with pytest.raises(DataError, match="has 10 images, fewer than one batch of 11"):
         BatchIterator(_image_set(10), batch_size=11)
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
+        BatchIterator(_image_set(10), batch_size=0)
+
+
+def test_a_gz_file_that_is_not_gzip_is_a_data_error(tmp_path: Path) -> None:
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00garbage that is not deflate data" * 4)
+    with pytest.raises(DataError, match="cannot read IDX file"):
+        read_idx(path, 0x803)
+    path.write_bytes(b"plain bytes, no gzip header at all")
+    with pytest.raises(DataError, match="cannot read IDX file"):
+        read_idx(path, 0x803)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acc.data import MnistData
-from acc.debug_controller import DebugController, NotPaused, WatchError
+from acc.debug_controller import DebugController, NotPaused, StepsInterrupted, WatchError
 from acc.recipes import get_recipe
 
 
@@ -228,3 +228,65 @@ def test_controller_drives_a_real_control_run(mnist: MnistData) -> None:
     controller.resume()
     worker.join(30)
     assert setup.trainer.global_step == 40 and len(losses) == 40
+
+
+def test_a_step_future_resolves_at_the_boundary_after_its_steps(loop: Loop) -> None:
+    loop.controller.pause()
+    loop.wait_blocked()
+    frozen = loop.steps
+    first, second = loop.controller.step(3), loop.controller.step(2)
+    assert first.result(10) == frozen + 3
+    assert second.result(10) == frozen + 5
+    loop.wait_blocked()
+    assert loop.steps == frozen + 5
+
+
+def test_resume_and_stop_fail_pending_step_futures_at_once(loop: Loop) -> None:
+    loop.controller.pause()
+    loop.wait_blocked()
+    pending = loop.controller.step(10**9)
+    loop.controller.resume()
+    with pytest.raises(StepsInterrupted, match=r"the run was resumed after \d+ of 1000000000"):
+        pending.result(5)
+    loop.controller.pause()
+    loop.wait_blocked()
+    pending = loop.controller.step(10**9)
+    loop.controller.request_stop()
+    with pytest.raises(StepsInterrupted, match="the run was stopped"):
+        pending.result(5)
+
+
+def test_withdrawing_the_only_waiter_drops_its_grants(loop: Loop) -> None:
+    loop.controller.pause()
+    loop.wait_blocked()
+    pending = loop.controller.step(10**9)
+    loop.controller.withdraw(pending)
+    assert pending.cancelled()
+    loop.wait_blocked()
+    assert loop.controller.state().steps_granted == 0
+    held = loop.steps
+    time.sleep(0.05)
+    assert loop.steps == held  # still paused where it stopped
+
+
+def test_when_blocked_resolves_once_the_loop_waits(loop: Loop) -> None:
+    waiter = loop.controller.when_blocked()
+    assert not waiter.done()
+    loop.controller.pause()
+    assert waiter.result(5) is True
+    assert loop.controller.when_blocked().result(0) is True  # already blocked: at once
+
+
+def test_a_pause_after_a_light_step_runs_one_full_step_first() -> None:
+    controller = DebugController()
+    controller.pause()
+    # the step in flight when the pause came was not captured in full: go on, stepping
+    assert controller.wait_if_paused(full=False) is True
+    assert controller.stepping
+    controller.end_step(2)
+    blocked = controller.when_blocked()
+    worker = threading.Thread(target=controller.wait_if_paused, kwargs={"full": True})
+    worker.start()
+    assert blocked.result(5) is True  # after the full step it waits
+    controller.request_stop()
+    worker.join(5)

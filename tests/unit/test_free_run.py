@@ -140,3 +140,17 @@ def test_bad_run_arguments_name_the_value(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         FreeRun("gradient_gating_l0", "control", steps, data=mnist, capture_every=capture_every)
+
+
+def test_the_step_a_run_pauses_at_is_always_fully_captured(mnist: MnistData) -> None:
+    run = FreeRun("gradient_gating_l0", "bcl-fast", 100_000, data=mnist, capture_every=10_000)
+    try:
+        for trial in range(6):
+            time.sleep(0.01 * trial)
+            assert run.pause()
+            state = run.state()
+            assert state.last_full_step == state.step, f"trial {trial}: {state}"
+            assert "encoder_weights" in run.controller.list_step_data_keys()
+            run.controller.resume()
+    finally:
+        run.close()

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_load.py [--seconds 60] [--clients 20] [--think-ms 0]
                                          [--sse-connects 1000] [--sse-batch 50]
 
-Starts the real API (`create_app` + uvicorn, as `acc serve` does) in a child process on a free
+Starts the real API (`create_app` served as `acc serve` serves it) in a child process on a free
 loopback port. The child wraps the app in one extra route, `/_bench/probe`, which answers the
 number of asyncio tasks on the server's loop, the live `/runs/events` stream generators and the
 threads; RSS and threads are also read from /proc/<pid>.
@@ -54,10 +54,9 @@ def serve(port: int) -> None:
     import threading
     import types
 
-    import uvicorn
-
     from acc.api import runs
     from acc.api.app import create_app
+    from acc.api.server import AccServer, server_config
     from acc.data import load_mnist
     from acc.settings import Settings
 
@@ -88,7 +87,8 @@ def serve(port: int) -> None:
             return
         await app(scope, receive, send)
 
-    uvicorn.run(with_probe, host="127.0.0.1", port=port, log_level="warning")
+    # As `acc serve` serves it: the same protocol, timeouts and shutdown.
+    AccServer(server_config(with_probe, "127.0.0.1", port), app.state.shutdown.set).run()
 
 
 def free_port() -> int:

@@ -31,7 +31,7 @@ from acc.api.validation import (
 from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
 from acc.integers import parse_ascii_int
 from acc.model_owner import ModelBusy
-from acc.recipes import get_recipe, recipe_names
+from acc.recipes import get_recipe, recipe_catalogue, recipe_names
 from acc.run_slot import NoRun, RunSlot
 from acc.step_inspector import StepNotRetained
 
@@ -58,18 +58,21 @@ def require_run(request: Request) -> FreeRun:
 
 
 def run_body(run: FreeRun | None) -> dict[str, Any]:
+    """The run's state; every answer also lists every recipe with its conditions, so a form can
+    offer them whatever recipe the current run has."""
+    catalogue = {"recipes": recipe_names(), "recipe_conditions": recipe_catalogue()}
     if run is None:
         recipe = get_recipe(DEFAULT_RECIPE)
         return {
             "active": False,
-            "recipes": recipe_names(),
+            **catalogue,
             "conditions": list(recipe.conditions),
             "default_condition": recipe.default_condition,
         }
     return {
         "active": True,
         **run.state().to_dict(),
-        "recipes": recipe_names(),
+        **catalogue,
         "conditions": list(run.session.recipe.conditions),
         "watched": run.controller.watched(),
     }

@@ -118,6 +118,17 @@ def recipe_names() -> list[str]:
     return sorted(_RECIPE_MODULES)
 
 
+def recipe_catalogue() -> dict[str, dict[str, object]]:
+    """Every recipe's conditions and default condition, by recipe name (what a form offers)."""
+    return {
+        name: {
+            "conditions": list(get_recipe(name).conditions),
+            "default_condition": get_recipe(name).default_condition,
+        }
+        for name in recipe_names()
+    }
+
+
 def get_recipe(name: str) -> Recipe:
     """The recipe called `name`; an unknown name raises `UnknownRecipeError` listing the valid."""
     if name not in _RECIPE_MODULES:

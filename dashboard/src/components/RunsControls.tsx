@@ -46,7 +46,14 @@ export default function RunsControls() {
   const [seed, setSeed] = useState("0");
   const [captureEvery, setCaptureEvery] = useState("10");
 
-  const conditions = state?.conditions ?? [DEFAULT_CONDITION];
+  // The conditions of the recipe picked in the form, not of the recipe the last run had.
+  const catalogue = state?.recipe_conditions?.[recipe];
+  const conditions = catalogue?.conditions ?? [DEFAULT_CONDITION];
+  const pickRecipe = (name: string) => {
+    setRecipe(name);
+    const offered = state?.recipe_conditions?.[name];
+    if (offered && !offered.conditions.includes(condition)) setCondition(offered.default_condition);
+  };
   const recipeChoices = recipes.includes(recipe) ? recipes : [recipe, ...recipes];
   const stepsValue = toInt(steps, 1, MAX_STEPS);
   const seedValue = toInt(seed, 0, MAX_SEED);
@@ -75,7 +82,7 @@ export default function RunsControls() {
               data-testid="runs-recipe"
               value={recipe}
               disabled={formLocked}
-              onChange={(event) => setRecipe(event.target.value)}
+              onChange={(event) => pickRecipe(event.target.value)}
             >
               {recipeChoices.map((name) => (
                 <option key={name} value={name}>

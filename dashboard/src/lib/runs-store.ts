@@ -376,10 +376,9 @@ function showFrame(runId: string, frame: StepFrame): void {
 function applyRunState(state: RunState): void {
   const previous = $run.get();
   $runState.set(state);
-  if (!state.active) {
-    if (state.recipes?.length) $runRecipes.set(state.recipes);
-    return;
-  }
+  // Every answer lists every recipe: a VQ run must not narrow the form to its own recipe.
+  if (state.recipes?.length) $runRecipes.set(state.recipes);
+  if (!state.active) return;
   if (previous?.run_id !== state.run_id) {
     // A new run (or the first answer): nothing of the old one applies.
     detailSeq++;

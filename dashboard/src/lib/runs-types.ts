@@ -8,16 +8,27 @@ export type RunStatus = "running" | "paused" | "completed" | "stopped" | "failed
 /** Statuses after which the run no longer trains (its captures stay readable). */
 export const FINAL_STATUSES: readonly RunStatus[] = ["completed", "stopped", "failed"];
 
-/** `GET /runs/current` (and the answer of every control route) with no run started yet. */
-export interface RunStateInactive {
-  active: false;
+/** A recipe's conditions and the one a new run takes by default. */
+export interface RecipeConditions {
+  conditions: string[];
+  default_condition: string;
+}
+
+/** What every `/runs/*` state answer lists, whatever the current run's recipe. */
+export interface RecipeCatalogue {
   recipes: string[];
+  recipe_conditions: Record<string, RecipeConditions>;
+}
+
+/** `GET /runs/current` (and the answer of every control route) with no run started yet. */
+export interface RunStateInactive extends RecipeCatalogue {
+  active: false;
   conditions: string[];
   default_condition: string;
 }
 
 /** `GET /runs/current` once a run was started (it stays readable after it ends). */
-export interface RunStateActive {
+export interface RunStateActive extends RecipeCatalogue {
   active: true;
   run_id: string;
   recipe: string;
@@ -45,6 +56,7 @@ export interface RunStateActive {
   steps_per_second: number;
   /** Where NaN/Inf first appeared in the run; null while every value was finite. */
   first_nonfinite: FirstNonFinite | null;
+  /** The conditions of this run's recipe. */
   conditions: string[];
   watched: number[];
 }

@@ -1,5 +1,5 @@
-"""DebugController: pause, step and resume a free-running training loop at step boundaries, a
-per-step key/value store, and trajectories of watched features.
+"""DebugController: pause, step and resume a free-running training loop at step boundaries, and
+trajectories of watched features.
 
 It plugs into `Trainer.train` through the existing callbacks: the run's `on_step` calls
 `wait_if_paused()` last, so a paused loop blocks after a finished step (its data is complete and
@@ -122,9 +122,8 @@ class ControllerState:
 
 
 class DebugController:
-    """Pause/step/resume at step boundaries, plus the step store and the watches. Thread-safe:
-    the training thread calls `begin_step`, `capture_step_data`, `record_watches` and
-    `wait_if_paused`; any other thread controls it."""
+    """Pause/step/resume at step boundaries, plus the watches. Thread-safe: the training thread
+    calls `end_step`, `record_watches` and `wait_if_paused`; any other thread controls it."""
 
     def __init__(self, max_points: int = DEFAULT_MAX_POINTS) -> None:
         self._running = threading.Event()
@@ -140,7 +139,6 @@ class DebugController:
         self._blocked = False
         self._stepping = False  # the current step was released by step(n)
         self._step = 0
-        self._step_data: dict[str, Any] = {}
         self._max_points = max_points
         self._watched: list[int] = []
         self._trajectories: dict[int, _Trajectory] = {}
@@ -295,34 +293,9 @@ class DebugController:
         """True while the loop runs a step released by `step(n)` (it is then captured in full)."""
         return self._stepping or not self._running.is_set()
 
-    def begin_step(self, step: int) -> None:
-        """A new step starts: the per-step store is emptied."""
-        del step  # kept for symmetry with end_step; the store has no step number of its own
-        self._step_data = {}
-
     def end_step(self, step: int) -> None:
         """A step finished (called before `wait_if_paused`)."""
         self._step = step
-
-    # -- the per-step store ------------------------------------------------------------------------
-
-    def capture_step_data(self, key: str, data: Any) -> None:
-        """Store `data` under `key` for the current step (tensors are copied to the host)."""
-        if isinstance(data, torch.Tensor):
-            data = data.detach().to("cpu", copy=True)
-        self._step_data[key] = data
-
-    def get_step_data(self, key: str) -> Any:
-        """The data stored under `key` this step; KeyError naming the available keys."""
-        data = self._step_data
-        if key not in data:
-            raise KeyError(
-                f"no step data {key!r} this step; available: {', '.join(sorted(data)) or 'none'}"
-            )
-        return data[key]
-
-    def list_step_data_keys(self) -> list[str]:
-        return sorted(self._step_data)
 
     # -- watches and trajectories ------------------------------------------------------------------
 

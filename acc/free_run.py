@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from acc.callbacks import Callback
 from acc.data import MnistData
 from acc.debug_controller import DebugController, StepsInterrupted
 from acc.model_owner import ModelOwnership
@@ -85,6 +86,17 @@ class RunState:
         }
 
 
+class _PauseGate(Callback):
+    """The run's hook into the loop: after the capture has committed a step, it records the
+    watches and waits at the boundary while the run is paused."""
+
+    def __init__(self, run: FreeRun) -> None:
+        self.run = run
+
+    def on_step_end(self, info: StepInfo) -> None:
+        self.run._end_step(info)
+
+
 class FreeRun:
     """Starts training at once on its own worker thread; control it through `controller`."""
 
@@ -139,29 +151,25 @@ class FreeRun:
         self._finished_at: float | None = None
         self._paused_seconds = 0.0
         self._blocked_since: float | None = None
-        self._future: Future[int] = self.session.submit_train(
-            steps, before_capture=self._begin_step, after_commit=self._end_step
-        )
+        self._future: Future[int] = self.session.submit_train(steps, [_PauseGate(self)])
         self._future.add_done_callback(self._on_done)
 
     # -- the training thread -----------------------------------------------------------------------
 
-    def _begin_step(self, info: StepInfo) -> None:
-        self.controller.begin_step(info.step)
-
-    def _end_step(self, info: StepInfo, data: StepData) -> None:
+    def _end_step(self, info: StepInfo) -> None:
+        """Once the capture committed the step: note it, record the watches, then wait at the
+        boundary while paused."""
         controller = self.controller
-        if self.session.capture.full:
-            self._last_full = data.step
-            for key, array in data.arrays.items():  # references, not copies: StepData is frozen
-                controller.capture_step_data(key, array)
+        capture = self.session.capture
+        if capture.full and capture.last_committed is not None:
+            self._last_full = capture.last_committed.step
         layer = self.session.run_layer
-        if controller.watched() and layer is not None:
-            controller.record_watches(info.step, layer.weight, data.arrays)
+        if controller.watched() and layer is not None and capture.last_committed is not None:
+            controller.record_watches(info.step, layer.weight, capture.last_committed.arrays)
         controller.end_step(info.step)
         started = time.perf_counter()
         self._blocked_since = started
-        going_on = controller.wait_if_paused(full=self.session.capture.full)
+        going_on = controller.wait_if_paused(full=capture.full)
         self._blocked_since = None
         waited = time.perf_counter() - started
         if waited > 0.0005:  # a pause, not the one-check fast path: not training time

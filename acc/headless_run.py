@@ -18,6 +18,7 @@ from typing import TextIO
 import torch
 import torch.nn.functional as F
 
+from acc.callbacks import Callback
 from acc.data import MnistData, load_mnist
 from acc.gradient_gating import BCLConfig, competition, nearest_neighbors
 from acc.recipes import TrainingSetup, get_recipe
@@ -62,8 +63,8 @@ def mean_offdiagonal_cosine(weight: torch.Tensor) -> float:
     return float(off_diagonal / (count * (count - 1)))
 
 
-class WinRateTracker:
-    """A `training_metrics_fn` that keeps the loss and per-feature win rates of the last `window`
+class WinRateTracker(Callback):
+    """A callback that keeps the loss and per-feature win rates of the last `window`
     of `total` steps.
 
     With BCL the win rates come from its forward pass; without (control) they are computed from the
@@ -80,7 +81,7 @@ class WinRateTracker:
         self.losses: deque[torch.Tensor] = deque(maxlen=window)
         self._neighbors: torch.Tensor | None = None
 
-    def __call__(self, info: StepInfo) -> None:
+    def on_after_backward(self, info: StepInfo) -> None:
         in_window = info.step >= self.first_step
         if in_window:
             self.losses.append(info.loss.detach())
@@ -111,8 +112,8 @@ class WinRateTracker:
         return float(torch.stack(list(self.losses)).mean())
 
 
-class ProgressLine:
-    """An `on_step` callback that redraws one carriage-return line: step, steps/s, loss."""
+class ProgressLine(Callback):
+    """A callback that redraws one carriage-return line: step, steps/s, loss."""
 
     def __init__(self, total: int, stream: TextIO | None) -> None:
         self.total = total
@@ -120,7 +121,7 @@ class ProgressLine:
         self.start = time.perf_counter()
         self._last_draw = 0.0
 
-    def __call__(self, info: StepInfo) -> None:
+    def on_step_end(self, info: StepInfo) -> None:
         if self.stream is None:
             return
         now = time.perf_counter()
@@ -159,7 +160,7 @@ def run_headless(
         tracker = WinRateTracker(setup, steps)
         display = ProgressLine(steps, progress)
         start = time.perf_counter()
-        results = setup.trainer.train(steps, training_metrics_fn=tracker, on_step=display)
+        results = setup.trainer.train(steps, callbacks=[tracker, display])
         wall_time = time.perf_counter() - start
         win_rates = tracker.mean_win_rates()
         summary = RunSummary(

@@ -46,7 +46,7 @@ class InspectorSlot:
         """The current session; `NoSession` when there is none."""
         session = self._session
         if session is None or session.closed:
-            raise NoSession("no inspector session; POST /inspect/setup first")
+            raise NoSession("no inspector session; set one up first")
         return session
 
     def setup(self, recipe: str, condition: str, seed: int) -> Session:

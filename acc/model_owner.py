@@ -9,10 +9,7 @@ class ModelBusy(RuntimeError):
     """Another owner holds the model; the message names it."""
 
     def __init__(self, owner: str, wanted_by: str) -> None:
-        super().__init__(
-            f"the model is held by {owner}; end it before starting {wanted_by}"
-            " (POST /inspect/teardown or POST /runs/stop)"
-        )
+        super().__init__(f"the model is held by {owner}; end it before starting {wanted_by}")
         self.owner = owner
 
 

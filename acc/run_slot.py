@@ -45,7 +45,7 @@ class RunSlot:
     def require(self) -> FreeRun:
         run = self._run
         if run is None:
-            raise NoRun("no free run; start one with POST /runs")
+            raise NoRun("no free run has been started")
         return run
 
     def start(

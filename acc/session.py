@@ -11,18 +11,19 @@ import gc
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 import torch
 
+from acc.callbacks import Callback
 from acc.data import MnistData
 from acc.host_memory import release_freed_memory
 from acc.model_owner import ModelOwnership
 from acc.recipes import TrainingSetup, get_recipe
-from acc.step_capture import StepCapture
+from acc.step_capture import Capture, StepCapture
 from acc.step_inspector import (
     CaptureBudget,
     FailedStep,
@@ -30,7 +31,7 @@ from acc.step_inspector import (
     StepData,
     StepInspector,
 )
-from acc.trainer import StepInfo
+from acc.trainer import StepInfo, Trainer
 
 MAX_STEPS_PER_CALL = 500
 # Steps queued on one session at most: a few full requests; more means clients pile up faster
@@ -64,6 +65,34 @@ class StepJob:
     @property
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
+
+
+class _StepOutcome(Callback):
+    """Marks a step that raised in the inspector's history (and remembers its number); an
+    interrupt (not an `Exception`) drops the half-captured step instead."""
+
+    def __init__(self, inspector: StepInspector) -> None:
+        self.inspector = inspector
+        self.failed_step: int | None = None
+
+    def on_exception(self, step: int, error: BaseException) -> None:
+        if isinstance(error, Exception):
+            self.inspector.mark_failed(step, error)
+            self.failed_step = step
+        else:
+            self.inspector.discard()
+
+
+class _StopWhen(Callback):
+    """Ends the loop after the current step once `condition()` holds."""
+
+    def __init__(self, condition: Callable[[], bool], trainer: Trainer) -> None:
+        self.condition = condition
+        self.trainer = trainer
+
+    def on_step_end(self, info: StepInfo) -> None:
+        if self.condition():
+            self.trainer.stop()
 
 
 class StepFailed(RuntimeError):
@@ -173,10 +202,10 @@ class Session:
         data: MnistData,
         device: torch.device | str,
         options: dict[str, Any],
-    ) -> tuple[TrainingSetup, Any]:
+    ) -> tuple[TrainingSetup, Capture]:
         setup = self.recipe.build(condition, seed, data, device, **options)
         make = setup.capture_factory if setup.capture_factory is not None else StepCapture
-        capture = make(
+        capture: Capture = make(
             setup, self.inspector, full_every=self._capture_every, force_full=self._force_full
         )
         return setup, capture
@@ -225,85 +254,35 @@ class Session:
 
     def _run_steps(self, job: StepJob) -> StepData:
         setup = self._setup
-        done_before = setup.trainer.global_step
-        capture = self._capture
-
-        def on_step(info: StepInfo) -> None:
-            capture.on_step(info)
-            if job.cancelled:  # its client went away or the session closes: end after this step
-                setup.trainer.stop()
-
+        outcome = _StepOutcome(self.inspector)
+        # The job's client went away or the session closes: end after the step in progress.
+        cancel = _StopWhen(lambda: job.cancelled, setup.trainer)
         try:
-            setup.trainer.train(
-                job.n, training_metrics_fn=capture.training_metrics_fn, on_step=on_step
-            )
+            setup.trainer.train(job.n, callbacks=[self._capture, outcome, cancel])
         except Exception as error:
-            failed_at = self._failed_step(done_before)
-            self.inspector.mark_failed(failed_at, error)
-            raise StepFailed(failed_at, error) from error
+            assert outcome.failed_step is not None
+            raise StepFailed(outcome.failed_step, error) from error
         last = self.inspector.last_step
         assert last is not None
         return self.inspector.get_step(last)
 
-    def submit_train(
-        self,
-        steps: int,
-        before_capture: Callable[[StepInfo], None] | None = None,
-        after_commit: Callable[[StepInfo, StepData], None] | None = None,
-    ) -> Future[int]:
-        """Queue `steps` steps with the capture callbacks, plus `before_capture(info)` at the start
-        of each step's metrics callback and `after_commit(info, data)` once the step is committed
-        (where a free run blocks while paused). The future gives the last finished step."""
+    def submit_train(self, steps: int, callbacks: Sequence[Callback] = ()) -> Future[int]:
+        """Queue `steps` steps with the capture, then `callbacks` (a free run's pause gate runs
+        after the capture committed the step). The future gives the last finished step."""
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps!r}")
         with self._state_lock:
             if self._closed:
                 raise SessionClosed("the session was torn down; set up a new one")
-            return self._executor.submit(self._train, steps, before_capture, after_commit)
+            return self._executor.submit(self._train, steps, tuple(callbacks))
 
-    def _train(
-        self,
-        steps: int,
-        before_capture: Callable[[StepInfo], None] | None,
-        after_commit: Callable[[StepInfo, StepData], None] | None,
-    ) -> int:
-        capture = self._capture
-        inspector = self.inspector
-
-        def metrics(info: StepInfo) -> None:
-            if before_capture is not None:
-                before_capture(info)
-            capture.training_metrics_fn(info)
-
-        def on_step(info: StepInfo) -> None:
-            capture.on_step(info)
-            if after_commit is not None:
-                last = capture.last_committed
-                assert last is not None
-                after_commit(info, last)
-
-        done_before = self._setup.trainer.global_step
-        try:
-            # The capture keeps what a run needs; per-step results would grow without bound.
-            self._setup.trainer.train(
-                steps, training_metrics_fn=metrics, on_step=on_step, keep_results=False
-            )
-        except Exception as error:
-            inspector.mark_failed(self._failed_step(done_before), error)
-            raise
-        except BaseException:
-            inspector.discard()
-            raise
+    def _train(self, steps: int, callbacks: tuple[Callback, ...]) -> int:
+        outcome = _StepOutcome(self.inspector)
+        # The capture keeps what a run needs; per-step results would grow without bound.
+        self._setup.trainer.train(
+            steps, callbacks=[self._capture, outcome, *callbacks], keep_results=False
+        )
         return self._setup.trainer.global_step
-
-    def _failed_step(self, done_before: int) -> int:
-        """The number of the step that raised. Trainer counts a step once its backward ran and the
-        capture commits it at its end: a counted step that was not committed is the one that
-        raised, else the failure came before the next step's backward."""
-        counted = self._setup.trainer.global_step
-        if counted > done_before and self.inspector.last_step != counted:
-            return counted
-        return counted + 1
 
     def release_model(self) -> None:
         """Give the model ownership back while keeping what was captured (a finished run stays
@@ -391,7 +370,7 @@ class Session:
         return dict(self._setup.options)
 
     @property
-    def capture(self) -> Any:
+    def capture(self) -> Capture:
         """The capture pipeline (recipe-specific: e.g. the VQ capture holds codebook health)."""
         return self._capture
 

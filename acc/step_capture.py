@@ -1,9 +1,9 @@
 """What the inspector captures from a training step of a linear-encoder setup (with or without
-BCL): the callbacks that plug a `StepInspector` into `Trainer.train`.
+BCL): the `Callback` that feeds a `StepInspector` from `Trainer.train`.
 
-Before the optimizer step (`training_metrics_fn`): the batch, the loss, the encoder weights of the
-forward pass, every BCL intermediate and the gradients. After it (`on_step`): the new weights, what
-the optimizer and the whole step changed, the cosine matrices; then the step is committed.
+Before the optimizer step (`on_after_backward`): the batch, the loss, the encoder weights of the
+forward pass, every BCL intermediate and the gradients. After it (`on_step_end`): the new weights,
+what the optimizer and the whole step changed, the cosine matrices; then the step is committed.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
+from acc.callbacks import Callback
 from acc.recipes import TrainingSetup
 from acc.step_inspector import KEY_META, StepData, StepInspector, StepTensorKey
 from acc.trainer import StepInfo
@@ -32,13 +33,22 @@ def cosine_matrix(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return matrix, off_diagonal
 
 
-class StepCapture:
+class Capture(Callback):
+    """A callback that feeds a `StepInspector` and commits each step at its end. `full` says
+    whether the current step captures everything (else only the history keys);
+    `last_committed` is the newest committed step."""
+
+    full: bool
+    last_committed: StepData | None
+
+
+class StepCapture(Capture):
     """Feeds one `StepInspector` from the steps of one `TrainingSetup`.
 
     `full_every` picks which steps capture everything: 1 (the inspector) captures every step in
     full; N > 1 (a free run) captures only the history keys (scalars, [D] and [B] vectors) on the
     other steps, which costs a few small copies. `force_full()`, when given, makes any step full
-    (a paused run captures every stepped step). `on_committed` is called with each committed step.
+    (a paused run captures every stepped step).
     """
 
     def __init__(
@@ -46,7 +56,6 @@ class StepCapture:
         setup: TrainingSetup,
         inspector: StepInspector,
         full_every: int = 1,
-        on_committed: Callable[[StepData], None] | None = None,
         force_full: Callable[[], bool] | None = None,
     ) -> None:
         if full_every < 1:
@@ -54,11 +63,10 @@ class StepCapture:
         self.setup = setup
         self.inspector = inspector
         self.full_every = full_every
-        self.on_committed = on_committed
         self.force_full = force_full
         self._layer: nn.Linear = setup.layer
         self._forward_weight: torch.Tensor | None = None
-        self._full = True
+        self.full = True
         self.last_committed: StepData | None = None
         self._handle: RemovableHandle | None = self._layer.register_forward_hook(self._remember)
 
@@ -76,17 +84,12 @@ class StepCapture:
     def _capture(self, key: StepTensorKey, value: torch.Tensor | float, fresh: bool = True) -> None:
         # `fresh`: computed for this step and never modified afterwards, so the inspector may keep
         # it without a copy. Live state (weights, .grad) is passed with fresh=False.
-        if self._full or KEY_META[key].history:
+        if self.full or KEY_META[key].history:
             self.inspector.capture(key, value, fresh=fresh)
 
-    @property
-    def full(self) -> bool:
-        """Whether the current step captures everything (not only the history keys)."""
-        return self._full
-
-    def training_metrics_fn(self, info: StepInfo) -> None:
+    def on_after_backward(self, info: StepInfo) -> None:
         """Capture everything that exists before the optimizer step."""
-        self._full = (
+        self.full = (
             self.full_every == 1
             or info.step % self.full_every == 0
             or (self.force_full is not None and self.force_full())
@@ -108,13 +111,11 @@ class StepCapture:
                 self._capture(K.GRAD_MASKED, grad, fresh=False)
                 self._capture(K.GRAD_MAGNITUDE, torch.linalg.vector_norm(grad, dim=1))
 
-    def on_step(self, info: StepInfo) -> None:
+    def on_step_end(self, info: StepInfo) -> None:
         """Capture what the optimizer step did, then commit the step."""
         self._capture_update()  # cheap; non-full steps keep only its scalars (cosine means)
-        data = self.inspector.commit(info.step, full=self._full)
+        data = self.inspector.commit(info.step, full=self.full)
         self.last_committed = data
-        if self.on_committed is not None:
-            self.on_committed(data)
 
     def _capture_update(self) -> None:
         before = self._forward_weight

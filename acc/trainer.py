@@ -1,14 +1,15 @@
-"""The training loop: one method that reads top to bottom, with two callbacks for tooling.
+"""The training loop: one method that reads top to bottom, calling `Callback` hooks for tooling.
 
-Per step: next batch → forward → loss → zero_grad/backward → `training_metrics_fn(info)` (grads
-present, optimizer not stepped) → `optimizer.step()` → `on_step(info)`. The inspector captures in
-`training_metrics_fn`; the debug controller blocks in `on_step`. With neither, the loop pays nothing.
+Per step: `on_step_start` → next batch → forward → loss → zero_grad/backward →
+`on_after_backward(info)` (grads present, optimizer not stepped) → `optimizer.step()` →
+`on_step_end(info)`. The inspector captures in `on_after_backward`/`on_step_end`; the pause gate
+blocks in `on_step_end`. With no callbacks, the loop pays nothing.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -16,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from acc.callbacks import Callback, CallbackList
 from acc.data import Batch
 
 # A loss function gets the model's output and the batch; it returns the scalar loss to minimise,
@@ -46,9 +48,6 @@ class StepResult:
     epoch: int
     batch_index: int
     losses: dict[str, float] = field(default_factory=dict)
-
-
-StepCallback = Callable[[StepInfo], None]
 
 
 def reconstruction_loss(kind: Literal["l1", "mse"] = "l1") -> LossFn:
@@ -96,60 +95,68 @@ class Trainer:
     def train(
         self,
         steps: int,
-        training_metrics_fn: StepCallback | None = None,
-        on_step: StepCallback | None = None,
+        callbacks: Sequence[Callback] = (),
         keep_results: bool = True,
     ) -> list[StepResult]:
-        """Run up to `steps` optimisation steps and return one `StepResult` per finished step
-        (none with `keep_results=False`: a long run whose callbacks keep what they need would
-        otherwise grow a list without bound)."""
+        """Run up to `steps` optimisation steps, calling `callbacks` (in order) at each point of
+        a step, and return one `StepResult` per finished step (none with `keep_results=False`: a
+        long run whose callbacks keep what they need would otherwise grow a list without bound)."""
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps!r}")
+        hooks = CallbackList(callbacks)
         results: list[StepResult] = []
         self.model.train()
+        hooks.on_train_start()
         try:
             for _ in range(steps):
                 if self._stop_requested.is_set():
                     break
-                # fetch the next batch and move it to the device
-                raw = next(self.batches)
-                batch = Batch(
-                    raw.images.to(self.device, non_blocking=True),
-                    raw.labels.to(self.device, non_blocking=True),
-                    raw.epoch,
-                    raw.index,
-                    raw.sample_indices,
-                )
-                # forward and loss
-                output = self.model(batch.images)
-                loss_out = self.loss_fn(output, batch)
-                losses = loss_out if isinstance(loss_out, dict) else {"loss": loss_out}
-                loss = losses["loss"]
-                # backward: gradients are present from here on
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.global_step += 1
-                info = StepInfo(
-                    self.global_step, batch, output, loss, losses, self.model, self.optimizer
-                )
-                # metrics callback sees the gradients before the optimizer consumes them
-                if training_metrics_fn is not None:
-                    training_metrics_fn(info)
-                # optimizer step
-                self.optimizer.step()
-                # on_step callback sees the updated weights (and may block, e.g. while paused)
-                if on_step is not None:
-                    on_step(info)
-                if keep_results:
+                step = self.global_step + 1
+                try:
+                    info = self._step(step, hooks)
+                except BaseException as error:
+                    hooks.on_exception(step, error)
+                    raise
+                if keep_results:  # float() waits for the device: only when asked for
                     results.append(
                         StepResult(
-                            step=self.global_step,
-                            loss=float(loss.detach()),
-                            epoch=batch.epoch,
-                            batch_index=batch.index,
-                            losses={k: float(v.detach()) for k, v in losses.items()},
+                            step=step,
+                            loss=float(info.loss.detach()),
+                            epoch=info.batch.epoch,
+                            batch_index=info.batch.index,
+                            losses={k: float(v.detach()) for k, v in info.losses.items()},
                         )
                     )
         finally:
             self._stop_requested.clear()
+            hooks.on_train_end()
         return results
+
+    def _step(self, step: int, hooks: CallbackList) -> StepInfo:
+        hooks.on_step_start(step)
+        # fetch the next batch and move it to the device
+        raw = next(self.batches)
+        batch = Batch(
+            raw.images.to(self.device, non_blocking=True),
+            raw.labels.to(self.device, non_blocking=True),
+            raw.epoch,
+            raw.index,
+            raw.sample_indices,
+        )
+        # forward and loss
+        output = self.model(batch.images)
+        loss_out = self.loss_fn(output, batch)
+        losses = loss_out if isinstance(loss_out, dict) else {"loss": loss_out}
+        loss = losses["loss"]
+        # backward: gradients are present from here on
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.global_step = step
+        info = StepInfo(step, batch, output, loss, losses, self.model, self.optimizer)
+        # callbacks see the gradients before the optimizer consumes them
+        hooks.on_after_backward(info)
+        # optimizer step
+        self.optimizer.step()
+        # callbacks see the updated weights (and may block, e.g. while paused)
+        hooks.on_step_end(info)
+        return info

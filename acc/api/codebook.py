@@ -29,7 +29,6 @@ from acc.api.validation import (
     reject_unknown,
 )
 from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
-from acc.model_owner import ModelBusy
 from acc.recipes import get_recipe
 from acc.recipes.vqvae import CONDITIONS, NUM_CODES_RULE, OPTIONS, OptionSpec, auto_codebook_size
 from acc.vq.capture import VQCapture
@@ -137,12 +136,9 @@ async def start_route(request: Request) -> Response:
     capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, DEFAULT_CAPTURE_EVERY)
     paused = bool_field(body, "paused", False)
     slot = run_slot(request)
-    try:
-        run = await to_thread.run_sync(
-            lambda: slot.start(RECIPE, condition, steps, seed, capture_every, paused, options)
-        )
-    except ModelBusy as error:
-        raise Conflict(str(error)) from None
+    run = await to_thread.run_sync(
+        lambda: slot.start(RECIPE, condition, steps, seed, capture_every, paused, options)
+    )
     return JSONResponse({**run_body(run), "config": run.session.setup_options})
 
 

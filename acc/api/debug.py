@@ -26,11 +26,11 @@ from acc.api.validation import (
     reject_unknown,
 )
 from acc.api.waiting import result_while_connected
-from acc.debug_controller import MAX_WATCHED, NotPaused, StepsInterrupted, WatchError
-from acc.free_run import PAUSE_WAIT_S, FreeRun, RunFinished
+from acc.debug_controller import MAX_WATCHED
+from acc.free_run import PAUSE_WAIT_S, FreeRun
 from acc.image_grid import encode_png, make_grid
 from acc.session import MAX_STEPS_PER_CALL
-from acc.step_inspector import StepData, StepNotRetained
+from acc.step_inspector import StepData
 from acc.tensor_wire import GRID_COLUMNS
 
 # /debug/cosine_matrix?source=… → the captured matrix and its mean off-diagonal key
@@ -53,10 +53,7 @@ def _latest_full(run: FreeRun) -> StepData:
     state = run.state()
     if state.last_full_step is None:
         raise NotFound("no step of this run has a full capture yet; pause and step, or wait")
-    try:
-        return run.session.get_step(state.last_full_step)
-    except StepNotRetained as error:
-        raise NotFound(str(error)) from None
+    return run.session.get_step(state.last_full_step)
 
 
 @operation(
@@ -92,17 +89,9 @@ async def step_route(request: Request) -> Response:
     reject_unknown(body, ("n",), "field")
     n = int_field(body, "n", 1, MAX_STEPS_PER_CALL, 1)
     run = _live(request)
-    try:
-        ticket = run.submit_step(n)
-    except (NotPaused, RunFinished) as error:
-        raise Conflict(str(error)) from None
-    try:
-        last = await result_while_connected(
-            request, ticket, lambda: run.controller.withdraw(ticket)
-        )
-        data = run.session.get_step(last)
-    except (StepsInterrupted, StepNotRetained) as error:
-        raise Conflict(str(error)) from None
+    ticket = run.submit_step(n)
+    last = await result_while_connected(request, ticket, lambda: run.controller.withdraw(ticket))
+    data = run.session.get_step(last)
     return await step_response(
         request, data, {"run_id": run.run_id, "condition": run.session.condition}
     )
@@ -118,9 +107,16 @@ async def state_route(request: Request) -> Response:
             **run_body(run),
             "paused": state.paused,
             "steps_granted": state.steps_granted,
-            "step_data_keys": run.controller.list_step_data_keys(),
+            "step_data_keys": _full_keys(run),
         }
     )
+
+
+def _full_keys(run: FreeRun) -> list[str]:
+    try:
+        return sorted(_latest_full(run).arrays)
+    except NotFound:
+        return []
 
 
 @operation("The newest fully captured batch as a PNG grid.")
@@ -152,24 +148,22 @@ async def batch_route(request: Request) -> Response:
 async def step_data_keys_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     run = require_run(request)
-    return JSONResponse(
-        {"step": run.state().last_full_step, "keys": run.controller.list_step_data_keys()}
-    )
+    return JSONResponse({"step": run.state().last_full_step, "keys": _full_keys(run)})
 
 
 @operation("One key of the per-step store.")
 async def step_data_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
-    run = require_run(request)
+    data = _latest_full(require_run(request))
     key = request.path_params["key"]
-    try:
-        value = run.controller.get_step_data(key)
-    except KeyError as error:
-        raise NotFound(str(error.args[0])) from None
-    array = np.asarray(value)
+    if key not in data.arrays:
+        raise NotFound(
+            f"no step data {key!r} at step {data.step}; available: {', '.join(sorted(data.arrays))}"
+        )
+    array = np.asarray(data.arrays[key])
     return JSONResponse(
         {
-            "step": run.state().last_full_step,
+            "step": data.step,
             "key": key,
             "shape": list(array.shape),
             "dtype": array.dtype.name,
@@ -279,10 +273,7 @@ async def set_watch_route(request: Request) -> Response:
     features = body.get("feature_ids")
     if not isinstance(features, list):
         raise InvalidValue("feature_ids is required: a list of at most 8 feature indices")
-    try:
-        run.controller.set_watch(features, run.session.model_dim)
-    except WatchError as error:
-        raise InvalidValue(str(error)) from None
+    run.controller.set_watch(features, run.session.model_dim)
     return JSONResponse({"watched": run.controller.watched(), "max_watched": MAX_WATCHED})
 
 

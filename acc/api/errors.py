@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from starlette.exceptions import HTTPException
@@ -11,7 +12,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from acc.api.responses import JSONResponse
+from acc.api.waiting import ClientGone, WorkCancelled
 from acc.data import DataError
+from acc.debug_controller import NotPaused, StepsInterrupted, WatchError
+from acc.free_run import RunFinished
+from acc.inspector_slot import NoSession
+from acc.model_owner import ModelBusy
+from acc.recipes import UnknownConditionError, UnknownRecipeError
+from acc.run_slot import NoRun
+from acc.session import SessionClosed, StepFailed, TooManyPendingSteps
+from acc.step_inspector import StepNotRetained
 
 
 class AccError(Exception):
@@ -60,13 +70,6 @@ class TooManyRequests(AccError):
     error = "too_many_requests"
 
 
-class ClientGone(AccError):
-    """The client closed the connection before its answer was ready; nobody reads the answer."""
-
-    http_code = 499
-    error = "client_closed_request"
-
-
 class InvalidValue(AccError):
     http_code = 422
     error = "invalid_value"
@@ -99,9 +102,34 @@ async def acc_error_handler(request: Request, exc: Exception) -> Response:
     return response
 
 
-async def data_error_handler(request: Request, exc: Exception) -> Response:
-    # The data set cannot serve what was asked (e.g. fewer images than one batch).
-    return error_response(422, "data_error", str(exc))
+# The library's errors and the answer each gets: (status, error code). The library says what
+# went wrong in its own words; only this table knows about HTTP. Subclasses match their base.
+LIBRARY_ERRORS: dict[type[BaseException], tuple[int, str]] = {
+    NoSession: (409, "conflict"),
+    NoRun: (409, "conflict"),
+    ModelBusy: (409, "conflict"),
+    SessionClosed: (409, "conflict"),
+    RunFinished: (409, "conflict"),
+    NotPaused: (409, "conflict"),
+    StepsInterrupted: (409, "conflict"),
+    WorkCancelled: (409, "conflict"),
+    StepNotRetained: (404, "not_found"),
+    WatchError: (422, "invalid_value"),
+    UnknownRecipeError: (422, "invalid_value"),
+    UnknownConditionError: (422, "invalid_value"),
+    DataError: (422, "data_error"),
+    TooManyPendingSteps: (429, "too_many_requests"),
+    StepFailed: (500, "step_failed"),
+    ClientGone: (499, "client_closed_request"),  # nginx's code; nobody reads the answer
+}
+
+
+async def library_error_handler(request: Request, exc: Exception) -> Response:
+    status, error = next(answer for kind, answer in LIBRARY_ERRORS.items() if isinstance(exc, kind))
+    body: dict[str, object] = {"error": error, "detail": str(exc)}
+    if isinstance(exc, StepFailed):  # the last frames say which line of the model raised
+        body["traceback"] = exc.summary
+    return JSONResponse(body, status_code=status)
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
@@ -132,9 +160,10 @@ async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
-EXCEPTION_HANDLERS = {
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+EXCEPTION_HANDLERS: dict[type[BaseException], Handler] = {
     AccError: acc_error_handler,
-    DataError: data_error_handler,
+    **dict.fromkeys(LIBRARY_ERRORS, library_error_handler),
     HTTPException: http_error_handler,
     Exception: unhandled_error_handler,
 }

@@ -6,7 +6,6 @@ encode the answer in a thread too, so the event loop stays free while a step run
 
 from __future__ import annotations
 
-from concurrent.futures import CancelledError
 from typing import Any
 
 from anyio import to_thread
@@ -14,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acc.api.errors import AccError, Conflict, InvalidValue, NotFound, TooManyRequests
 from acc.api.openapi import enum, integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.step_responses import HISTORY_QUERY, history_response, step_response
@@ -28,30 +26,15 @@ from acc.api.validation import (
     reject_unknown,
 )
 from acc.api.waiting import result_while_connected
-from acc.inspector_slot import InspectorSlot, NoSession
-from acc.model_owner import ModelBusy
-from acc.recipes import UnknownConditionError, get_recipe, recipe_names
+from acc.inspector_slot import InspectorSlot
+from acc.recipes import get_recipe, recipe_names
 from acc.session import (
     MAX_STEPS_PER_CALL,
     Session,
     SessionClosed,
-    StepFailed,
-    TooManyPendingSteps,
 )
-from acc.step_inspector import StepNotRetained
 
 DEFAULT_RECIPE = "gradient_gating_l0"
-
-
-class StepError(AccError):
-    """A training step raised; the session is kept."""
-
-    http_code = 500
-    error = "step_failed"
-
-    def __init__(self, failure: StepFailed) -> None:
-        super().__init__(str(failure))
-        self.traceback = failure.summary
 
 
 def _slot(request: Request) -> InspectorSlot:
@@ -60,10 +43,7 @@ def _slot(request: Request) -> InspectorSlot:
 
 
 def _session(request: Request) -> Session:
-    try:
-        return _slot(request).require()
-    except NoSession as error:
-        raise Conflict(str(error)) from None
+    return _slot(request).require()
 
 
 def _state_body(slot: InspectorSlot, session: Session | None) -> dict[str, Any]:
@@ -106,12 +86,7 @@ async def setup_route(request: Request) -> Response:
     condition = choice_field(body, "condition", recipe.conditions, recipe.default_condition)
     seed = int_field(body, "seed", 0, MAX_SEED, 0)
     slot = _slot(request)
-    try:
-        session = await to_thread.run_sync(slot.setup, recipe_name, condition, seed)
-    except ModelBusy as error:
-        raise Conflict(str(error)) from None
-    except UnknownConditionError as error:  # pragma: no cover - checked above
-        raise InvalidValue(str(error)) from None
+    session = await to_thread.run_sync(slot.setup, recipe_name, condition, seed)
     return JSONResponse(_state_body(slot, session))
 
 
@@ -125,18 +100,8 @@ async def step_route(request: Request) -> Response:
     reject_unknown(body, ("n",), "field")
     n = int_field(body, "n", 1, MAX_STEPS_PER_CALL, 1)
     session = _session(request)
-    try:
-        job = session.submit_step(n)
-    except SessionClosed as error:
-        raise Conflict(str(error)) from None
-    except TooManyPendingSteps as error:
-        raise TooManyRequests(str(error)) from None
-    try:
-        data = await result_while_connected(request, job.future, job.cancel)
-    except StepFailed as failure:
-        raise StepError(failure) from None
-    except CancelledError:
-        raise Conflict("the session was torn down before these steps ran") from None
+    job = session.submit_step(n)
+    data = await result_while_connected(request, job.future, job.cancel)
     return await step_response(
         request, data, {"session_id": session.session_id, "condition": session.condition}
     )
@@ -156,10 +121,7 @@ async def get_step_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     step = int_path(request, "step", 1, MAX_STEP_NUMBER)
     session = _session(request)
-    try:
-        data = session.get_step(step)
-    except StepNotRetained as error:
-        raise NotFound(str(error)) from None
+    data = session.get_step(step)
     return await step_response(
         request, data, {"session_id": session.session_id, "condition": session.condition}
     )

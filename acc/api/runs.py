@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from acc.api.errors import Conflict, NotFound
 from acc.api.openapi import BOOLEAN, enum, integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.step_responses import HISTORY_QUERY, history_response, step_response
@@ -30,10 +29,8 @@ from acc.api.validation import (
 )
 from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
 from acc.integers import parse_ascii_int
-from acc.model_owner import ModelBusy
 from acc.recipes import get_recipe, recipe_catalogue, recipe_names
-from acc.run_slot import NoRun, RunSlot
-from acc.step_inspector import StepNotRetained
+from acc.run_slot import RunSlot
 
 DEFAULT_RECIPE = "gradient_gating_l0"
 # Server-sent events go out at most this often: a run doing 300 steps/s sends one batched
@@ -51,10 +48,7 @@ def run_slot(request: Request) -> RunSlot:
 
 
 def require_run(request: Request) -> FreeRun:
-    try:
-        return run_slot(request).require()
-    except NoRun as error:
-        raise Conflict(str(error)) from None
+    return run_slot(request).require()
 
 
 def run_body(run: FreeRun | None) -> dict[str, Any]:
@@ -102,12 +96,9 @@ async def start_route(request: Request) -> Response:
     capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, 10)
     paused = bool_field(body, "paused", False)
     slot = run_slot(request)
-    try:
-        run = await to_thread.run_sync(
-            lambda: slot.start(recipe_name, condition, steps, seed, capture_every, paused)
-        )
-    except ModelBusy as error:
-        raise Conflict(str(error)) from None
+    run = await to_thread.run_sync(
+        lambda: slot.start(recipe_name, condition, steps, seed, capture_every, paused)
+    )
     return JSONResponse(run_body(run))
 
 
@@ -121,10 +112,7 @@ async def current_route(request: Request) -> Response:
 async def stop_route(request: Request) -> Response:
     await read_json_object(request)
     slot = run_slot(request)
-    try:
-        run = await to_thread.run_sync(slot.stop)
-    except NoRun as error:
-        raise Conflict(str(error)) from None
+    run = await to_thread.run_sync(slot.stop)
     return JSONResponse(run_body(run))
 
 
@@ -142,10 +130,7 @@ async def get_step_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     step = int_path(request, "step", 1, MAX_STEP_NUMBER)
     run = require_run(request)
-    try:
-        data = run.session.get_step(step)
-    except StepNotRetained as error:
-        raise NotFound(str(error)) from None
+    data = run.session.get_step(step)
     return await step_response(
         request, data, {"run_id": run.run_id, "condition": run.session.condition}
     )

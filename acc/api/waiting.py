@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import CancelledError as FutureCancelled
 from concurrent.futures import Future
 from typing import TypeVar
 
 from starlette.requests import Request
 
-from acc.api.errors import ClientGone
-
 T = TypeVar("T")
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its answer was ready; nobody reads the answer."""
+
+
+class WorkCancelled(Exception):
+    """The work a request waited for was dropped (e.g. its session was torn down first)."""
 
 
 async def result_while_connected(
@@ -20,7 +25,7 @@ async def result_while_connected(
 ) -> T:
     """The result of `future`; if the client disconnects first, `on_disconnect()` is called (to
     drop work nobody will read) and `ClientGone` is raised. A cancelled `future` raises
-    `concurrent.futures.CancelledError` (not asyncio's, which would end the request task). The request body must have been
+    `WorkCancelled` (not asyncio's `CancelledError`, which would end the request task). The request body must have been
     read already: what `receive` gives after it is the disconnect."""
     result = asyncio.wrap_future(future)
     disconnect = asyncio.ensure_future(_disconnected(request))
@@ -30,7 +35,7 @@ async def result_while_connected(
         disconnect.cancel()
     if result.done():
         if result.cancelled():  # the work was dropped (e.g. its session torn down)
-            raise FutureCancelled("the work this request waited for was cancelled")
+            raise WorkCancelled("the steps were dropped: the session was torn down first")
         return result.result()
     result.cancel()
     on_disconnect()

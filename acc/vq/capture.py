@@ -15,6 +15,7 @@ import torch
 from acc.image_grid import encode_png, make_grid
 from acc.models import VQVAE, VQVAEOutput
 from acc.recipes import TrainingSetup
+from acc.step_capture import Capture
 from acc.step_inspector import KEY_META, StepData, StepInspector, StepTensorKey
 from acc.trainer import StepInfo
 from acc.vq.health import CodebookHealth, dead_code_mask, utilisation
@@ -26,7 +27,7 @@ VAL_EVERY = 50
 MAX_SERIES = 100_000
 
 
-class VQCapture:
+class VQCapture(Capture):
     """Feeds one `StepInspector` from a VQ-VAE setup and keeps the codebook's health, dynamics
     and validation figures. Written on the worker thread; read (under a lock) from any thread."""
 
@@ -68,7 +69,7 @@ class VQCapture:
         if self.full or KEY_META[key].history:
             self.inspector.capture(key, value, fresh=True)
 
-    def training_metrics_fn(self, info: StepInfo) -> None:
+    def on_after_backward(self, info: StepInfo) -> None:
         """Before the optimizer step: the batch, the losses, code usage and code gradients."""
         self.full = (
             self.full_every == 1
@@ -106,7 +107,7 @@ class VQCapture:
                 )
             self._grads = np.stack(rows)
 
-    def on_step(self, info: StepInfo) -> None:
+    def on_step_end(self, info: StepInfo) -> None:
         """After the optimizer step: codebook dynamics and health, validation, then commit."""
         quantizer = self.model.quantizer
         books = quantizer.codebooks().cpu().numpy()

@@ -138,7 +138,7 @@ def test_bad_setup_values(client: TestClient) -> None:
 
 def test_step_without_a_session_is_409(client: TestClient) -> None:
     body = _error(client.post("/inspect/step", json={"n": 1}), 409, "conflict")
-    assert "/inspect/setup" in body["detail"]
+    assert body["detail"] == "no inspector session; set one up first"
     _error(client.get("/inspect/history"), 409, "conflict")
     _error(client.get("/inspect/step/1"), 409, "conflict")
 

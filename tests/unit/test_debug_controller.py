@@ -13,6 +13,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from acc.callbacks import LambdaCallback
 from acc.data import MnistData
 from acc.debug_controller import DebugController, NotPaused, StepsInterrupted, WatchError
 from acc.recipes import get_recipe
@@ -30,7 +31,6 @@ class Loop:
 
     def _run(self) -> None:
         while self.steps < self.max_steps:
-            self.controller.begin_step(self.steps + 1)
             time.sleep(0.0005)
             self.steps += 1
             self.controller.end_step(self.steps)
@@ -134,20 +134,6 @@ def test_random_control_sequences_never_deadlock(actions: list[str]) -> None:
     assert not loop.thread.is_alive(), f"loop hung after {actions}"
 
 
-def test_step_data_is_cleared_at_each_step_start() -> None:
-    controller = DebugController()
-    controller.begin_step(1)
-    tensor = torch.ones(3)
-    controller.capture_step_data("bcl_metrics", tensor)
-    tensor.add_(1)  # a later in-place change does not reach the stored copy
-    assert controller.list_step_data_keys() == ["bcl_metrics"]
-    assert torch.equal(controller.get_step_data("bcl_metrics"), torch.ones(3))
-    controller.begin_step(2)
-    assert controller.list_step_data_keys() == []
-    with pytest.raises(KeyError, match="available: none"):
-        controller.get_step_data("bcl_metrics")
-
-
 def test_watches_record_trajectories_and_keep_unwatched_ones() -> None:
     controller = DebugController()
     controller.set_watch([0, 2], num_features=4)
@@ -209,11 +195,10 @@ def test_controller_drives_a_real_control_run(mnist: MnistData) -> None:
         if not controller.wait_if_paused():
             setup.trainer.stop()
 
-    def metrics(info: object) -> None:
-        controller.begin_step(info.step)  # type: ignore[attr-defined]
-
     controller.pause()
-    worker = threading.Thread(target=lambda: setup.trainer.train(40, metrics, on_step))
+    worker = threading.Thread(
+        target=lambda: setup.trainer.train(40, [LambdaCallback(on_step_end=on_step)])
+    )
     worker.start()
     deadline = time.monotonic() + 10
     while not controller.state().blocked:

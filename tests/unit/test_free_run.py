@@ -150,7 +150,7 @@ def test_the_step_a_run_pauses_at_is_always_fully_captured(mnist: MnistData) -> 
             assert run.pause()
             state = run.state()
             assert state.last_full_step == state.step, f"trial {trial}: {state}"
-            assert "encoder_weights" in run.controller.list_step_data_keys()
+            assert "encoder_weights" in run.session.get_step(state.step).arrays
             run.controller.resume()
     finally:
         run.close()

@@ -16,6 +16,7 @@ import pytest
 import torch
 from torch import nn
 
+from acc.callbacks import LambdaCallback
 from acc.data import BatchIterator, MnistData
 from acc.gradient_gating import BCL, BCLConfig, attach_bcl, nearest_neighbors
 from acc.models import LinearAutoencoder
@@ -449,7 +450,7 @@ def test_last_metrics_holds_all_keys_fresh_detached_on_the_device(
         torch.testing.assert_close(step["grad_magnitude"], layer.weight.grad.norm(dim=1))
         torch.testing.assert_close(step["som_magnitude"], metrics["som_delta"].norm(dim=1))
 
-    trainer.train(3, training_metrics_fn=check)
+    trainer.train(3, [LambdaCallback(on_after_backward=check)])
     assert len(seen) == 3
     # a forward without its backward: the backward keys are missing, not stale
     model(next(trainer.batches).images.to(device))

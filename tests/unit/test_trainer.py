@@ -5,6 +5,7 @@ import threading
 import pytest
 import torch
 
+from acc.callbacks import LambdaCallback
 from acc.data import BatchIterator, MnistData
 from acc.models import LinearAutoencoder
 from acc.trainer import StepInfo, Trainer, reconstruction_loss
@@ -35,10 +36,15 @@ def test_step_calls_persist_position_and_state(mnist: MnistData) -> None:
     single, many = _trainer(mnist), _trainer(mnist)
     for _ in range(100):
         single.train(
-            1, training_metrics_fn=lambda info: seen_single.append(info.batch.sample_indices)
+            1,
+            [
+                LambdaCallback(
+                    on_after_backward=lambda i: seen_single.append(i.batch.sample_indices)
+                )
+            ],
         )
     results = many.train(
-        100, training_metrics_fn=lambda i: seen_many.append(i.batch.sample_indices)
+        100, [LambdaCallback(on_after_backward=lambda i: seen_many.append(i.batch.sample_indices))]
     )
     assert len(seen_single) == len(seen_many) == 100
     assert all(torch.equal(a, b) for a, b in zip(seen_single, seen_many, strict=True))
@@ -73,17 +79,31 @@ def test_callback_order_and_what_each_callback_sees(mnist: MnistData) -> None:
     snapshots: dict[str, torch.Tensor] = {}
 
     def metrics(info: StepInfo) -> None:
-        calls.append("training_metrics_fn")
+        calls.append("on_after_backward")
         assert weight.grad is not None and float(weight.grad.abs().sum()) > 0
         snapshots["before"] = weight.detach().clone()
 
     def on_step(info: StepInfo) -> None:
-        calls.append("on_step")
+        calls.append("on_step_end")
         assert not torch.equal(weight.detach(), snapshots["before"])  # optimizer has stepped
 
-    trainer.train(2, training_metrics_fn=metrics, on_step=on_step)
-    one_step = ["forward", "loss", "backward", "training_metrics_fn", "optimizer.step", "on_step"]
-    assert calls == one_step * 2
+    starts: list[int] = []
+    hooks = LambdaCallback(
+        on_step_start=lambda step: calls.append("on_step_start") or starts.append(step),
+        on_after_backward=metrics,
+        on_step_end=on_step,
+    )
+    trainer.train(2, [hooks])
+    one_step = [
+        "on_step_start",
+        "forward",
+        "loss",
+        "backward",
+        "on_after_backward",
+        "optimizer.step",
+        "on_step_end",
+    ]
+    assert calls == one_step * 2 and starts == [1, 2]
 
 
 def test_stop_from_another_thread_ends_after_current_step(mnist: MnistData) -> None:
@@ -97,7 +117,9 @@ def test_stop_from_another_thread_ends_after_current_step(mnist: MnistData) -> N
             assert release.wait(10)
 
     results: list[object] = []
-    worker = threading.Thread(target=lambda: results.extend(trainer.train(1000, on_step=on_step)))
+    worker = threading.Thread(
+        target=lambda: results.extend(trainer.train(1000, [LambdaCallback(on_step_end=on_step)]))
+    )
     worker.start()
     assert reached.wait(30)
     trainer.stop()  # from the test's thread while the worker is inside step 3
@@ -140,7 +162,14 @@ def test_a_run_without_kept_results_trains_the_same_and_holds_no_list(mnist: Mni
     kept, lean = _trainer(mnist), _trainer(mnist)
     steps: list[int] = []
     assert len(kept.train(30)) == 30
-    assert lean.train(30, on_step=lambda info: steps.append(info.step), keep_results=False) == []
+    assert (
+        lean.train(
+            30,
+            [LambdaCallback(on_step_end=lambda info: steps.append(info.step))],
+            keep_results=False,
+        )
+        == []
+    )
     assert steps == list(range(1, 31)) and lean.global_step == 30
     for a, b in zip(kept.model.parameters(), lean.model.parameters(), strict=True):
         assert torch.equal(a, b)

@@ -23,7 +23,6 @@ import torch
 from acc.callbacks import Callback
 from acc.data import MnistData
 from acc.debug_controller import DebugController, StepsInterrupted
-from acc.model_owner import ModelOwnership
 from acc.session import DEFAULT_BUDGET, Session
 from acc.step_inspector import CaptureBudget, StepData
 from acc.trainer import StepInfo
@@ -31,15 +30,6 @@ from acc.trainer import StepInfo
 MAX_RUN_STEPS = 1_000_000
 MAX_CAPTURE_EVERY = 10_000
 PAUSE_WAIT_S = 2.0  # how long a pause request waits for the loop to reach the step boundary
-
-
-def new_run_id() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-def run_owner(run_id: str) -> str:
-    """How a run is named as the model's owner."""
-    return f"the free run {run_id}"
 
 
 class RunFinished(RuntimeError):
@@ -110,11 +100,9 @@ class FreeRun:
         seed: int = 0,
         capture_every: int = 10,
         device: torch.device | str = "cpu",
-        ownership: ModelOwnership | None = None,
         paused: bool = False,
         recipe_options: dict[str, Any] | None = None,
         budget: CaptureBudget = DEFAULT_BUDGET,
-        run_id: str | None = None,
     ) -> None:
         if not 1 <= steps <= MAX_RUN_STEPS:
             raise ValueError(f"steps must be an integer in 1..{MAX_RUN_STEPS}, got {steps!r}")
@@ -122,7 +110,7 @@ class FreeRun:
             raise ValueError(
                 f"capture_every must be an integer in 1..{MAX_CAPTURE_EVERY}, got {capture_every!r}"
             )
-        self.run_id = run_id if run_id is not None else new_run_id()
+        self.run_id = uuid.uuid4().hex[:12]
         self.steps = steps
         self.capture_every = capture_every
         self.controller = DebugController()
@@ -134,8 +122,6 @@ class FreeRun:
             data=data,
             seed=seed,
             device=device,
-            ownership=ownership,
-            owner_name=run_owner(self.run_id),
             capture_every=capture_every,
             force_full=lambda: self.controller.stepping,
             recipe_options=recipe_options,
@@ -194,7 +180,6 @@ class FreeRun:
             self._finished_at = time.time()
             status = self._status
         self.controller.end(f"the run has ended ({status.value})")
-        self.session.release_model()  # the captures stay browsable; the model is free to take
         self._finished.set()
 
     # -- control (any thread) ----------------------------------------------------------------------

@@ -21,7 +21,6 @@ import torch
 from acc.callbacks import Callback
 from acc.data import MnistData
 from acc.host_memory import release_freed_memory
-from acc.model_owner import ModelOwnership
 from acc.recipes import TrainingSetup, get_recipe
 from acc.step_capture import Capture, StepCapture
 from acc.step_inspector import (
@@ -146,8 +145,7 @@ class Session:
     `step(n)` runs `n` steps through the real `Trainer.train` on the worker thread, capturing every
     step in full (or every `capture_every`-th, and whenever `force_full()` says so), and returns the
     last step's `StepData`. `submit_step(n)` is the same without waiting; `submit_train` runs a long
-    stretch with extra callbacks (a free run). `close()` ends the session, frees the model and
-    releases the model ownership.
+    stretch with extra callbacks (a free run). `close()` ends the session and frees the model.
     """
 
     def __init__(
@@ -158,8 +156,6 @@ class Session:
         data: MnistData,
         seed: int = 0,
         device: torch.device | str = "cpu",
-        ownership: ModelOwnership | None = None,
-        owner_name: str = "inspector session",
         budget: CaptureBudget = DEFAULT_BUDGET,
         recipe_options: dict[str, Any] | None = None,
         capture_every: int = 1,
@@ -171,10 +167,6 @@ class Session:
         self._condition = condition
         self._capture_every = capture_every
         self._force_full = force_full
-        self._ownership = ownership
-        self._owner_name = owner_name
-        if ownership is not None:
-            ownership.claim(owner_name)
         self.inspector = StepInspector.within(budget)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"acc-session-{self.session_id}")
         self._state_lock = threading.Lock()
@@ -188,8 +180,6 @@ class Session:
             ).result()
         except BaseException:
             self._executor.shutdown(wait=False)
-            if ownership is not None:
-                ownership.release(owner_name)
             raise
         self._image_shape = tuple(int(n) for n in data.train.images.shape[1:])
         self._seed = seed
@@ -284,18 +274,6 @@ class Session:
         )
         return self._setup.trainer.global_step
 
-    def release_model(self) -> None:
-        """Give the model ownership back while keeping what was captured (a finished run stays
-        browsable while an inspector session takes the model)."""
-        self._release_claim()
-
-    def _release_claim(self) -> None:
-        # Once: claims are counted, and a second release would give back someone else's.
-        with self._state_lock:
-            ownership, self._ownership = self._ownership, None
-        if ownership is not None:
-            ownership.release(self._owner_name)
-
     def run_on_worker(self, fn: Callable[[TrainingSetup], T]) -> T:
         """Run `fn(setup)` on the worker thread, between steps, and return its result (for tools
         and tests that need to look at or change the live model)."""
@@ -356,6 +334,11 @@ class Session:
         return self._seed
 
     @property
+    def image_shape(self) -> tuple[int, ...]:
+        """The shape of one input image, `[C, H, W]`."""
+        return self._image_shape
+
+    @property
     def model_dim(self) -> int:
         return self._model_dim
 
@@ -386,7 +369,7 @@ class Session:
     # -- ending ------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Finish queued work, free the model and the captures, release the model. Idempotent."""
+        """Drop queued work, free the model and the captures. Idempotent."""
         with self._state_lock:
             if self._closed:
                 return
@@ -400,7 +383,6 @@ class Session:
             self._executor.submit(self._teardown).result()
         finally:
             self._executor.shutdown(wait=True)
-            self._release_claim()
 
     def _teardown(self) -> None:
         self._capture.close()

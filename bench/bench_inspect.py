@@ -5,7 +5,7 @@
 Measures, for bcl-med on this machine: a bare training step; `Session.step(1)` with full capture;
 full capture + binary encoding; `POST /inspect/step n=1` end to end over HTTP with the binary
 frame and with JSON (against a real `acc serve` process); the response sizes; and `/health`
-latency while a Step x50 runs. Targets (issue 4): capture + binary encoding at most 3x the bare
+latency while a Step x50 runs. Targets: capture + binary encoding at most 3x the bare
 step; n=1 over HTTP with the frame under 50 ms median; the frame under 2 MB.
 """
 

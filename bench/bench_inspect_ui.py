@@ -13,9 +13,9 @@ Starts `acc serve` and the built dashboard on free ports (or uses the running on
 
 Each figure also says when the answer had arrived (the browser's resource timing of the frame
 fetch), when the DOM of every view showed the new step (decoded, rendered, canvases drawn) and
-when the frame after that was painted. Targets (issue 5): Step < 300 ms, scrub < 150 ms.
+when the frame after that was painted. Targets: Step < 300 ms, scrub < 150 ms.
 
-`--long N` measures the loss timeline of a long session instead (issue 8): it runs N bcl-med steps
+`--long N` measures the loss timeline of a long session instead: it runs N bcl-med steps
 through the API (500 per `POST /inspect/step`), then in the page
 
 - Load: from navigation to the first frame painted after the timeline shows all N steps (the

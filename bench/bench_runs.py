@@ -6,7 +6,7 @@ Steps/s of a bcl-med run: bare `Trainer.train` (no callbacks); with the capture 
 with the capture pipeline and a `DebugController` attached and running (a `FreeRun`); and a
 `FreeRun` served over HTTP with an SSE client connected. The controller's own cost is also timed
 per step directly. Then the pause latency (pause() → loop blocked at the boundary) and the latency
-of one step while paused. Target (issue 6): the attached-and-running overhead under 1%.
+of one step while paused. Target: the attached-and-running overhead under 1%.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
     .venv/bin/python bench/bench_soak.py [--steps 10000] [--run-steps 100000] [--quick]
                                          [--phase both|inspector|run] [--out /tmp/acc_soak.json]
 
-(a) An inspector session (`InspectorSlot` + `Session`, bcl-med) stepped in chunks of 500 with full
-capture of every step; process RSS after each chunk. (b) A free run (`RunSlot` + `FreeRun`,
+(a) An inspector session (`ModelSeat` + `Session`, bcl-med) stepped in chunks of 500 with full
+capture of every step; process RSS after each chunk. (b) A free run (`ModelSeat` + `FreeRun`,
 bcl-med, full capture every 10th step) of `--run-steps` steps; RSS every `--interval` seconds with
 the step count. For both: RSS before any torch work (cold), before the measured setup (after a
 short warm-up session, so torch's one-off runtime costs are paid), after setup, the curve, its
@@ -96,20 +96,21 @@ def inspector_phase(steps: int) -> dict[str, Any]:
     import torch
 
     from acc.data import load_mnist
-    from acc.inspector_slot import InspectorSlot
-    from acc.model_owner import ModelOwnership
+    from acc.model_seat import ModelSeat
 
     data = load_mnist()
-    slot = InspectorSlot(data, ModelOwnership(), "cpu")
+    seat = ModelSeat(data, "cpu")
     cold = settled_rss()
-    slot.setup(RECIPE, CONDITION, 0).step(50)  # warm-up: torch's thread pools, allocator, imports
-    slot.teardown()
+    seat.setup_session(RECIPE, CONDITION, 0).step(
+        50
+    )  # warm-up: torch's thread pools, allocator, imports
+    seat.teardown_session()
     start = settled_rss()
     malloc_trim()
     start_trimmed = settled_rss()
     load_before = loads()
     began = time.perf_counter()
-    session = slot.setup(RECIPE, CONDITION, 0)
+    session = seat.setup_session(RECIPE, CONDITION, 0)
     after_setup = rss_mb()
     setup_s = time.perf_counter() - began
     inspector = session.inspector
@@ -125,7 +126,7 @@ def inspector_phase(steps: int) -> dict[str, Any]:
     load_after = loads()
     final_state = session.state().to_dict()
     del session, inspector
-    slot.teardown()
+    seat.teardown_session()
     after_teardown = settled_rss()
     trimmed = malloc_trim()
     after_trim = settled_rss()
@@ -167,20 +168,19 @@ def run_phase(steps: int, interval: float) -> dict[str, Any]:
     import torch
 
     from acc.data import load_mnist
-    from acc.model_owner import ModelOwnership
-    from acc.run_slot import RunSlot
+    from acc.model_seat import ModelSeat
 
     data = load_mnist()
-    slot = RunSlot(data, ModelOwnership(), "cpu")
+    seat = ModelSeat(data, "cpu")
     cold = settled_rss()
-    slot.start(RECIPE, CONDITION, 200, capture_every=10).wait()  # warm-up
-    slot.close()
+    seat.start_run(RECIPE, CONDITION, 200, capture_every=10).wait()  # warm-up
+    seat.close()
     start = settled_rss()
     malloc_trim()
     start_trimmed = settled_rss()
     load_before = loads()
     began = time.perf_counter()
-    run = slot.start(RECIPE, CONDITION, steps, capture_every=10)
+    run = seat.start_run(RECIPE, CONDITION, steps, capture_every=10)
     after_setup = rss_mb()
     inspector = run.session.inspector
     limits = budgets(inspector)
@@ -201,7 +201,7 @@ def run_phase(steps: int, interval: float) -> dict[str, Any]:
     final["history_bytes"] = history_bytes(inspector)
     final["snapshot_bytes"] = inspector.snapshot_bytes
     del run, inspector
-    slot.close()
+    seat.close()
     after_teardown = settled_rss()
     trimmed = malloc_trim()
     after_trim = settled_rss()

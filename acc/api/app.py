@@ -15,9 +15,7 @@ from acc.api import codebook, debug, health, inspect, openapi, runs
 from acc.api.errors import EXCEPTION_HANDLERS
 from acc.api.guard import RequestGuard
 from acc.data import MnistData
-from acc.inspector_slot import InspectorSlot
-from acc.model_owner import ModelOwnership
-from acc.run_slot import RunSlot
+from acc.model_seat import ModelSeat
 from acc.settings import Settings
 
 
@@ -25,30 +23,17 @@ def create_app(
     *,
     settings: Settings,
     data: MnistData,
-    ownership: ModelOwnership | None = None,
-    inspector: InspectorSlot | None = None,
-    run_slot: RunSlot | None = None,
+    seat: ModelSeat | None = None,
 ) -> Starlette:
-    """Build the trainer API for one data set and one set of settings. The model ownership, the
-    inspector slot and the free-run slot are made here unless given."""
-    ownership = ownership if ownership is not None else ModelOwnership()
-    slot = (
-        inspector
-        if inspector is not None
-        else InspectorSlot(data, ownership, settings.device, budget=settings.budget)
-    )
-    free_runs = (
-        run_slot
-        if run_slot is not None
-        else RunSlot(data, ownership, settings.device, budget=settings.budget)
-    )
+    """Build the trainer API for one data set and one set of settings. The model seat (who
+    trains the model: the inspector session or a free run) is made here unless given."""
+    seat = seat if seat is not None else ModelSeat(data, settings.device, budget=settings.budget)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         # free the models and stop their worker threads
-        await to_thread.run_sync(slot.teardown)
-        await to_thread.run_sync(free_runs.close)
+        await to_thread.run_sync(seat.close)
 
     app = Starlette(
         routes=[
@@ -77,7 +62,5 @@ def create_app(
     app.state.shutdown = asyncio.Event()
     app.state.settings = settings
     app.state.data = data
-    app.state.ownership = ownership
-    app.state.inspector = slot
-    app.state.runs = free_runs
+    app.state.seat = seat
     return app

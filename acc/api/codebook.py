@@ -17,7 +17,8 @@ from starlette.routing import Route
 from acc.api.errors import Conflict, InvalidValue, NotFound
 from acc.api.openapi import BOOLEAN, enum, integer, number, operation
 from acc.api.responses import JSONResponse
-from acc.api.runs import run_body, run_slot
+from acc.api.runs import run_body
+from acc.api.state import model_seat
 from acc.api.validation import (
     MAX_SEED,
     MAX_STEP_NUMBER,
@@ -77,7 +78,7 @@ def _option(body: dict[str, Any], spec: OptionSpec[Any]) -> Any:
 
 
 def _vq_run(request: Request) -> tuple[FreeRun, VQCapture]:
-    run = run_slot(request).current
+    run = model_seat(request).run
     if run is None or run.session.recipe.name != RECIPE:
         raise Conflict("no VQ-VAE run; start one with POST /codebook/start")
     capture = run.session.capture
@@ -104,7 +105,7 @@ async def state_route(request: Request) -> Response:
         f"({len(data.train):,} training images here)",
         "rules": RULES,
     }
-    run = run_slot(request).current
+    run = model_seat(request).run
     if run is not None and run.session.recipe.name == RECIPE:
         body["run"] = run_body(run)
         body["config"] = run.session.setup_options
@@ -135,9 +136,9 @@ async def start_route(request: Request) -> Response:
     seed = int_field(body, "seed", 0, MAX_SEED, 0)
     capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, DEFAULT_CAPTURE_EVERY)
     paused = bool_field(body, "paused", False)
-    slot = run_slot(request)
+    seat = model_seat(request)
     run = await to_thread.run_sync(
-        lambda: slot.start(RECIPE, condition, steps, seed, capture_every, paused, options)
+        lambda: seat.start_run(RECIPE, condition, steps, seed, capture_every, paused, options)
     )
     return JSONResponse({**run_body(run), "config": run.session.setup_options})
 

@@ -27,6 +27,7 @@ from acc.api.validation import (
 )
 from acc.api.waiting import result_while_connected
 from acc.debug_controller import MAX_WATCHED
+from acc.feature_detail import force_detail
 from acc.free_run import PAUSE_WAIT_S, FreeRun
 from acc.image_grid import encode_png, make_grid
 from acc.session import MAX_STEPS_PER_CALL
@@ -183,44 +184,7 @@ async def force_detail_route(request: Request) -> Response:
     if "feature" not in request.query_params:
         raise InvalidValue(f"feature is required: an integer in 0..{run.session.model_dim - 1}")
     feature = int_query(request, "feature", 0, run.session.model_dim - 1, 0)
-    return JSONResponse(force_detail(_latest_full(run), feature))
-
-
-def force_detail(data: StepData, feature: int) -> dict[str, Any]:
-    """One feature's weight and the three deltas of the step as 28×28 images, its force
-    magnitudes and the cosine between the optimizer (gradient) and SOM updates."""
-    arrays = data.arrays
-
-    def row(key: str) -> np.ndarray | None:
-        array = arrays.get(key)
-        return None if array is None else array[feature]
-
-    opt, som = row("opt_delta"), row("som_delta")
-    cosine = None
-    if opt is not None and som is not None:
-        norms = float(np.linalg.norm(opt) * np.linalg.norm(som))
-        cosine = float(opt @ som / norms) if norms > 0 else 0.0
-
-    def image(key: str) -> list[list[float]] | None:
-        values = row(key)
-        return None if values is None else values.reshape(28, 28).tolist()
-
-    def scalar(key: str) -> float | None:
-        values = row(key)
-        return None if values is None else _finite(values)
-
-    return {
-        "step": data.step,
-        "feature": feature,
-        "weight": image("encoder_weights"),
-        "opt_delta": image("opt_delta"),
-        "som_delta": image("som_delta"),
-        "combined_delta": image("combined_delta"),
-        "grad_som_cosine": cosine,
-        "grad_magnitude": scalar("grad_magnitude"),
-        "som_magnitude": scalar("som_magnitude"),
-        "win_rate": scalar("win_rate"),
-    }
+    return JSONResponse(force_detail(_latest_full(run), feature, run.session.image_shape))
 
 
 @operation(

@@ -16,10 +16,8 @@ from acc.api.waiting import ClientGone, WorkCancelled
 from acc.data import DataError
 from acc.debug_controller import NotPaused, StepsInterrupted, WatchError
 from acc.free_run import RunFinished
-from acc.inspector_slot import NoSession
-from acc.model_owner import ModelBusy
+from acc.model_seat import ModelBusy, NoRun, NoSession
 from acc.recipes import UnknownConditionError, UnknownRecipeError
-from acc.run_slot import NoRun
 from acc.session import SessionClosed, StepFailed, TooManyPendingSteps
 from acc.step_inspector import StepNotRetained
 

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from acc.api.openapi import enum, integer, operation
 from acc.api.responses import JSONResponse
+from acc.api.state import model_seat
 from acc.api.step_responses import HISTORY_QUERY, history_response, step_response
 from acc.api.validation import (
     MAX_SEED,
@@ -26,7 +27,7 @@ from acc.api.validation import (
     reject_unknown,
 )
 from acc.api.waiting import result_while_connected
-from acc.inspector_slot import InspectorSlot
+from acc.model_seat import ModelSeat
 from acc.recipes import get_recipe, recipe_names
 from acc.session import (
     MAX_STEPS_PER_CALL,
@@ -37,16 +38,11 @@ from acc.session import (
 DEFAULT_RECIPE = "gradient_gating_l0"
 
 
-def _slot(request: Request) -> InspectorSlot:
-    slot: InspectorSlot = request.app.state.inspector
-    return slot
-
-
 def _session(request: Request) -> Session:
-    return _slot(request).require()
+    return model_seat(request).require_session()
 
 
-def _state_body(slot: InspectorSlot, session: Session | None) -> dict[str, Any]:
+def _state_body(seat: ModelSeat, session: Session | None) -> dict[str, Any]:
     recipe = get_recipe(DEFAULT_RECIPE)
     if session is None or session.closed:
         return {
@@ -54,20 +50,30 @@ def _state_body(slot: InspectorSlot, session: Session | None) -> dict[str, Any]:
             "recipes": recipe_names(),
             "conditions": list(recipe.conditions),
             "default_condition": recipe.default_condition,
-            "owner": slot.ownership.owner,
+            **_owner(seat),
         }
     try:
         state = session.state().to_dict()
     except SessionClosed:  # torn down between the check and the read
-        return _state_body(slot, None)
-    return {"active": True, **state, "owner": slot.ownership.owner}
+        return _state_body(seat, None)
+    return {"active": True, **state, **_owner(seat)}
+
+
+def _owner(seat: ModelSeat) -> dict[str, Any]:
+    """`owner`: who trains the model, as a sentence ("the free run 3fa2c1…"); `owner_detail`:
+    its kind and id."""
+    owner = seat.owner
+    return {
+        "owner": None if owner is None else str(owner),
+        "owner_detail": None if owner is None else owner.to_dict(),
+    }
 
 
 @operation("The inspector session's state (or that there is none).")
 async def state_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
-    slot = _slot(request)
-    return JSONResponse(_state_body(slot, slot.current))
+    seat = model_seat(request)
+    return JSONResponse(_state_body(seat, seat.session))
 
 
 @operation(
@@ -85,9 +91,9 @@ async def setup_route(request: Request) -> Response:
     recipe = get_recipe(recipe_name)
     condition = choice_field(body, "condition", recipe.conditions, recipe.default_condition)
     seed = int_field(body, "seed", 0, MAX_SEED, 0)
-    slot = _slot(request)
-    session = await to_thread.run_sync(slot.setup, recipe_name, condition, seed)
-    return JSONResponse(_state_body(slot, session))
+    seat = model_seat(request)
+    session = await to_thread.run_sync(seat.setup_session, recipe_name, condition, seed)
+    return JSONResponse(_state_body(seat, session))
 
 
 @operation(
@@ -130,9 +136,9 @@ async def get_step_route(request: Request) -> Response:
 @operation("End the inspector session and free its memory.", body={})
 async def teardown_route(request: Request) -> Response:
     await read_json_object(request)
-    slot = _slot(request)
-    ended = await to_thread.run_sync(slot.teardown)
-    return JSONResponse({**_state_body(slot, None), "torn_down": ended})
+    seat = model_seat(request)
+    ended = await to_thread.run_sync(seat.teardown_session)
+    return JSONResponse({**_state_body(seat, None), "torn_down": ended})
 
 
 routes = [

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from acc.api.openapi import BOOLEAN, enum, integer, operation
 from acc.api.responses import JSONResponse
+from acc.api.state import model_seat
 from acc.api.step_responses import HISTORY_QUERY, history_response, step_response
 from acc.api.validation import (
     MAX_SEED,
@@ -30,7 +31,6 @@ from acc.api.validation import (
 from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
 from acc.integers import parse_ascii_int
 from acc.recipes import get_recipe, recipe_catalogue, recipe_names
-from acc.run_slot import RunSlot
 
 DEFAULT_RECIPE = "gradient_gating_l0"
 # Server-sent events go out at most this often: a run doing 300 steps/s sends one batched
@@ -42,13 +42,8 @@ SSE_KEYS = ("loss", "weight_cosine_mean")
 SSE_PAGE_STEPS = 10_000
 
 
-def run_slot(request: Request) -> RunSlot:
-    slot: RunSlot = request.app.state.runs
-    return slot
-
-
 def require_run(request: Request) -> FreeRun:
-    return run_slot(request).require()
+    return model_seat(request).require_run()
 
 
 def run_body(run: FreeRun | None) -> dict[str, Any]:
@@ -95,9 +90,9 @@ async def start_route(request: Request) -> Response:
     seed = int_field(body, "seed", 0, MAX_SEED, 0)
     capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, 10)
     paused = bool_field(body, "paused", False)
-    slot = run_slot(request)
+    seat = model_seat(request)
     run = await to_thread.run_sync(
-        lambda: slot.start(recipe_name, condition, steps, seed, capture_every, paused)
+        lambda: seat.start_run(recipe_name, condition, steps, seed, capture_every, paused)
     )
     return JSONResponse(run_body(run))
 
@@ -105,14 +100,13 @@ async def start_route(request: Request) -> Response:
 @operation("The current (or last) free run.")
 async def current_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
-    return JSONResponse(run_body(run_slot(request).current))
+    return JSONResponse(run_body(model_seat(request).run))
 
 
 @operation("Stop the free run (also while paused).", body={})
 async def stop_route(request: Request) -> Response:
     await read_json_object(request)
-    slot = run_slot(request)
-    run = await to_thread.run_sync(slot.stop)
+    run = await to_thread.run_sync(model_seat(request).stop_run)
     return JSONResponse(run_body(run))
 
 
@@ -159,7 +153,7 @@ async def events_route(request: Request) -> Response:
     `steps` event has the id `<run_id>:<last step>`: a reconnecting EventSource sends it back as
     Last-Event-ID and the stream goes on after that step (so does `?since=K`)."""
     reject_unknown(request.query_params, ("since",), "query parameter")
-    slot = run_slot(request)
+    seat = model_seat(request)
     resume_run, resume_step = _resume_point(request)
     shutdown: asyncio.Event = request.app.state.shutdown
 
@@ -169,7 +163,7 @@ async def events_route(request: Request) -> Response:
         next_step = 1
         quiet = 0.0
         while True:
-            run = slot.current
+            run = seat.run
             body = run_body(run)
             if run is not None and run.run_id != run_id:
                 run_id, next_step = run.run_id, 1

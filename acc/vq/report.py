@@ -1,4 +1,4 @@
-"""`acc codebook-report`: the codebook analysis of a trained VQ-VAE (seed 004's analyzer).
+"""`acc codebook-report`: the codebook analysis of a trained VQ-VAE (per-level usage, perplexity, dead codes; a six-panel picture).
 
 Writes into the output folder: `codebook_analysis.json` (active codes, usage ratio, most and least
 used codes, perplexity mean/std over batches, dead codes with their rule, transition-matrix

@@ -52,7 +52,7 @@ def test_setup_answers_the_state_at_step_zero(client: TestClient) -> None:
     body = client.post("/inspect/setup", json={"condition": "bcl-slow", "seed": 3}).json()
     assert body["active"] is True and body["condition"] == "bcl-slow" and body["seed"] == 3
     assert body["model_dim"] == 64 and body["image_shape"] == [1, 28, 28] and body["step"] == 0
-    assert body["owner"] == "the inspector session"
+    assert body["owner"] == f"the inspector session {body['session_id']}"
     assert client.get("/inspect/state").json()["session_id"] == body["session_id"]
 
 
@@ -182,14 +182,23 @@ def test_setup_replaces_the_session_and_teardown_ends_it(inspecting: TestClient)
 
 
 def test_setup_while_another_owner_holds_the_model_is_409(client: TestClient) -> None:
-    client.app.state.ownership.claim("free run 7")  # type: ignore[attr-defined]
+    run = client.post("/runs", json={"condition": "control", "steps": 100_000}).json()
     body = _error(client.post("/inspect/setup"), 409, "conflict")
-    assert "free run 7" in body["detail"]
+    assert f"held by the free run {run['run_id']}" in body["detail"]
+    state = client.get("/inspect/state").json()
+    assert state["owner"] == f"the free run {run['run_id']}"
+    assert state["owner_detail"] == {
+        "kind": "free run",
+        "id": run["run_id"],
+        "name": f"the free run {run['run_id']}",
+    }
+    client.post("/runs/stop", json={})
+    assert client.get("/inspect/state").json()["owner"] is None
 
 
 def test_a_failing_step_is_500_and_keeps_the_session(inspecting: TestClient) -> None:
     inspecting.post("/inspect/step", json={"n": 2})
-    session = inspecting.app.state.inspector.current  # type: ignore[attr-defined]
+    session = inspecting.app.state.seat.session  # type: ignore[attr-defined]
 
     def break_once(setup: object) -> None:
         trainer = setup.trainer  # type: ignore[attr-defined]
@@ -218,7 +227,7 @@ def test_a_step_failing_after_its_backward_is_numbered_as_that_step(
     inspecting: TestClient,
 ) -> None:
     inspecting.post("/inspect/step", json={"n": 4})
-    session = inspecting.app.state.inspector.current  # type: ignore[attr-defined]
+    session = inspecting.app.state.seat.session  # type: ignore[attr-defined]
 
     def break_optimizer_once(setup: object) -> None:
         optimizer = setup.trainer.optimizer  # type: ignore[attr-defined]
@@ -277,7 +286,7 @@ def _check_vector_window(client: TestClient) -> None:
 
 
 def test_nonfinite_values_are_null_in_json_and_kept_in_the_frame(inspecting: TestClient) -> None:
-    session = inspecting.app.state.inspector.current  # type: ignore[attr-defined]
+    session = inspecting.app.state.seat.session  # type: ignore[attr-defined]
 
     def poison(setup: object) -> None:
         layer = setup.layer  # type: ignore[attr-defined]

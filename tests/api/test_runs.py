@@ -1,4 +1,4 @@
-"""`/runs/*` and `/debug/*` over HTTP: the M-DBG-1 list, ownership, SSE, every bad input."""
+"""`/runs/*` and `/debug/*` over HTTP: pause/step/resume exactly, ownership, SSE, every bad input."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The runs page end to end: a real trainer, the built dashboard, headless Chromium.
 
-Follows issue 6's list (the seed's M-DBG-1, 3 and 5): start a bcl-med run, see the live chart
+A researcher's first session: start a bcl-med run, see the live chart
 move, pause (the counter freezes), step and see the batch, the forces and the inspector views,
 watch five features, step 20 times and see 20 points per line, resume (the points keep growing),
 stop.

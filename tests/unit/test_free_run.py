@@ -11,7 +11,6 @@ import torch
 from acc.data import MnistData
 from acc.debug_controller import NotPaused
 from acc.free_run import FreeRun, RunFinished, RunStatus
-from acc.model_owner import ModelBusy, ModelOwnership
 
 
 def wait_blocked(run: FreeRun, timeout: float = 30.0) -> None:
@@ -22,12 +21,8 @@ def wait_blocked(run: FreeRun, timeout: float = 30.0) -> None:
 
 
 def test_pause_step_resume_complete(mnist: MnistData) -> None:
-    ownership = ModelOwnership()
-    run = FreeRun(
-        "gradient_gating_l0", "bcl-med", 120, data=mnist, capture_every=25, ownership=ownership
-    )
+    run = FreeRun("gradient_gating_l0", "bcl-med", 120, data=mnist, capture_every=25)
     try:
-        assert ownership.owner == f"the free run {run.run_id}"
         run.controller.pause()
         wait_blocked(run)
         paused_at = run.state().step
@@ -51,7 +46,6 @@ def test_pause_step_resume_complete(mnist: MnistData) -> None:
         assert {25, 50, 75, 100}.issubset(full)
         assert set(range(paused_at + 1, paused_at + 9)).issubset(full)
         assert 30 not in full or 30 in range(paused_at - 1, paused_at + 9)
-        assert ownership.owner is None  # a finished run gives the model back
         with pytest.raises(RunFinished):
             run.step(1)
     finally:
@@ -105,13 +99,6 @@ def test_a_failing_run_ends_failed_with_its_message_and_keeps_its_steps(mnist: M
         ]
     finally:
         run.close()
-
-
-def test_a_run_and_another_owner_exclude_each_other(mnist: MnistData) -> None:
-    ownership = ModelOwnership()
-    ownership.claim("the inspector session")
-    with pytest.raises(ModelBusy, match="held by the inspector session"):
-        FreeRun("gradient_gating_l0", "control", 10, data=mnist, ownership=ownership)
 
 
 def test_watched_features_accumulate_while_stepping_and_running(mnist: MnistData) -> None:

@@ -23,7 +23,7 @@ CONDITIONS = {
     "bcl-slow": 1e-3,
     "bcl-med": 5e-3,
     "bcl-fast": 1e-2,
-    "bcl-nan-demo": 1e3,  # issue 8: drives training to NaN on purpose
+    "bcl-nan-demo": 1e3,  # drives training to NaN on purpose
 }
 
 

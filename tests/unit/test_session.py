@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from acc.data import MnistData
-from acc.model_owner import ModelBusy, ModelOwnership
 from acc.recipes import TrainingSetup, UnknownConditionError
 from acc.session import Session, SessionClosed, StepFailed
 from acc.step_inspector import KEY_META, StepTensorKey
@@ -113,18 +112,6 @@ def test_step_count_out_of_range_is_rejected(session: Session, n: object) -> Non
 def test_unknown_condition_lists_the_valid_ones(mnist: MnistData) -> None:
     with pytest.raises(UnknownConditionError, match="valid conditions: control, bcl-micro"):
         Session("gradient_gating_l0", "bcl-huge", data=mnist)
-
-
-def test_only_one_owner_holds_the_model(mnist: MnistData) -> None:
-    ownership = ModelOwnership()
-    ownership.claim("free run 1")
-    with pytest.raises(ModelBusy, match="held by free run 1"):
-        Session("gradient_gating_l0", "control", data=mnist, ownership=ownership)
-    ownership.release("free run 1")
-    session = Session("gradient_gating_l0", "control", data=mnist, ownership=ownership)
-    assert ownership.owner == "inspector session"
-    session.close()
-    assert ownership.owner is None
 
 
 def test_a_failing_step_keeps_the_session_and_what_it_captured(session: Session) -> None:

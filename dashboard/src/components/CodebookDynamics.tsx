@@ -4,11 +4,14 @@ import { useMemo, useState } from "react";
 import {
   $codebookConfig,
   $codebookDynamics,
+  $codebookDynamicsAll,
   $codebookRunId,
   $dynamicsLevel,
   $dynamicsOpen,
+  $dynamicsSideBySide,
   setDynamicsLevel,
   setDynamicsOpen,
+  setDynamicsSideBySide,
 } from "../lib/codebook-store";
 import type { CodebookDynamics as Dynamics } from "../lib/codebook-types";
 import {
@@ -22,7 +25,7 @@ import {
 } from "../lib/codebook/trajectory";
 import { formatCount, formatValue } from "../lib/format";
 import { useElementWidth } from "../lib/use-element-width";
-import CodebookBars from "./CodebookBars";
+import CodebookBars, { type LevelBars } from "./CodebookBars";
 
 const FILTERS: { id: CodeFilter; label: string }[] = [
   { id: "all", label: "All" },
@@ -31,7 +34,7 @@ const FILTERS: { id: CodeFilter; label: string }[] = [
 ];
 
 /**
- * "Debug: Codebook Dynamics" (seed 000): where every code of a level went over the snapshots
+ * Codebook dynamics: where every code of a level went over the snapshots
  * (left) and how much gradient each code gets (right; EMA cluster sizes for EMA codebooks).
  */
 export default function CodebookDynamics() {
@@ -109,7 +112,7 @@ export default function CodebookDynamics() {
           ) : (
             <div className="cb-dynamics-grid">
               <TrajectoryPlot dynamics={own} filter={filter} focus={focus} onFocus={setFocus} />
-              <CodeBars dynamics={own} filter={filter} focus={focus} onFocus={setFocus} />
+              <CodeBars dynamics={own} levels={levels} filter={filter} focus={focus} onFocus={setFocus} />
             </div>
           )}
         </div>
@@ -281,32 +284,74 @@ function FocusNote({ dynamics, code, points }: { dynamics: Dynamics; code: numbe
   );
 }
 
-function CodeBars(props: { dynamics: Dynamics; filter: CodeFilter; focus: number | null; onFocus: (code: number | null) => void }) {
-  const { dynamics } = props;
-  const learned = dynamics.grad_ema !== null;
+/** A level's bars with the filter applied: the other codes' bars are 0, so each code keeps its place. */
+function filteredBars(dynamics: Dynamics, filter: CodeFilter): LevelBars {
   const values = dynamics.grad_ema ?? dynamics.ema_cluster_sizes ?? [];
   const dead = dynamics.trajectory.dead;
-  // The filter hides the other codes' bars too: a zero bar keeps each code at its place.
-  const shown = useMemo(() => {
-    const keep = new Set(visibleCodes(dead, props.filter, values.length));
-    return values.map((v, k) => (keep.has(k) ? v : 0));
-  }, [values, dead, props.filter]);
+  const keep = new Set(visibleCodes(dead, filter, values.length));
+  return { level: dynamics.trajectory.level, values: values.map((v, k) => (keep.has(k) ? v : 0)), dead };
+}
+
+function CodeBars(props: {
+  dynamics: Dynamics;
+  /** How many levels the run has. */
+  levels: number;
+  filter: CodeFilter;
+  focus: number | null;
+  onFocus: (code: number | null) => void;
+}) {
+  const { dynamics } = props;
+  const runId = useStore($codebookRunId, { ssr: () => null });
+  const sideBySide = useStore($dynamicsSideBySide, { ssr: "initial" }) && props.levels > 1;
+  const all = useStore($codebookDynamicsAll, { ssr: "initial" });
+  const learned = dynamics.grad_ema !== null;
+  const shown = useMemo(() => filteredBars(dynamics, props.filter), [dynamics, props.filter]);
+  // Every level, when they stand side by side and all have answered (the same kind of codebook).
+  const levels = useMemo(() => {
+    if (!sideBySide || !all || all.runId !== runId || all.levels.length < 2) return null;
+    return all.levels.map((level) => filteredBars(level, props.filter));
+  }, [sideBySide, all, runId, props.filter]);
   const colour = (code: number) => codeColour(code);
+  const what = learned ? "Code gradient magnitude" : "EMA cluster size";
 
   return (
     <figure className="cb-figure">
       <figcaption className="cb-figure-head">
-        <h3>{learned ? `Code gradient magnitude · level ${dynamics.trajectory.level}` : `EMA cluster size · level ${dynamics.trajectory.level}`}</h3>
+        <div className="cb-figure-title-row">
+          <h3>{levels ? `${what} · levels ${levels.map((l) => l.level).join(", ")}` : `${what} · level ${dynamics.trajectory.level}`}</h3>
+          {props.levels > 1 && (
+            <div className="cb-segmented small" role="group" aria-label="Levels shown">
+              {[
+                { id: false, label: `Level ${dynamics.trajectory.level}`, title: "The level chosen above" },
+                { id: true, label: "All levels side by side", title: "Every level's bars beside each other, code by code, on one y axis" },
+              ].map((option) => (
+                <button
+                  key={option.label}
+                  type="button"
+                  className={sideBySide === option.id ? "cb-segmented-btn active" : "cb-segmented-btn"}
+                  aria-pressed={sideBySide === option.id}
+                  title={option.title}
+                  data-testid={`codebook-grad-levels-${option.id ? "all" : "one"}`}
+                  onClick={() => setDynamicsSideBySide(option.id)}
+                >
+                  {option.label}
+                </button>
+              ))}
+            </div>
+          )}
+        </div>
         <span className="cb-figure-sub">
           {learned
-            ? `‖∂L/∂c_k‖ per code, smoothed: EMA with α = ${dynamics.grad_alpha} (each step adds ${dynamics.grad_alpha} of the new norm) · grey: dead`
-            : "the quantizer's running count per code (decay 0.99) · grey: dead"}
+            ? `‖∂L/∂c_k‖ per code, smoothed: EMA with α = ${dynamics.grad_alpha} (each step adds ${dynamics.grad_alpha} of the new norm) · ${levels ? "faded" : "grey"}: dead`
+            : `the quantizer's running count per code (decay 0.99) · ${levels ? "faded" : "grey"}: dead`}
         </span>
       </figcaption>
+      {sideBySide && !levels && <p className="cb-figure-legend block muted">Loading every level…</p>}
       <CodebookBars
-        values={shown}
-        dead={dead}
-        height={PLOT_HEIGHT - 4}
+        values={shown.values}
+        dead={shown.dead}
+        levels={levels ?? undefined}
+        height={PLOT_HEIGHT - 4 - (levels ? 24 : 0)}
         color={colour}
         format={formatValue}
         valueLabel={learned ? "gradient EMA" : "EMA cluster size"}

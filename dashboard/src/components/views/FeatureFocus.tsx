@@ -4,6 +4,7 @@ import { memo, useMemo } from "react";
 import { $darkScheme } from "../../lib/color-scheme-store";
 import { $focusedFeature, $focusExpanded, focusFeature, setFocusExpanded, stepFocus } from "../../lib/feature-focus-store";
 import { formatValue } from "../../lib/format";
+import { QUANTITY_NAMES, UPDATE_COSINE_LABEL } from "../../lib/quantities";
 import { KEY_META, StepTensorKey, type StepTensorKey as Key } from "../../lib/generated/tensor-keys";
 import type { FrameTensor, StepFrame } from "../../lib/tensor-frame";
 import { formatFixed3 } from "../../lib/views/axes";
@@ -16,12 +17,12 @@ import { usePaintedCanvas } from "./parts";
 
 const K = StepTensorKey;
 
-/** The feature's weight and the three updates of the step (force view of seed 001, M-DBG-3). */
+/** The feature's weight and the three updates of the step (the force view). */
 const PICTURES: readonly { key: Key; label: string }[] = [
-  { key: K.ENCODER_WEIGHTS, label: "weight" },
-  { key: K.OPT_DELTA, label: "gradient step" },
-  { key: K.SOM_DELTA, label: "SOM step" },
-  { key: K.COMBINED_DELTA, label: "whole update" },
+  { key: K.ENCODER_WEIGHTS, label: QUANTITY_NAMES.encoder_weights.label },
+  { key: K.OPT_DELTA, label: QUANTITY_NAMES.opt_delta.label },
+  { key: K.SOM_DELTA, label: QUANTITY_NAMES.som_delta.label },
+  { key: K.COMBINED_DELTA, label: QUANTITY_NAMES.combined_delta.label },
 ];
 /** The two directions whose cosine says whether the forces agree. */
 const GRADIENT = K.OPT_DELTA;
@@ -82,7 +83,7 @@ function FeatureFocus({ frame }: { frame: StepFrame }) {
           {cls && <span className={`mt-chip ${cls}`}>{cls}</span>}
           {!expanded && cosine !== null && (
             <span className={`focus-summary ${tone?.tone ?? ""}`}>
-              cos(gradient, SOM) <span className="mono">{formatFixed3(cosine)}</span>
+              {UPDATE_COSINE_LABEL} <span className="mono">{formatFixed3(cosine)}</span>
               <span className="focus-summary-verdict">{tone?.text}</span>
             </span>
           )}
@@ -129,7 +130,7 @@ function FeatureFocus({ frame }: { frame: StepFrame }) {
             <div className="focus-side">
               <div className={`focus-cos ${tone?.tone ?? "absent"}`} data-testid="focus-cosine" data-value={cosine ?? ""}>
                 <span className="focus-cos-label">
-                  cosine of the gradient and SOM steps, cos(<span className="mono">{GRADIENT}</span>, <span className="mono">{SOM}</span>)
+                  {UPDATE_COSINE_LABEL}: the cosine of the rows of <span className="mono">{GRADIENT}</span> and <span className="mono">{SOM}</span>
                 </span>
                 {cosine === null ? (
                   <span className="muted">{SOM} is not captured in this condition</span>

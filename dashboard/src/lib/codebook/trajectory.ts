@@ -1,4 +1,4 @@
-// The codebook trajectory plot (seed 000, "Debug: Codebook Dynamics"): each code's 2-D position
+// The codebook trajectory plot: each code's 2-D position
 // over the snapshots, fitted into a box with equal units on both axes (a PCA plane has no
 // preferred axis), plus the figures that answer "do dead codes move, do they get gradient?".
 

@@ -99,6 +99,27 @@ def test_a_learned_run_shows_health_trajectories_and_gradient_bars(
     expect(bars).to_have_attribute("data-kind", "learned")
     expect(bars.locator("g.cb-bar")).to_have_count(128)
     expect(page.get_by_test_id("codebook-grad-note")).to_contain_text("gradient")
+
+    # The gradient bars of all three levels side by side: one bar per level for every code, on one
+    # axis, with a legend; back to the one chosen level.
+    expect(bars).to_have_attribute("data-levels", "1")
+    page.get_by_test_id("codebook-grad-levels-all").click()
+    expect(bars).to_have_attribute("data-levels", "3")
+    expect(page.get_by_test_id("codebook-grad-bars-legend")).to_contain_text("L1")
+    expect(page.get_by_test_id("codebook-grad-bars-legend")).to_contain_text("L3")
+    groups = int(bars.get_attribute("data-bars") or "0")
+    assert groups > 0
+    for level in (1, 2, 3):
+        expect(bars.locator(f"g.cb-bar rect[data-level='{level}']")).to_have_count(groups)
+    page.get_by_test_id("codebook-grad-levels-one").click()
+    expect(bars).to_have_attribute("data-levels", "1")
+    expect(bars.locator("g.cb-bar")).to_have_count(128)
+
+    # "Used" and "dead" name their window, so 100% used beside some dead codes reads right.
+    for used in page.get_by_test_id("codebook-health-used").all():
+        expect(used).to_contain_text("used at least once in the last 100 batches")
+    for dead in page.get_by_test_id("codebook-health-dead-rule").all():
+        expect(dead).to_contain_text("of a uniform share, last 100 batches")
     expect(page.get_by_test_id("codebook-decoded-level1")).to_have_attribute("data-count", "128")
     expect(page.get_by_test_id("codebook-warning").filter(has_text="utilisation")).to_have_count(0)
 

@@ -123,8 +123,9 @@ export default function CodebookHealthTable() {
                           </strong>
                           {low && <span className="tag cb-tag-warn">below {percent(own.low_utilisation)}</span>}
                         </span>
-                        <span className="cb-sub">
-                          {formatCount(Math.round(level.utilisation * level.counts.length))} of {formatCount(level.counts.length)} codes used
+                        <span className="cb-sub" data-testid="codebook-health-used">
+                          {formatCount(Math.round(level.utilisation * level.counts.length))} of {formatCount(level.counts.length)} codes used at least once in the{" "}
+                          {windowText(own)}
                         </span>
                       </td>
                       <td className="num mono">
@@ -140,6 +141,9 @@ export default function CodebookHealthTable() {
                             ▲ rising
                           </span>
                         )}
+                        <span className="cb-sub cb-sub-rule" data-testid="codebook-health-dead-rule">
+                          used &lt; {percent(own.dead_fraction)} of a uniform share, {windowText(own)}
+                        </span>
                       </td>
                       <td className="num mono">
                         {val === undefined ? "—" : percent(val)}

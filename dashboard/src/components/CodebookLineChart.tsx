@@ -1,10 +1,11 @@
 import { type ReactNode, useMemo } from "react";
 
-import { nearestIndex, nearestPoints, niceTicks } from "../lib/chart";
+import { nearestIndex, nearestPoints } from "../lib/chart";
 import { type SeriesLine, finiteExtent } from "../lib/codebook/series";
 import { decimate } from "../lib/downsample";
-import { formatTick, linePath, linearScale, logScale, logTicks, padDomain } from "../lib/codebook/scale";
+import { linePath, linearScale, logScale, padDomain } from "../lib/codebook/scale";
 import { formatCount, formatValue } from "../lib/format";
+import { type TickFormat, linearAxis, logAxis } from "../lib/ticks";
 import { useElementWidth } from "../lib/use-element-width";
 import { type AxisClasses, StepChartFrame, usePointerX } from "./StepChart";
 
@@ -32,8 +33,8 @@ export default function CodebookLineChart(props: {
   yDomain?: [number, number];
   /** Format of hover values (default: 4 significant digits). */
   formatY?: (value: number) => string;
-  /** Y tick labels (default: compact numbers). */
-  formatAxis?: (value: number, step: number) => string;
+  /** How the y tick labels read (e.g. percentages); see lib/ticks.ts. */
+  tickFormat?: TickFormat;
   marks?: StepMark[];
   markLabel?: string;
   testId: string;
@@ -61,23 +62,20 @@ export default function CodebookLineChart(props: {
       const points = decimate(line.xs, line.ys, line.xs.length, buckets);
       return { line, points, path: linePath(points.x, points.y, x, y) };
     });
-    const yTicks = log
-      ? logTicks(domain[0], domain[1], Math.max(3, Math.floor(plotHeight / 28)))
-      : niceTicks(domain[0], domain[1], Math.max(2, Math.floor(plotHeight / 44))).filter((t) => t >= domain[0] && t <= domain[1]);
-    const xTicks = niceTicks(xExtent[0], xExtent[1], Math.max(2, Math.floor(plotWidth / 110))).filter(
-      (t) => Number.isInteger(t) && t >= xExtent[0] && t <= xExtent[1],
-    );
+    const yAxis = log
+      ? logAxis(domain[0], domain[1], Math.max(3, Math.floor(plotHeight / 28)), props.tickFormat)
+      : linearAxis(domain[0], domain[1], Math.max(2, Math.floor(plotHeight / 44)), props.tickFormat);
+    const xTicks = linearAxis(xExtent[0], xExtent[1], Math.max(2, Math.floor(plotWidth / 110)), { integer: true }).ticks;
     return {
       plotWidth,
       plotHeight,
       x,
       y,
       drawn,
-      yTicks,
+      yAxis,
       xTicks: xTicks.length ? xTicks : [xExtent[0]],
-      yStep: yTicks.length > 1 ? yTicks[1] - yTicks[0] : 1,
     };
-  }, [lines, width, height, log, props.yDomain, marks.length]);
+  }, [lines, width, height, log, props.yDomain, props.tickFormat, marks.length]);
 
   const hover = useMemo(() => {
     if (!chart || hoverX === null) return null;
@@ -112,9 +110,8 @@ export default function CodebookLineChart(props: {
           plotHeight: chart.plotHeight,
           x: chart.x,
           y: chart.y,
-          yTicks: chart.yTicks,
+          yAxis: chart.yAxis,
           xTicks: chart.xTicks,
-          formatY: (tick) => (props.formatAxis ? props.formatAxis(tick, chart.yStep) : formatTick(tick, log, chart.yStep)),
           xLabelY: height - 7,
           classes: AXIS_CLASSES,
         }

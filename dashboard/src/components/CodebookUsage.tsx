@@ -3,14 +3,14 @@ import { useMemo, useState } from "react";
 
 import { $codebookHealth, $codebookRunId, $codebookSeries } from "../lib/codebook-store";
 import { deadMask, rankOrder, shares, utilisation } from "../lib/codebook/histogram";
-import { percent } from "../lib/codebook/rules";
+import { percent, windowText } from "../lib/codebook/rules";
 import { usageLines } from "../lib/codebook/series";
 import { formatCount } from "../lib/format";
+import { PERCENT } from "../lib/ticks";
 import CodebookBars from "./CodebookBars";
 import CodebookLineChart from "./CodebookLineChart";
 
 const sharePercent = (v: number) => percent(v, 2);
-const axisPercent = (v: number, step: number) => `${(v * 100).toFixed(Math.max(0, -Math.floor(Math.log10(step * 100 || 1))))}%`;
 
 /**
  * The usage histogram of every level: the training window's share per code (left) beside the
@@ -96,16 +96,16 @@ export default function CodebookUsage() {
                 <div className="cb-usage-label">
                   <span className="cb-level-chip">L{row.level.level}</span>
                   <dl>
-                    <div>
-                      <dt>train</dt>
+                    <div title={`Share of the codes used at least once in the ${windowText(own)} (training)`}>
+                      <dt>used (window)</dt>
                       <dd className="mono">{percent(row.level.utilisation)}</dd>
                     </div>
-                    <div>
-                      <dt>val</dt>
+                    <div title="Share of the codes used at least once in the latest validation pass">
+                      <dt>used (val)</dt>
                       <dd className="mono">{row.valUtilisation === null ? "—" : percent(row.valUtilisation)}</dd>
                     </div>
-                    <div>
-                      <dt>dead</dt>
+                    <div title={`Codes used less than ${percent(own.dead_fraction)} of a uniform share in the ${windowText(own)}: a code used a few times is used, and still dead`}>
+                      <dt>dead (window)</dt>
                       <dd className="mono">{row.level.dead_codes}</dd>
                     </div>
                   </dl>
@@ -119,7 +119,7 @@ export default function CodebookUsage() {
                   color="var(--cb-train)"
                   yMax={row.yMax}
                   format={sharePercent}
-                  formatAxis={axisPercent}
+                  tickFormat={PERCENT}
                   valueLabel="share"
                   testId="codebook-usage-train"
                   ariaLabel={`Level ${row.level.level} training usage histogram`}
@@ -135,7 +135,7 @@ export default function CodebookUsage() {
                     color="var(--cb-val)"
                     yMax={row.yMax}
                     format={sharePercent}
-                    formatAxis={axisPercent}
+                    tickFormat={PERCENT}
                     valueLabel="share"
                     testId="codebook-usage-val"
                     ariaLabel={`Level ${row.level.level} validation usage histogram`}
@@ -179,7 +179,7 @@ export default function CodebookUsage() {
               height={170}
               yDomain={[0, 1]}
               formatY={(v) => percent(v)}
-              formatAxis={axisPercent}
+              tickFormat={PERCENT}
               testId="codebook-usage-chart"
               ariaLabel={`Level ${level + 1} utilisation over time`}
               empty={<p className="empty-text">no steps yet</p>}

@@ -1,7 +1,7 @@
 import { useStore } from "@nanostores/react";
-import { type MouseEvent, useEffect, useId, useMemo, useRef, useState } from "react";
+import { type MouseEvent, useId, useMemo, useState } from "react";
 
-import { nearestIndex, niceTicks } from "../lib/chart";
+import { nearestIndex } from "../lib/chart";
 import { downsampleIndices, isFiniteValue, linePathAt } from "../lib/downsample";
 import { formatCount, formatValue } from "../lib/format";
 import { StepTensorKey } from "../lib/generated/tensor-keys";
@@ -14,27 +14,17 @@ import {
   loadStep,
 } from "../lib/inspect-store";
 import type { FailedStep, FirstNonFinite } from "../lib/inspect-types";
-import {
-  dragWindow,
-  failureMarkers,
-  fullWindow,
-  nonFiniteSpans,
-  panBy,
-  type StepWindow,
-  visibleRange,
-  zoomAround,
-} from "../lib/timeline";
+import { type Axis, linearAxis } from "../lib/ticks";
+import { failureMarkers, fullWindow, nonFiniteSpans, type StepWindow, visibleRange } from "../lib/timeline";
 import { useElementWidth } from "../lib/use-element-width";
+import { useStepZoom } from "../lib/use-step-zoom";
+import { AxisOffset } from "./StepChart";
 import InspectStepSlider from "./InspectStepSlider";
 
 const HEIGHT = 188;
 const MARGIN = { top: 16, right: 22, bottom: 28, left: 66 };
 /** Above this many steps in the window the points are not drawn one by one (the line and clicks still work). */
 const MAX_DRAWN_POINTS = 600;
-/** A pointer that moves this far (px) between press and release zooms instead of selecting. */
-const DRAG_PX = 6;
-/** One notch of Ctrl+wheel zooms by this factor. */
-const WHEEL_ZOOM = 0.8;
 
 /**
  * Loss at every step so far; click a point (or anywhere above it) to load that step. Drag across
@@ -50,10 +40,6 @@ export default function InspectLossTimeline() {
   const failures = useStore($inspectFailures, { ssr: () => [] });
   const [bodyRef, width] = useElementWidth<HTMLDivElement>(900);
   const [hover, setHover] = useState<number | null>(null);
-  const [view, setView] = useState<StepWindow | null>(null);
-  const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
-  const press = useRef<{ x: number; id: number } | null>(null);
-  const dragged = useRef(false);
   const clipId = useId();
 
   const own = session !== null && history.sessionId === session.session_id;
@@ -61,44 +47,16 @@ export default function InspectLossTimeline() {
   const losses = (own ? (history.columns[StepTensorKey.LOSS] ?? EMPTY) : EMPTY) as (number | null)[];
   const failed = session ? failures : EMPTY_FAILURES;
 
-  // Every step (and failed attempt) so far; a zoom window lives inside it.
+  // Every step (and failed attempt) so far; a zoom window lives inside it. A session that starts
+  // over forgets the zoom.
   const full = useMemo(() => extentOf(steps, failed), [steps, failed]);
-  const shown = full && view ? zoomed(view, full) : full;
+  const zoom = useStepZoom(full, { left: MARGIN.left, width: Math.max(40, width - MARGIN.left - MARGIN.right) }, session?.session_id ?? null);
+  const { shown, drag } = zoom;
   const chart = useMemo(
     () => (full && shown ? layout(steps, losses, width, shown) : null),
     [steps, losses, width, shown?.lo, shown?.hi, full !== null],
   );
   const markers = useMemo(() => (chart && shown ? failureMarkers(failed, shown, chart.x) : []), [chart, failed, shown?.lo, shown?.hi]);
-
-  // A session that starts over forgets the zoom.
-  const sessionId = session?.session_id ?? null;
-  useEffect(() => setView(null), [sessionId]);
-
-  // Ctrl+wheel (and a trackpad pinch) zooms, a sideways wheel pans; a plain wheel scrolls the page.
-  // Not a React handler: React's wheel listeners are passive and cannot keep the page still.
-  const wheel = useRef({ chart, full, shown });
-  wheel.current = { chart, full, shown };
-  const svgRef = useRef<SVGSVGElement | null>(null);
-  useEffect(() => {
-    const svg = svgRef.current;
-    if (!svg) return;
-    const onWheel = (event: WheelEvent) => {
-      const { chart: c, full: f, shown: w } = wheel.current;
-      if (!c || !f || !w) return;
-      const sideways = Math.abs(event.deltaX) > Math.abs(event.deltaY) || event.shiftKey;
-      if (event.ctrlKey || event.metaKey) {
-        event.preventDefault();
-        const at = c.stepAt(event.clientX - svg.getBoundingClientRect().left);
-        setView(zoomAround(w, f, at, event.deltaY > 0 ? 1 / WHEEL_ZOOM : WHEEL_ZOOM));
-      } else if (sideways && (w.lo > f.lo || w.hi < f.hi)) {
-        event.preventDefault();
-        const delta = event.shiftKey && !event.deltaX ? event.deltaY : event.deltaX;
-        setView(panBy(w, f, (delta / c.plotWidth) * (w.hi - w.lo)));
-      }
-    };
-    svg.addEventListener("wheel", onWheel, { passive: false });
-    return () => svg.removeEventListener("wheel", onWheel);
-  }, [chart !== null]);
 
   const [start, end] = chart ? chart.range : [0, 0];
   // With too many steps for a dot each, the NaN/Inf steps become strips along the top edge.
@@ -115,7 +73,7 @@ export default function InspectLossTimeline() {
 
   const hovered = hover !== null && hover >= start && hover < end ? hover : null;
   const selectedStep = selection.step;
-  const isZoomed = view !== null && shown !== full;
+  const isZoomed = zoom.zoomed;
   const first = session?.first_nonfinite ?? null;
 
   return (
@@ -168,14 +126,14 @@ export default function InspectLossTimeline() {
                 {chart.downsampled && " · drawn at one column per pixel"}
               </span>
               {isZoomed && (
-                <button type="button" className="btn btn-sm" data-testid="inspect-timeline-reset" onClick={() => setView(null)}>
+                <button type="button" className="btn btn-sm" data-testid="inspect-timeline-reset" onClick={zoom.reset}>
                   Reset zoom
                 </button>
               )}
             </div>
             <div className="timeline-plot">
             <svg
-              ref={svgRef}
+              ref={zoom.svgRef}
               className="timeline-svg"
               data-testid="inspect-timeline"
               data-lo={shown.lo}
@@ -186,42 +144,19 @@ export default function InspectLossTimeline() {
               height={HEIGHT}
               role="img"
               aria-label={`Loss over ${steps.length} steps`}
-              onPointerDown={(event) => {
-                if (event.button !== 0) return;
-                event.currentTarget.setPointerCapture(event.pointerId);
-                press.current = { x: pointerX(event), id: event.pointerId };
-              }}
+              {...zoom.handlers}
               onPointerMove={(event) => {
-                const px = pointerX(event);
-                const i = indexAt(px);
+                const i = indexAt(pointerX(event));
                 setHover(i < 0 ? null : i);
-                const pressed = press.current;
-                if (pressed && (drag || Math.abs(px - pressed.x) >= DRAG_PX)) setDrag({ from: pressed.x, to: px });
-              }}
-              onPointerUp={(event) => {
-                const pressed = press.current;
-                press.current = null;
-                setDrag(null);
-                if (!pressed || !full) return;
-                const px = pointerX(event);
-                dragged.current = Math.abs(px - pressed.x) >= DRAG_PX;
-                if (dragged.current) setView(dragWindow(chart.stepAt(pressed.x), chart.stepAt(px), full));
+                zoom.handlers.onPointerMove(event);
               }}
               onClick={(event) => {
                 // Not after a drag (that zoomed), nor on the second click of a double-click (that resets).
-                if (dragged.current || event.detail > 1) {
-                  dragged.current = false;
-                  return;
-                }
+                if (zoom.swallowClick(event)) return;
                 const i = indexAt(pointerX(event));
                 if (i >= 0) void loadStep(steps[i]);
               }}
-              onPointerCancel={() => {
-                press.current = null;
-                setDrag(null);
-              }}
               onPointerLeave={() => setHover(null)}
-              onDoubleClick={() => setView(null)}
             >
               <defs>
                 <clipPath id={clipId}>
@@ -239,14 +174,15 @@ export default function InspectLossTimeline() {
                   rx={3}
                 />
               )}
-              {chart.yTicks.map((tick) => (
+              {chart.yAxis.ticks.map((tick, i) => (
                 <g key={`y${tick}`}>
                   <line className="chart-grid" x1={MARGIN.left} x2={chart.width - MARGIN.right} y1={chart.y(tick)} y2={chart.y(tick)} />
                   <text className="chart-tick" x={MARGIN.left - 10} y={chart.y(tick)} textAnchor="end" dominantBaseline="middle">
-                    {formatTick(tick, chart.yStep)}
+                    {chart.yAxis.labels[i]}
                   </text>
                 </g>
               ))}
+              <AxisOffset offset={chart.yAxis.offset} x={4} y={10} className="chart-tick" />
               {chart.xTicks.map((tick) => (
                 <text key={`x${tick}`} className="chart-tick" x={chart.x(tick)} y={HEIGHT - 8} textAnchor="middle">
                   {formatCount(tick)}
@@ -379,19 +315,6 @@ function extentOf(steps: readonly number[], failed: readonly FailedStep[]): Step
   return first <= last ? fullWindow(first, last) : null;
 }
 
-/** The zoom window inside the full range (which only grows); the full range when it covers it. */
-function zoomed(view: StepWindow, full: StepWindow): StepWindow {
-  const lo = Math.max(view.lo, full.lo);
-  const hi = Math.min(view.hi, full.hi);
-  return hi > lo && (lo > full.lo || hi < full.hi) ? { lo, hi } : full;
-}
-
-/** A tick value with as many decimals as the tick spacing needs: 0.2 -> "0.2", 0.005 -> "0.005". */
-function formatTick(value: number, step: number): string {
-  const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(Math.abs(step) || 1))));
-  return value.toFixed(decimals);
-}
-
 function historyHas(steps: readonly number[], step: number): boolean {
   const i = nearestIndex(steps, step);
   return i >= 0 && steps[i] === step;
@@ -457,9 +380,7 @@ interface Chart {
   y: (value: number) => number;
   stepAt: (px: number) => number;
   xTicks: number[];
-  yTicks: number[];
-  /** Distance between two y ticks, to print them with just enough decimals. */
-  yStep: number;
+  yAxis: Axis;
   path: string;
   /** Points the line goes through, and whether the window has more steps than pixel columns. */
   drawn: number;
@@ -500,12 +421,10 @@ function layout(steps: readonly number[], losses: readonly (number | null)[], wi
   const path = linePathAt(indices, steps, losses, x, y);
 
   const stepWidth = plotWidth / (hi - lo);
-  const yTicks = niceTicks(yLo, yHi, 5).filter((tick) => tick >= yLo && tick <= yHi);
+  const yAxis = linearAxis(yLo, yHi, 5);
   const tickLo = Math.ceil(lo);
   const tickHi = Math.floor(hi);
-  const xTicks = niceTicks(tickLo, tickHi, Math.max(2, Math.floor(plotWidth / 90))).filter(
-    (tick) => Number.isInteger(tick) && tick >= tickLo && tick <= tickHi,
-  );
+  const xTicks = linearAxis(tickLo, tickHi, Math.max(2, Math.floor(plotWidth / 90)), { integer: true }).ticks;
   return {
     width: plotWidth + MARGIN.left + MARGIN.right,
     plotWidth,
@@ -517,8 +436,7 @@ function layout(steps: readonly number[], losses: readonly (number | null)[], wi
     y,
     stepAt,
     xTicks: xTicks.length ? xTicks : [tickLo],
-    yTicks,
-    yStep: yTicks.length > 1 ? yTicks[1] - yTicks[0] : Math.abs(yTicks[0] ?? 1),
+    yAxis,
     path,
     drawn: inside.length,
     downsampled: end - start > columns,

@@ -2,16 +2,18 @@ import { useStore } from "@nanostores/react";
 import { type PointerEvent, useEffect, useMemo, useRef, useState } from "react";
 
 import { formatCount, formatPercent, formatValue } from "../lib/format";
+import { QUANTITY_NAMES, UPDATE_COSINE_LABEL } from "../lib/quantities";
 import { diverging, divergingGradient, maxAbs } from "../lib/runs/scale";
 import { $featureDetail, $run, $watched, MAX_WATCHED, selectFeature, unwatchFeature, watchFeature } from "../lib/runs-store";
 import type { ForceDetail } from "../lib/runs-types";
 import { $darkScheme } from "../lib/color-scheme-store";
+import { forceRelation } from "../lib/views/forces";
 
 const IMAGES: { key: "weight" | "opt_delta" | "som_delta" | "combined_delta"; label: string; title: string }[] = [
-  { key: "weight", label: "Weight", title: "The feature's encoder weights at forward time" },
-  { key: "opt_delta", label: "Grad Δ", title: "What the optimizer (the gradient) changed this step" },
-  { key: "som_delta", label: "SOM Δ", title: "The SOM pull applied this step" },
-  { key: "combined_delta", label: "Combined Δ", title: "The whole update of the step: grad Δ + SOM Δ" },
+  { key: "weight", ...QUANTITY_NAMES.encoder_weights },
+  { key: "opt_delta", ...QUANTITY_NAMES.opt_delta },
+  { key: "som_delta", ...QUANTITY_NAMES.som_delta },
+  { key: "combined_delta", ...QUANTITY_NAMES.combined_delta },
 ];
 
 /** One feature's weight and its three updates of the step as 28×28 images, and whether the forces agree. */
@@ -62,7 +64,7 @@ export default function RunsFeatureDetail() {
               <path d="M3 3v18h18" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
             </svg>
             <p className="empty-title">Pick a feature</p>
-            <p className="empty-text">Click a point in the scatter to see its weight, its gradient and SOM updates, and whether they agree.</p>
+            <p className="empty-text">Click a point in the scatter to see its weight, its optimizer and SOM updates, and whether they agree.</p>
           </div>
         </div>
       ) : detail.status === "error" && !data ? (
@@ -88,7 +90,8 @@ export default function RunsFeatureDetail() {
 function DetailBody({ data, stale }: { data: ForceDetail; stale: string | null }) {
   const dark = useStore($darkScheme, { ssr: "initial" });
   const cosine = data.grad_som_cosine;
-  const verdict = cosine === null ? null : cosine > 0.1 ? "agree" : cosine < -0.1 ? "fight" : "orthogonal";
+  // The same thresholds as the inspector's feature focus and the scatter's counts.
+  const verdict = cosine === null ? null : forceRelation(cosine);
   return (
     <div className="runs-detail-body">
       {stale && <p className="notice notice-warn runs-detail-stale">Showing step {data.step}: {stale}</p>}
@@ -105,8 +108,8 @@ function DetailBody({ data, stale }: { data: ForceDetail; stale: string | null }
       </div>
       <div className="runs-detail-facts">
         <div className="runs-cosine">
-          <span className="runs-fact-label" title="Cosine between the gradient update and the SOM update of this feature">
-            cos(grad Δ, SOM Δ)
+          <span className="runs-fact-label" title="Cosine between the optimizer's update and the SOM's update of this feature (opt_delta, som_delta)">
+            {UPDATE_COSINE_LABEL}
           </span>
           <span className="runs-cosine-value">
             <span className="big-number mono-num" data-testid="runs-detail-cosine" data-value={cosine ?? ""}>
@@ -116,12 +119,12 @@ function DetailBody({ data, stale }: { data: ForceDetail; stale: string | null }
           </span>
         </div>
         <dl className="runs-detail-numbers">
-          <div>
-            <dt>grad magnitude</dt>
+          <div title={QUANTITY_NAMES.grad_magnitude.title}>
+            <dt>{QUANTITY_NAMES.grad_magnitude.label}</dt>
             <dd className="mono">{formatValue(data.grad_magnitude)}</dd>
           </div>
-          <div>
-            <dt>SOM magnitude</dt>
+          <div title={QUANTITY_NAMES.som_magnitude.title}>
+            <dt>{QUANTITY_NAMES.som_magnitude.label}</dt>
             <dd className="mono">{formatValue(data.som_magnitude)}</dd>
           </div>
           <div>

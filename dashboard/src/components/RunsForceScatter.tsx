@@ -1,14 +1,17 @@
 import { useStore } from "@nanostores/react";
 import { type FocusEvent, type KeyboardEvent, useMemo, useRef, useState } from "react";
 
-import { niceTicks } from "../lib/chart";
 import { formatCount, formatPercent, formatValue } from "../lib/format";
 import { arrowDirection, isActivationKey, nearestInDirection } from "../lib/keyboard-nav";
 import { type ForcePoint, forceSummary } from "../lib/runs/forces";
-import { type LinearScale, linearScale, logScale, logTicks, minPositive, rgb, viridis, viridisGradient } from "../lib/runs/scale";
+import { QUANTITY_NAMES as FORCE_NAMES, UPDATE_COSINE_LABEL } from "../lib/quantities";
+import { type LinearScale, linearScale, logScale, minPositive, rgb, viridis, viridisGradient } from "../lib/runs/scale";
 import { featureColor } from "../lib/runs/trajectory";
-import { $featureDetail, $run, $runForces, $runForcesNote, $watched, selectFeature } from "../lib/runs-store";
+import { $featureDetail, $run, $runForces, $runForcesNote, $runFrame, $watched, selectFeature } from "../lib/runs-store";
+import { type Axis, linearAxis, logAxis } from "../lib/ticks";
 import { useElementWidth } from "../lib/use-element-width";
+import { AGREE_ABOVE, countForceRelations } from "../lib/views/forces";
+import { AxisOffset } from "./StepChart";
 
 const HEIGHT = 318;
 const MARGIN = { top: 16, right: 18, bottom: 42, left: 64 };
@@ -24,6 +27,7 @@ export default function RunsForceScatter() {
   const forces = useStore($runForces, { ssr: "initial" });
   const note = useStore($runForcesNote, { ssr: "initial" });
   const detail = useStore($featureDetail, { ssr: "initial" });
+  const frame = useStore($runFrame, { ssr: "initial" });
   const watched = useStore($watched, { ssr: "initial" });
   const [boxRef, width] = useElementWidth<HTMLDivElement>(560);
   const [hover, setHover] = useState<number | null>(null);
@@ -45,8 +49,8 @@ export default function RunsForceScatter() {
     const winMax = Math.max(1e-6, ...points.filter((p) => Number.isFinite(p.win)).map((p) => p.win));
     let x: LinearScale;
     let y: LinearScale;
-    let xTicks: number[];
-    let yTicks: number[];
+    let xAxis: Axis;
+    let yAxis: Axis;
     const xRange: [number, number] = [MARGIN.left, MARGIN.left + plotWidth];
     const yRange: [number, number] = [MARGIN.top + plotHeight, MARGIN.top];
     if (axes === "log") {
@@ -55,16 +59,25 @@ export default function RunsForceScatter() {
       const somMin = minPositive(finite.map((p) => p.som)) ?? somMax / 10;
       x = logScale([gradMin / 1.6, gradMax * 1.6], xRange);
       y = logScale([somMin / 1.6, somMax * 1.6], yRange);
-      xTicks = logTicks(gradMin / 1.6, gradMax * 1.6);
-      yTicks = logTicks(somMin / 1.6, somMax * 1.6);
+      xAxis = logAxis(gradMin / 1.6, gradMax * 1.6, Math.max(3, Math.floor(plotWidth / 70)));
+      yAxis = logAxis(somMin / 1.6, somMax * 1.6);
     } else {
       x = linearScale([0, gradMax * 1.06], xRange);
       y = linearScale([0, somMax * 1.08], yRange);
-      xTicks = niceTicks(0, gradMax * 1.06, Math.max(2, Math.floor(plotWidth / 90))).filter((t) => t <= gradMax * 1.06);
-      yTicks = niceTicks(0, somMax * 1.08, 5).filter((t) => t <= somMax * 1.08);
+      xAxis = linearAxis(0, gradMax * 1.06, Math.max(2, Math.floor(plotWidth / 90)));
+      yAxis = linearAxis(0, somMax * 1.08, 5);
     }
-    return { plotWidth, plotHeight, x, y, xTicks, yTicks, winMax, finite };
+    return { plotWidth, plotHeight, x, y, xAxis, yAxis, winMax, finite };
   }, [points, width, axes]);
+
+  // Whether each feature's optimizer and SOM updates point the same way: the cosine of the rows of
+  // opt_delta and som_delta, which only a fully captured step holds (a Step, or the paused step).
+  const agreement = useMemo(() => {
+    if (!own || !frame || frame.runId !== own.runId || frame.frame.step !== own.step) return null;
+    const a = frame.frame.tensors.opt_delta;
+    const b = frame.frame.tensors.som_delta;
+    return a && b ? countForceRelations(a.data, b.data, a.shape[0], a.shape[1]) : null;
+  }, [own, frame]);
 
   const summary = useMemo(() => (points ? forceSummary(points) : null), [points]);
   const finiteFeatures = useMemo(() => chart?.finite.map((p) => p.feature) ?? [], [chart]);
@@ -180,29 +193,33 @@ export default function RunsForceScatter() {
               onFocus={onFocus}
               onBlur={onBlur}
             >
-              {chart.yTicks.map((tick) => (
+              {chart.yAxis.ticks.map((tick, i) => (
                 <g key={`y${tick}`}>
                   <line className="chart-grid" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={chart.y(tick)} y2={chart.y(tick)} />
-                  <text className="chart-tick" x={MARGIN.left - 8} y={chart.y(tick)} textAnchor="end" dominantBaseline="middle">
-                    {shortTick(tick)}
+                  <text className="chart-tick" x={MARGIN.left - 8} y={chart.y(tick)} textAnchor="end" dominantBaseline="middle" data-testid="runs-scatter-ytick">
+                    {chart.yAxis.labels[i]}
                   </text>
                 </g>
               ))}
-              {chart.xTicks.map((tick) => (
+              {chart.xAxis.ticks.map((tick, i) => (
                 <g key={`x${tick}`}>
                   <line className="chart-grid" x1={chart.x(tick)} x2={chart.x(tick)} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
-                  <text className="chart-tick" x={chart.x(tick)} y={MARGIN.top + chart.plotHeight + 16} textAnchor="middle">
-                    {shortTick(tick)}
+                  <text className="chart-tick" x={chart.x(tick)} y={MARGIN.top + chart.plotHeight + 16} textAnchor="middle" data-testid="runs-scatter-xtick">
+                    {chart.xAxis.labels[i]}
                   </text>
                 </g>
               ))}
+              <AxisOffset offset={chart.yAxis.offset} x={MARGIN.left - 8} y={MARGIN.top - 5} anchor="end" className="chart-tick" />
+              <AxisOffset offset={chart.xAxis.offset} x={MARGIN.left} y={HEIGHT - 4} className="chart-tick" />
               <line className="chart-axis" x1={MARGIN.left} x2={MARGIN.left + chart.plotWidth} y1={MARGIN.top + chart.plotHeight} y2={MARGIN.top + chart.plotHeight} />
               <line className="chart-axis" x1={MARGIN.left} x2={MARGIN.left} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
               <text className="chart-axis-label" x={MARGIN.left + chart.plotWidth} y={HEIGHT - 4} textAnchor="end">
-                grad_magnitude →
+                <title>{FORCE_NAMES.grad_magnitude.title}</title>
+                {FORCE_NAMES.grad_magnitude.label} →
               </text>
               <text className="chart-axis-label" transform={`translate(14 ${MARGIN.top}) rotate(-90)`} textAnchor="end">
-                som_magnitude →
+                <title>{FORCE_NAMES.som_magnitude.title}</title>
+                {FORCE_NAMES.som_magnitude.label} →
               </text>
               {order.map((p) => {
                 const isSelected = p.feature === selected;
@@ -222,7 +239,7 @@ export default function RunsForceScatter() {
                     role="button"
                     tabIndex={p.feature === tabbable ? 0 : -1}
                     aria-pressed={isSelected}
-                    aria-label={`feature ${p.feature}: grad ${formatValue(p.grad)}, SOM ${formatValue(p.som)}`}
+                    aria-label={`feature ${p.feature}: ${FORCE_NAMES.grad_magnitude.label} ${formatValue(p.grad)}, ${FORCE_NAMES.som_magnitude.label} ${formatValue(p.som)}`}
                     onPointerEnter={() => setHover(p.feature)}
                     onPointerLeave={() => setHover((h) => (h === p.feature ? null : h))}
                     onClick={() => void selectFeature(p.feature)}
@@ -238,11 +255,11 @@ export default function RunsForceScatter() {
               >
                 <span className="tooltip-title">Feature {hovered.feature}</span>
                 <span className="tooltip-row">
-                  <span className="tooltip-label">grad</span>
+                  <span className="tooltip-label">{FORCE_NAMES.grad_magnitude.label}</span>
                   <strong className="mono">{formatValue(hovered.grad)}</strong>
                 </span>
                 <span className="tooltip-row">
-                  <span className="tooltip-label">SOM</span>
+                  <span className="tooltip-label">{FORCE_NAMES.som_magnitude.label}</span>
                   <strong className="mono">{formatValue(hovered.som)}</strong>
                 </span>
                 <span className="tooltip-row">
@@ -258,22 +275,36 @@ export default function RunsForceScatter() {
       {summary && (
         <footer className="card-foot runs-forces-foot">
           <span>
-            {summary.total} features · mean grad <strong className="mono">{formatValue(summary.meanGrad)}</strong> · mean SOM{" "}
-            <strong className="mono">{formatValue(summary.meanSom)}</strong>
+            {summary.total} features · mean {FORCE_NAMES.grad_magnitude.label} <strong className="mono">{formatValue(summary.meanGrad)}</strong> · mean{" "}
+            {FORCE_NAMES.som_magnitude.label} <strong className="mono">{formatValue(summary.meanSom)}</strong>
           </span>
           <span>
             <span className="swatch-dot" style={{ background: rgb(viridis(0)) }} /> {summary.dead} dead (&lt; 1%) ·{" "}
             <span className="swatch-dot" style={{ background: rgb(viridis(1)) }} /> {summary.winners} winning (&gt; 5%)
           </span>
+          <span
+            className="runs-force-counts"
+            data-testid="runs-force-counts"
+            data-agree={agreement?.agree ?? ""}
+            data-fight={agreement?.fight ?? ""}
+            data-orthogonal={agreement?.orthogonal ?? ""}
+            title={`${UPDATE_COSINE_LABEL} per feature, over the rows of opt_delta and som_delta: agree above ${AGREE_ABOVE}, fight below −${AGREE_ABOVE}`}
+          >
+            {agreement ? (
+              <>
+                {UPDATE_COSINE_LABEL}: <strong className="agree">{agreement.agree}</strong> agree ·{" "}
+                <strong className="fight">{agreement.fight}</strong> fight · <strong>{agreement.orthogonal}</strong> nearly orthogonal (|cos| ≤{" "}
+                {AGREE_ABOVE})
+                {agreement.undefined > 0 && <> · {agreement.undefined} undefined</>}
+              </>
+            ) : (
+              <span className="muted">
+                agree/fight counts need this step's full updates: pause and Step (a running run streams only the magnitudes)
+              </span>
+            )}
+          </span>
         </footer>
       )}
     </section>
   );
-}
-
-function shortTick(value: number): string {
-  if (value === 0) return "0";
-  const abs = Math.abs(value);
-  if (abs < 1e-3 || abs >= 1e4) return value.toExponential(0);
-  return Number(value.toPrecision(3)).toString();
 }

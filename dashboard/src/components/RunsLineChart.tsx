@@ -1,10 +1,14 @@
-import { type ReactNode, useMemo } from "react";
+import { type ReactNode, useId, useMemo } from "react";
 
-import { nearestIndex, nearestPoints, niceTicks } from "../lib/chart";
+import { nearestIndex, nearestPoints } from "../lib/chart";
+import { downsampleIndices } from "../lib/downsample";
 import { formatCount, formatValue } from "../lib/format";
-import { decimate } from "../lib/downsample";
-import { extent, linePath, linearScale, padDomain, unionExtent } from "../lib/runs/scale";
+import { padLogDomain, positiveExtent } from "../lib/runs/line";
+import { extent, linearScale, logScale, padDomain, unionExtent } from "../lib/runs/scale";
+import { linearAxis, logAxis } from "../lib/ticks";
+import { type StepWindow, visibleRange } from "../lib/timeline";
 import { useElementWidth } from "../lib/use-element-width";
+import { useStepZoom } from "../lib/use-step-zoom";
 import { type AxisClasses, StepChartFrame, usePointerX } from "./StepChart";
 
 /** One line: x (steps, increasing) and y values, the first `length` of them. */
@@ -16,6 +20,8 @@ export interface ChartLine {
   ys: ArrayLike<number>;
   length: number;
   dashed?: boolean;
+  /** Drawn thin and pale behind the others (the raw series under its smoothed one). */
+  faint?: boolean;
   /** data-testid of the line's path (it also carries data-points = length). */
   testId?: string;
   /** Extra data-* for the line, e.g. {"data-feature": "3"}. */
@@ -26,11 +32,17 @@ const FRAME_CLASSES = { root: "runs-chart", empty: "runs-chart-empty", svg: "run
 const AXIS_CLASSES: AxisClasses = { grid: "chart-grid", tick: "chart-tick", axis: "chart-axis" };
 
 const MARGIN = { top: 14, right: 20, bottom: 28, left: 62 };
+/** Room for the axis titles, when there are any. */
+const TITLE_LEFT = 14;
+const TITLE_BOTTOM = 14;
 
 /**
  * A step-indexed line chart in SVG: any number of lines, each decimated to the pixels it covers
  * (so a run of a million steps draws as fast as one of a hundred), a hover rule with every line's
- * value at the nearest step, and "nice" ticks. Lines lift the pen at NaN.
+ * value at the nearest step, and readable ticks (lib/ticks.ts). Lines lift the pen at NaN (and,
+ * on a log axis, at values ≤ 0). Zooms like the inspector's loss timeline (lib/use-step-zoom.ts):
+ * drag across it or Ctrl+wheel, double-click or Reset shows every step again; the y axis fits the
+ * steps shown.
  */
 export default function RunsLineChart(props: {
   lines: ChartLine[];
@@ -42,84 +54,155 @@ export default function RunsLineChart(props: {
   yFloor?: number;
   /** A fixed y range instead of the data's. */
   yDomain?: [number, number];
+  /** A log10 y axis (values ≤ 0 are left out); linear when no value is positive. */
+  log?: boolean;
+  xTitle?: string;
+  yTitle?: string;
   /** Extra attributes of the chart root, e.g. data-points. */
   data?: Record<string, string>;
   /** Draw a dot on every point when there are few. */
   dots?: boolean;
+  /** A change (a new run) forgets the zoom. */
+  resetKey?: unknown;
 }) {
   const { lines, height } = props;
   const [boxRef, width] = useElementWidth<HTMLDivElement>(720);
   const [hoverX, pointerHandlers] = usePointerX();
+  const clipId = useId();
+  const left = MARGIN.left + (props.yTitle ? TITLE_LEFT : 0);
+  const bottom = MARGIN.bottom + (props.xTitle ? TITLE_BOTTOM : 0);
+  const plotWidth = Math.max(40, width - left - MARGIN.right);
+
+  // Every step of every line; the zoom window lives inside it.
+  const full = useMemo<StepWindow | null>(() => {
+    const xExtent = unionExtent(lines.map((l) => (l.length ? [l.xs[0], l.xs[l.length - 1]] : null)));
+    if (!xExtent) return null;
+    return xExtent[0] === xExtent[1] ? { lo: xExtent[0] - 0.5, hi: xExtent[1] + 0.5 } : { lo: xExtent[0], hi: xExtent[1] };
+  }, [lines]);
+  const zoom = useStepZoom(full, { left, width: plotWidth }, props.resetKey);
+  const shown = zoom.shown;
 
   const chart = useMemo(() => {
-    const plotWidth = Math.max(40, width - MARGIN.left - MARGIN.right);
-    const plotHeight = height - MARGIN.top - MARGIN.bottom;
-    const xExtent = unionExtent(lines.map((l) => (l.length ? [l.xs[0], l.xs[l.length - 1]] : null)));
-    const yExtent = props.yDomain ?? unionExtent(lines.map((l) => extent(l.ys, l.length)));
-    if (!xExtent) return null;
-    const [x0, x1] = xExtent[0] === xExtent[1] ? [xExtent[0] - 0.5, xExtent[1] + 0.5] : xExtent;
-    const x = linearScale([x0, x1], [MARGIN.left, MARGIN.left + plotWidth]);
-    const [y0, y1] = props.yDomain ?? padDomain(yExtent ?? [0, 1], 0.08, props.yFloor);
-    const y = linearScale([y0, y1], [MARGIN.top + plotHeight, MARGIN.top]);
-    const buckets = Math.max(16, Math.round(plotWidth / 2));
-    const drawn = lines.map((line) => {
-      const points = decimate(line.xs, line.ys, line.length, buckets);
-      return { line, points, path: linePath(points.x, points.y, x, y) };
+    if (!shown) return null;
+    const plotHeight = height - MARGIN.top - bottom;
+    const x = linearScale([shown.lo, shown.hi], [left, left + plotWidth]);
+    // The indices of each line inside the window, and one more on each side so it runs on to the
+    // border (the clip path cuts it there).
+    const ranges = lines.map((line) => {
+      const [start, end] = visibleRange(line.xs, shown, line.length);
+      return { start, end, from: Math.max(0, start - 1), to: Math.min(line.length, end + 1) };
     });
-    const yTicks = niceTicks(y0, y1, Math.max(2, Math.floor(plotHeight / 44))).filter((t) => t >= y0 && t <= y1);
-    const xTicks = niceTicks(Math.max(x0, xExtent[0]), Math.min(x1, xExtent[1]), Math.max(2, Math.floor(plotWidth / 100))).filter(
-      (t) => Number.isInteger(t) && t >= xExtent[0] && t <= xExtent[1],
-    );
-    return { plotWidth, plotHeight, x, y, drawn, yTicks, xTicks: xTicks.length ? xTicks : [xExtent[0]], yStep: yTicks.length > 1 ? yTicks[1] - yTicks[0] : 1 };
-  }, [lines, width, height, props.yDomain, props.yFloor]);
+    const positive = props.log ? unionExtent(lines.map((l, i) => positiveExtent(l.ys, ranges[i].start, ranges[i].end))) : null;
+    const log = positive !== null;
+    const yRange: [number, number] = [MARGIN.top + plotHeight, MARGIN.top];
+    let y;
+    let yAxis;
+    let domain: [number, number];
+    if (log) {
+      domain = padLogDomain(positive);
+      y = logScale(domain, yRange, { gaps: true });
+      yAxis = logAxis(domain[0], domain[1], Math.max(3, Math.floor(plotHeight / 30)));
+    } else {
+      const yExtent = unionExtent(lines.map((l, i) => extent(sliceOf(l.ys, ranges[i].start, ranges[i].end))));
+      domain = props.yDomain ?? padDomain(yExtent ?? [0, 1], 0.08, props.yFloor);
+      y = linearScale(domain, yRange);
+      yAxis = linearAxis(domain[0], domain[1], Math.max(2, Math.floor(plotHeight / 44)));
+    }
+    const columns = Math.max(16, Math.round(plotWidth / 2));
+    const drawn = lines.map((line, i) => {
+      const { from, to } = ranges[i];
+      const indices = downsampleIndices(line.xs, line.ys, from, to, columns, shown.lo, shown.hi);
+      return { line, indices, path: pathAt(indices, line.xs, line.ys, x, y), inside: ranges[i].end - ranges[i].start };
+    });
+    const tickLo = Math.ceil(shown.lo);
+    const tickHi = Math.floor(shown.hi);
+    const xTicks = linearAxis(tickLo, tickHi, Math.max(2, Math.floor(plotWidth / 100)), { integer: true }).ticks;
+    return { plotHeight, x, y, log, drawn, yAxis, xTicks: xTicks.length ? xTicks : [tickLo] };
+  }, [lines, plotWidth, left, bottom, height, shown?.lo, shown?.hi, props.yDomain, props.yFloor, props.log]);
 
   const hover = useMemo(() => {
-    if (!chart || hoverX === null) return null;
+    if (!chart || hoverX === null || zoom.drag) return null;
     const step = chart.x.invert(hoverX);
     // Each line's value at its point nearest to the pointer's step.
     const nearest = nearestPoints(lines, step, (line, at) => nearestIndex(line.xs, at, line.length));
     if (!nearest) return null;
     return { step: nearest.step, rows: nearest.rows.filter((r) => r.step === nearest.step) };
-  }, [chart, hoverX, lines]);
+  }, [chart, hoverX, lines, zoom.drag]);
+
+  const onPointerMove = pointerHandlers.onPointerMove;
+  const windowText = shown
+    ? zoom.zoomed
+      ? `steps ${formatCount(Math.ceil(shown.lo))}–${formatCount(Math.floor(shown.hi))} · double-click to show all`
+      : "drag across the chart to zoom · Ctrl+wheel zooms too"
+    : "";
 
   return (
     <StepChartFrame
       classes={FRAME_CLASSES}
       boxRef={boxRef}
       testId={props.testId}
-      data={props.data}
-      width={chart ? chart.plotWidth + MARGIN.left + MARGIN.right : 0}
+      data={{
+        ...props.data,
+        "data-lo": shown ? String(shown.lo) : "",
+        "data-hi": shown ? String(shown.hi) : "",
+        "data-zoomed": String(zoom.zoomed),
+        "data-scale": chart?.log ? "log" : "linear",
+      }}
+      width={chart ? plotWidth + left + MARGIN.right : 0}
       height={height}
       ariaLabel={props.ariaLabel}
       empty={props.empty}
-      pointerHandlers={pointerHandlers}
+      svgRef={zoom.svgRef}
+      pointerHandlers={{
+        ...zoom.handlers,
+        onPointerMove: (event) => {
+          onPointerMove(event);
+          zoom.handlers.onPointerMove(event);
+        },
+        onPointerLeave: pointerHandlers.onPointerLeave,
+      }}
+      header={
+        chart && (
+          <div className="chart-zoombar" data-zoomed={zoom.zoomed}>
+            <span className="muted" data-testid={`${props.testId}-window`}>
+              {windowText}
+            </span>
+            {zoom.zoomed && (
+              <button type="button" className="btn btn-sm" data-testid={`${props.testId}-reset`} onClick={zoom.reset}>
+                Reset zoom
+              </button>
+            )}
+          </div>
+        )
+      }
       axes={
         chart && {
-          left: MARGIN.left,
+          left,
           top: MARGIN.top,
-          plotWidth: chart.plotWidth,
+          plotWidth,
           plotHeight: chart.plotHeight,
           x: chart.x,
           y: chart.y,
-          yTicks: chart.yTicks,
+          yAxis: chart.yAxis,
           xTicks: chart.xTicks,
-          formatY: (tick) => formatTick(tick, chart.yStep),
-          xLabelY: height - 8,
+          xLabelY: MARGIN.top + chart.plotHeight + 20,
           classes: AXIS_CLASSES,
+          xTitle: props.xTitle,
+          yTitle: props.yTitle,
         }
       }
       overlay={
         chart &&
         hover && (
           <div
-            className={chart.x(hover.step) > chart.plotWidth - 160 ? "chart-tooltip flip" : "chart-tooltip"}
-            style={{ left: chart.x(hover.step), top: MARGIN.top + chart.plotHeight / 2 }}
+            className={chart.x(hover.step) > plotWidth - 160 ? "chart-tooltip flip" : "chart-tooltip"}
+            style={{ left: chart.x(hover.step), top: MARGIN.top + 26 + chart.plotHeight / 2 }}
             data-testid={`${props.testId}-tooltip`}
           >
             <span className="tooltip-title">Step {formatCount(hover.step)}</span>
             {hover.rows.map((row) => (
               <span key={row.line.id} className="tooltip-row">
-                <span className="tooltip-swatch" style={{ background: row.line.color }} />
+                <span className="tooltip-swatch" style={{ background: row.line.color, opacity: row.line.faint ? 0.45 : 1 }} />
                 <span className="tooltip-label">{row.line.label}</span>
                 <strong className="mono">{formatValue(row.value)}</strong>
               </span>
@@ -130,33 +213,52 @@ export default function RunsLineChart(props: {
     >
       {chart && (
         <>
-          {chart.drawn.map(({ line, path, points }) => (
-            <g key={line.id}>
-              <path
-                className={line.dashed ? "chart-line dashed" : "chart-line"}
-                d={path}
-                stroke={line.color}
-                data-testid={line.testId}
-                data-points={line.length}
-                {...line.data}
-              />
-              {props.dots && points.x.length <= 60 &&
-                points.x.map((px, i) =>
-                  Number.isFinite(points.y[i]) ? (
-                    <circle key={px} className="chart-dot" cx={chart.x(px)} cy={chart.y(points.y[i])} r={2.6} fill={line.color} />
-                  ) : null,
-                )}
-            </g>
-          ))}
+          <defs>
+            <clipPath id={clipId}>
+              <rect x={left} y={MARGIN.top - 6} width={plotWidth} height={chart.plotHeight + 12} />
+            </clipPath>
+          </defs>
+          <g clipPath={`url(#${clipId})`}>
+            {chart.drawn.map(({ line, path, indices, inside }) => (
+              <g key={line.id}>
+                <path
+                  className={`chart-line${line.dashed ? " dashed" : ""}${line.faint ? " faint" : ""}`}
+                  d={path}
+                  stroke={line.color}
+                  data-testid={line.testId}
+                  data-points={line.length}
+                  data-shown={inside}
+                  {...line.data}
+                />
+                {props.dots &&
+                  indices.length <= 60 &&
+                  indices.map((i) => {
+                    const cy = Number.isFinite(line.ys[i]) ? chart.y(line.ys[i]) : Number.NaN;
+                    return Number.isFinite(cy) ? (
+                      <circle key={i} className="chart-dot" cx={chart.x(line.xs[i])} cy={cy} r={2.6} fill={line.color} />
+                    ) : null;
+                  })}
+              </g>
+            ))}
+          </g>
           {hover && (
             <g className="chart-hover" aria-hidden="true">
               <line x1={chart.x(hover.step)} x2={chart.x(hover.step)} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />
-              {hover.rows.map((row) =>
-                Number.isFinite(row.value) ? (
-                  <circle key={row.line.id} cx={chart.x(row.step)} cy={chart.y(row.value)} r={4} fill={row.line.color} />
-                ) : null,
-              )}
+              {hover.rows.map((row) => {
+                const cy = Number.isFinite(row.value) ? chart.y(row.value) : Number.NaN;
+                return Number.isFinite(cy) ? <circle key={row.line.id} cx={chart.x(row.step)} cy={cy} r={row.line.faint ? 3 : 4} fill={row.line.color} /> : null;
+              })}
             </g>
+          )}
+          {zoom.drag && (
+            <rect
+              className="timeline-drag"
+              data-testid={`${props.testId}-drag`}
+              x={Math.max(left, Math.min(zoom.drag.from, zoom.drag.to))}
+              y={MARGIN.top}
+              width={Math.min(Math.abs(zoom.drag.to - zoom.drag.from), plotWidth)}
+              height={chart.plotHeight}
+            />
           )}
         </>
       )}
@@ -164,10 +266,31 @@ export default function RunsLineChart(props: {
   );
 }
 
-/** A tick value with as many decimals as the tick spacing needs. */
-function formatTick(value: number, step: number): string {
-  const abs = Math.abs(step);
-  if (abs >= 1e5 || (abs < 1e-4 && abs > 0)) return value.toExponential(1);
-  const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(abs || 1))));
-  return value.toFixed(decimals);
+/** A view of values[start, end) without copying a typed array. */
+function sliceOf(values: ArrayLike<number>, start: number, end: number): ArrayLike<number> {
+  if (ArrayBuffer.isView(values)) return (values as unknown as Float64Array).subarray(start, end);
+  return Array.prototype.slice.call(values, start, end) as number[];
+}
+
+/** An SVG path through the points at `indices`; the pen lifts where a value has no pixel (NaN, or ≤ 0 on a log axis). */
+function pathAt(
+  indices: readonly number[],
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  x: (v: number) => number,
+  y: (v: number) => number,
+): string {
+  let path = "";
+  let pen = false;
+  for (const i of indices) {
+    const value = ys[i];
+    const py = Number.isFinite(value) ? y(value) : Number.NaN;
+    if (Number.isFinite(py)) {
+      path += `${pen ? "L" : "M"}${x(xs[i]).toFixed(1)},${py.toFixed(1)}`;
+      pen = true;
+    } else {
+      pen = false;
+    }
+  }
+  return path;
 }

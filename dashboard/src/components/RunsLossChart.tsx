@@ -2,41 +2,64 @@ import { useStore } from "@nanostores/react";
 import { useMemo, useState } from "react";
 
 import { formatCount } from "../lib/format";
+import { MAX_SMOOTHING, emaSmooth } from "../lib/runs/line";
 import { $run, $runSeries } from "../lib/runs-store";
 import RunsLineChart, { type ChartLine } from "./RunsLineChart";
 
 type Metric = "loss" | "cosine";
 
-const METRICS: { id: Metric; label: string; title: string }[] = [
-  { id: "loss", label: "Loss", title: "Reconstruction loss of every step" },
-  { id: "cosine", label: "Weight cosine", title: "Mean off-diagonal cosine of the encoder weights" },
+const METRICS: { id: Metric; label: string; title: string; axis: string }[] = [
+  { id: "loss", label: "Loss", title: "Reconstruction loss of every step", axis: "loss" },
+  { id: "cosine", label: "Weight cosine", title: "Mean off-diagonal cosine of the encoder weights", axis: "mean weight cosine" },
 ];
 
-/** The loss (or mean weight cosine) of every step so far, fed live by the event stream. */
+/**
+ * The loss (or mean weight cosine) of every step so far, fed live by the event stream: on a linear
+ * or log axis, smoothed by an exponential moving average (the raw curve stays behind it, faint),
+ * zoomable to a range of steps.
+ */
 export default function RunsLossChart() {
   const run = useStore($run, { ssr: () => null });
   const series = useStore($runSeries, { ssr: "initial" });
   const [metric, setMetric] = useState<Metric>("loss");
+  const [log, setLog] = useState(false);
+  const [smoothing, setSmoothing] = useState(0);
 
   const own = run && series.runId === run.run_id ? series : null;
   const count = own?.length ?? 0;
-  const lines = useMemo<ChartLine[]>(
-    () =>
-      own && own.length
-        ? [
-            {
-              id: metric,
-              label: metric === "loss" ? "loss" : "weight cosine",
-              color: "var(--accent)",
-              xs: own.steps,
-              ys: metric === "loss" ? own.loss : own.cosine,
-              length: own.length,
-              testId: "runs-loss-line",
-            },
-          ]
-        : [],
-    [own, metric],
-  );
+  const info = METRICS.find((m) => m.id === metric)!;
+  const values = own ? (metric === "loss" ? own.loss : own.cosine) : null;
+  // Smoothing a million steps is a few milliseconds; it reruns when steps arrive or the slider moves.
+  const smoothed = useMemo(() => (own && values && smoothing > 0 ? emaSmooth(values, own.length, smoothing) : null), [own, values, smoothing]);
+  const lines = useMemo<ChartLine[]>(() => {
+    if (!own || !own.length || !values) return [];
+    const raw: ChartLine = {
+      id: metric,
+      label: smoothed ? `${info.axis} (raw)` : info.axis,
+      color: "var(--accent)",
+      xs: own.steps,
+      ys: values,
+      length: own.length,
+      testId: "runs-loss-line",
+      faint: smoothed !== null,
+    };
+    if (!smoothed) return [raw];
+    return [
+      raw,
+      {
+        id: `${metric}-smoothed`,
+        label: `${info.axis} (smoothed)`,
+        color: "var(--accent)",
+        xs: own.steps,
+        ys: smoothed,
+        length: own.length,
+        testId: "runs-loss-smoothed",
+        data: { "data-smoothing": String(smoothing) },
+      },
+    ];
+  }, [own, values, smoothed, metric, info.axis, smoothing]);
+  // A log axis has no place for the cosine's negative values; the loss is what it is for.
+  const logShown = log && metric === "loss";
 
   return (
     <section className="card runs-loss-card" aria-labelledby="runs-loss-title">
@@ -47,30 +70,71 @@ export default function RunsLossChart() {
             {count ? `${formatCount(count)} steps` : ""}
           </span>
         </h2>
-        <div className="segmented" role="group" aria-label="Metric">
-          {METRICS.map((m) => (
-            <button
-              key={m.id}
-              type="button"
-              className={m.id === metric ? "segmented-btn active" : "segmented-btn"}
-              aria-pressed={m.id === metric}
-              title={m.title}
-              data-testid={`runs-loss-metric-${m.id}`}
-              onClick={() => setMetric(m.id)}
-            >
-              {m.label}
-            </button>
-          ))}
+        <div className="runs-head-tools">
+          <label className="runs-smoothing" title="Exponential moving average of the curve; the raw curve stays behind it, faint">
+            <span className="muted">smoothing</span>
+            <input
+              type="range"
+              min={0}
+              max={MAX_SMOOTHING}
+              step={0.01}
+              value={smoothing}
+              data-testid="runs-loss-smoothing"
+              aria-label="Smoothing (exponential moving average weight)"
+              onChange={(event) => setSmoothing(Number(event.target.value))}
+            />
+            <span className="mono runs-smoothing-value" data-testid="runs-loss-smoothing-value">
+              {smoothing.toFixed(2)}
+            </span>
+          </label>
+          <div className="segmented" role="group" aria-label="Y axis">
+            {(["linear", "log"] as const).map((kind) => {
+              const active = (kind === "log") === logShown;
+              return (
+                <button
+                  key={kind}
+                  type="button"
+                  className={active ? "segmented-btn active" : "segmented-btn"}
+                  aria-pressed={active}
+                  data-testid={`runs-loss-scale-${kind}`}
+                  disabled={kind === "log" && metric !== "loss"}
+                  title={kind === "log" ? (metric === "loss" ? "Log y axis: the late, small changes of the loss show" : "Only the loss has a log axis") : "Linear y axis"}
+                  onClick={() => setLog(kind === "log")}
+                >
+                  {kind}
+                </button>
+              );
+            })}
+          </div>
+          <div className="segmented" role="group" aria-label="Metric">
+            {METRICS.map((m) => (
+              <button
+                key={m.id}
+                type="button"
+                className={m.id === metric ? "segmented-btn active" : "segmented-btn"}
+                aria-pressed={m.id === metric}
+                title={m.title}
+                data-testid={`runs-loss-metric-${m.id}`}
+                onClick={() => setMetric(m.id)}
+              >
+                {m.label}
+              </button>
+            ))}
+          </div>
         </div>
       </header>
       <div className="runs-loss-body">
         <RunsLineChart
           lines={lines}
-          height={296}
+          height={316}
           testId="runs-loss-chart"
-          data={{ "data-points": String(count), "data-metric": metric }}
+          data={{ "data-points": String(count), "data-metric": metric, "data-smoothing": String(smoothing) }}
           ariaLabel={`${metric === "loss" ? "Loss" : "Mean weight cosine"} over ${count} steps`}
           yFloor={metric === "loss" ? 0 : undefined}
+          log={logShown}
+          xTitle="step"
+          yTitle={info.axis}
+          resetKey={run?.run_id ?? null}
           empty={
             <div className="runs-empty">
               <svg className="empty-icon" viewBox="0 0 24 24" aria-hidden="true">

@@ -1,8 +1,10 @@
 import { useStore } from "@nanostores/react";
 import { type FormEvent, useMemo, useState } from "react";
 
+import { $darkScheme } from "../lib/color-scheme-store";
 import { formatCount, formatValue } from "../lib/format";
-import { rgb, textOn, viridis, viridisGradient } from "../lib/runs/scale";
+import { rgb, textOn } from "../lib/runs/scale";
+import { cosineRgb, lutFor, lutGradient } from "../lib/views/colour";
 import {
   type SimilarityMatrix,
   TRAJECTORY_METRICS,
@@ -194,6 +196,9 @@ export default function RunsWatchPanel() {
             }}
             ariaLabel={`${metricInfo.label} of ${lines.length} features`}
             yFloor={metric === "weight_cos_to_init" ? undefined : 0}
+            xTitle="step"
+            yTitle={metricInfo.label}
+            resetKey={run?.run_id ?? null}
             dots
             empty={
               <div className="runs-empty">
@@ -231,17 +236,43 @@ function lastFinite(values: readonly number[]): number | null {
   return null;
 }
 
+type CosineScale = "signed" | "fixed";
+
+const COSINE_SCALES: { id: CosineScale; label: string; title: string }[] = [
+  { id: "signed", label: "−1…1", title: "Diverging −1..1: blue anti-aligned, white orthogonal, red aligned" },
+  { id: "fixed", label: "0–1", title: "0..1 viridis (negative cosines draw as 0), as the scatter's colours" },
+];
+
 /** Pairwise cosine of the watched features' weights at the last recorded step. */
 function SimilarityPanel({ matrix, features }: { matrix: SimilarityMatrix | null; features: number[] }) {
   const [hover, setHover] = useState<{ i: number; j: number } | null>(null);
+  const [scale, setScale] = useState<CosineScale>("signed");
+  const dark = useStore($darkScheme, { ssr: "initial" });
   const n = matrix?.features.length ?? 0;
   const cell = n <= 4 ? 48 : n <= 6 ? 40 : 32;
   const label = 30;
   const mean = matrix ? meanOffDiagonal(matrix) : Number.NaN;
 
   return (
-    <div className="runs-similarity" data-testid="runs-similarity" data-size={n}>
-      <h3 className="side-title">Pairwise similarity</h3>
+    <div className="runs-similarity" data-testid="runs-similarity" data-size={n} data-scale={scale}>
+      <div className="runs-similarity-head">
+        <h3 className="side-title">Pairwise similarity</h3>
+        <div className="segmented segmented-sm" role="group" aria-label="Colour scale">
+          {COSINE_SCALES.map((option) => (
+            <button
+              key={option.id}
+              type="button"
+              className={option.id === scale ? "segmented-btn active" : "segmented-btn"}
+              aria-pressed={option.id === scale}
+              title={option.title}
+              data-testid={`runs-similarity-scale-${option.id}`}
+              onClick={() => setScale(option.id)}
+            >
+              {option.label}
+            </button>
+          ))}
+        </div>
+      </div>
       {!matrix ? (
         <p className="runs-similarity-empty muted">Cosine of the watched features' weights, after their first step.</p>
       ) : (
@@ -267,8 +298,8 @@ function SimilarityPanel({ matrix, features }: { matrix: SimilarityMatrix | null
             ))}
             {matrix.values.map((row, i) =>
               row.map((v, j) => {
-                // Cosine on a fixed 0..1 viridis scale, as the inspector views draw cosines.
-                const color = viridis(v);
+                // Cosine as the inspector views draw it: diverging −1..1 by default, or 0..1 viridis.
+                const color = cosineRgb(v, scale, dark);
                 return (
                   <g key={`${i}-${j}`} onPointerEnter={() => setHover({ i, j })}>
                     <rect
@@ -279,6 +310,8 @@ function SimilarityPanel({ matrix, features }: { matrix: SimilarityMatrix | null
                       height={cell - 2}
                       rx={3}
                       fill={rgb(color)}
+                      data-testid="runs-similarity-cell"
+                      data-value={v}
                     />
                     {cell >= 32 && (
                       <text className="sim-value" x={label + j * cell + cell / 2} y={label + i * cell + cell / 2} textAnchor="middle" dominantBaseline="central" fill={textOn(color)}>
@@ -291,8 +324,8 @@ function SimilarityPanel({ matrix, features }: { matrix: SimilarityMatrix | null
             )}
           </svg>
           <p className="runs-similarity-scale">
-            <span className="mono">0</span>
-            <span className="ramp" style={{ background: viridisGradient() }} />
+            <span className="mono">{scale === "signed" ? "−1" : "≤0"}</span>
+            <span className="ramp" style={{ background: lutGradient(lutFor(scale === "signed" ? "diverging" : "viridis", dark)) }} />
             <span className="mono">1</span>
             <span className="muted">cosine</span>
           </p>

@@ -1,8 +1,9 @@
 // The frame of a step-indexed SVG chart: its box (or the empty state), the SVG with the axes, and
 // the pointer tracking the hover reads. Each chart draws its own lines and tooltip inside.
-import { type PointerEvent, type ReactNode, type RefObject, useState } from "react";
+import { type DOMAttributes, type PointerEvent, type ReactNode, type Ref, type RefObject, useState } from "react";
 
 import { formatCount } from "../lib/format";
+import type { Axis } from "../lib/ticks";
 
 /** The class names a chart styles its axes with (each page has its own). */
 export interface AxisClasses {
@@ -19,12 +20,15 @@ export interface StepAxesProps {
   plotHeight: number;
   x: (value: number) => number;
   y: (value: number) => number;
-  yTicks: readonly number[];
+  /** The y ticks and their labels (lib/ticks.ts). */
+  yAxis: Axis;
   xTicks: readonly number[];
-  formatY: (tick: number) => string;
   /** The baseline of the step labels. */
   xLabelY: number;
   classes: AxisClasses;
+  /** Axis titles: under the step labels (right-aligned) and up the left edge. */
+  xTitle?: string;
+  yTitle?: string;
 }
 
 /**
@@ -42,7 +46,13 @@ export function StepChartFrame(props: {
   ariaLabel: string;
   empty: ReactNode;
   axes: StepAxesProps | null;
-  pointerHandlers: ReturnType<typeof usePointerX>[1];
+  /** Pointer, mouse and other handlers of the SVG. */
+  pointerHandlers: DOMAttributes<SVGSVGElement>;
+  svgRef?: Ref<SVGSVGElement>;
+  /** Extra attributes of the SVG, e.g. data-lo. */
+  svgData?: Record<string, string>;
+  /** Above the SVG inside the box (a zoom bar). */
+  header?: ReactNode;
   children?: ReactNode;
   overlay?: ReactNode;
 }) {
@@ -55,7 +65,17 @@ export function StepChartFrame(props: {
         </div>
       ) : (
         <>
-          <svg className={classes.svg} width={props.width} height={height} role="img" aria-label={props.ariaLabel} {...props.pointerHandlers}>
+          {props.header}
+          <svg
+            ref={props.svgRef}
+            className={classes.svg}
+            width={props.width}
+            height={height}
+            role="img"
+            aria-label={props.ariaLabel}
+            {...props.svgData}
+            {...props.pointerHandlers}
+          >
             <StepAxes {...props.axes} />
             {props.children}
           </svg>
@@ -71,24 +91,54 @@ export function StepChartFrame(props: {
  * the step labels under it. `x` and `y` map values to pixels; the plot starts at (left, top).
  */
 export function StepAxes(props: StepAxesProps) {
-  const { left, top, plotWidth, plotHeight, x, y, classes } = props;
+  const { left, top, plotWidth, plotHeight, x, y, classes, yAxis } = props;
   return (
     <>
-      {props.yTicks.map((tick) => (
+      {yAxis.ticks.map((tick, i) => (
         <g key={`y${tick}`}>
           <line className={classes.grid} x1={left} x2={left + plotWidth} y1={y(tick)} y2={y(tick)} />
           <text className={classes.tick} x={left - 8} y={y(tick)} textAnchor="end" dominantBaseline="middle">
-            {props.formatY(tick)}
+            {yAxis.labels[i]}
           </text>
         </g>
       ))}
+      <AxisOffset offset={yAxis.offset} x={2} y={Math.max(9, top - 3)} className={classes.tick} />
       <line className={classes.axis} x1={left} x2={left + plotWidth} y1={top + plotHeight} y2={top + plotHeight} />
       {props.xTicks.map((tick) => (
         <text key={`x${tick}`} className={classes.tick} x={x(tick)} y={props.xLabelY} textAnchor="middle">
           {formatCount(tick)}
         </text>
       ))}
+      {props.xTitle && (
+        <text className="chart-axis-label" x={left + plotWidth} y={props.xLabelY + 14} textAnchor="end" data-testid="chart-x-title">
+          {props.xTitle} →
+        </text>
+      )}
+      {props.yTitle && (
+        <text
+          className="chart-axis-label"
+          transform={`translate(12 ${top + plotHeight / 2}) rotate(-90)`}
+          textAnchor="middle"
+          data-testid="chart-y-title"
+        >
+          {props.yTitle}
+        </text>
+      )}
     </>
+  );
+}
+
+/**
+ * The value an axis's tick labels are offsets from (lib/ticks.ts), printed once in its corner:
+ * "123.456 +" over labels "−1e−9 0 +1e−9". Nothing when the labels are whole values.
+ */
+export function AxisOffset(props: { offset: string | null; x: number; y: number; className: string; anchor?: "start" | "end" }) {
+  if (props.offset === null) return null;
+  return (
+    <text className={`${props.className} axis-offset`} x={props.x} y={props.y} textAnchor={props.anchor ?? "start"} data-testid="chart-axis-offset">
+      <title>{`Each tick reads ${props.offset} + its label`}</title>
+      {props.offset} +
+    </text>
   );
 }
 

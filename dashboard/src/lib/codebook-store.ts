@@ -92,6 +92,12 @@ export const $dynamicsLevel = atom(1);
 
 export const $codebookDynamics = atom<CodebookDynamics | null>(null);
 
+/** Whether the gradient bars show every level side by side (then every level's dynamics is fetched). */
+export const $dynamicsSideBySide = atom(false);
+
+/** The dynamics of every level (levels 1..L, in order), while the bars show them side by side. */
+export const $codebookDynamicsAll = atom<{ runId: string; levels: CodebookDynamics[] } | null>(null);
+
 export const $codebookDecoded = atom<CodebookDecoded | null>(null);
 
 export type CodebookAction = "start" | "pause" | "resume" | "step" | "stop";
@@ -183,6 +189,12 @@ export function setDynamicsOpen(open: boolean): void {
   if (open) void refreshDynamics();
 }
 
+export function setDynamicsSideBySide(on: boolean): void {
+  if (on === $dynamicsSideBySide.get()) return;
+  $dynamicsSideBySide.set(on);
+  if (on) void refreshDynamics();
+}
+
 export function setDynamicsLevel(level: number): void {
   if (level === $dynamicsLevel.get()) return;
   $dynamicsLevel.set(level);
@@ -270,6 +282,7 @@ export async function refreshDynamics(): Promise<void> {
     const answer = await fetchJSON<CodebookDynamics>(`/codebook/dynamics?level=${level}`);
     if (seq !== dynamicsSeq || answer.run_id !== $codebookRun.get()?.run_id) return;
     $codebookDynamics.set(answer);
+    if ($dynamicsSideBySide.get()) await refreshAllLevels(run.run_id, seq);
   } catch (err) {
     // A level the run does not have (a new run with fewer levels): go back to level 1.
     if (err instanceof ApiError && err.status === 422 && level !== 1) {
@@ -278,6 +291,22 @@ export async function refreshDynamics(): Promise<void> {
     }
     if (seq === dynamicsSeq) fail("Read the codebook dynamics", err, true);
   }
+}
+
+/**
+ * Every level's dynamics, one `GET /codebook/dynamics?level=k` each (the API answers one level at
+ * a time), for the side-by-side bars. Dropped when a newer refresh or another run overtook it.
+ */
+async function refreshAllLevels(runId: string, seq: number): Promise<void> {
+  const config = $codebookConfig.get();
+  const health = $codebookHealth.get();
+  const count = config && config.runId === runId ? config.config.levels : health?.run_id === runId ? health.levels.length : 0;
+  if (count < 1) return;
+  const levels = await Promise.all(
+    Array.from({ length: count }, (_, i) => fetchJSON<CodebookDynamics>(`/codebook/dynamics?level=${i + 1}`)),
+  );
+  if (seq !== dynamicsSeq || levels.some((answer) => answer.run_id !== runId)) return;
+  $codebookDynamicsAll.set({ runId, levels });
 }
 
 let decodedSeq = 0;
@@ -334,6 +363,7 @@ function applyRunState(state: RunStateAnswer): void {
     $codebookHealth.set(null);
     $codebookEvents.set(null);
     $codebookDynamics.set(null);
+    $codebookDynamicsAll.set(null);
     $codebookDecoded.set(null);
     if ($codebookConfig.get()?.runId !== run.run_id) void refreshSetup();
     refreshAll();

@@ -54,10 +54,21 @@ export function dragWindow(a: number, b: number, full: StepWindow): StepWindow |
   return clampWindow({ lo: Math.min(a, b), hi: Math.max(a, b) }, full, MIN_WINDOW_STEPS);
 }
 
-/** First index of increasing `values` that is >= `target` (values.length when none is). */
-export function lowerBound(values: ArrayLike<number>, target: number): number {
+/**
+ * The zoom window `view` inside `full` (which only grows, e.g. while a run streams steps): the
+ * part of it inside `full`, or `full` itself when there is no zoom or the window covers it all.
+ */
+export function zoomedWindow(view: StepWindow | null, full: StepWindow | null): StepWindow | null {
+  if (!full || !view) return full;
+  const lo = Math.max(view.lo, full.lo);
+  const hi = Math.min(view.hi, full.hi);
+  return hi > lo && (lo > full.lo || hi < full.hi) ? { lo, hi } : full;
+}
+
+/** First index of increasing `values` (the first `length` of them) that is >= `target` (length when none is). */
+export function lowerBound(values: ArrayLike<number>, target: number, length = values.length): number {
   let lo = 0;
-  let hi = values.length;
+  let hi = Math.min(length, values.length);
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (values[mid] < target) lo = mid + 1;
@@ -66,9 +77,9 @@ export function lowerBound(values: ArrayLike<number>, target: number): number {
   return lo;
 }
 
-/** [start, end): the indices of the increasing integer `steps` that lie inside `window`. */
-export function visibleRange(steps: ArrayLike<number>, window: StepWindow): [number, number] {
-  return [lowerBound(steps, window.lo), lowerBound(steps, Math.floor(window.hi) + 1)];
+/** [start, end): the indices of the increasing integer `steps` (the first `length`) that lie inside `window`. */
+export function visibleRange(steps: ArrayLike<number>, window: StepWindow, length = steps.length): [number, number] {
+  return [lowerBound(steps, window.lo, length), lowerBound(steps, Math.floor(window.hi) + 1, length)];
 }
 
 /** One marker on the timeline for the failed attempts at one step, or at steps a few pixels apart. */

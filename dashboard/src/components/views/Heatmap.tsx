@@ -6,7 +6,7 @@ import { formatCount, formatValue } from "../../lib/format";
 import type { ValueScale } from "../../lib/generated/tensor-keys";
 import { gridStep, isActivationKey } from "../../lib/keyboard-nav";
 import { formatExact } from "../../lib/views/axes";
-import { domainFor, finiteRange, lutFor, mapFor, paintValues } from "../../lib/views/colour";
+import { finiteRange, heatmapColours, lutFor, paintValues, type RangeMode } from "../../lib/views/colour";
 import { inverseOrder, permuteSquare } from "../../lib/views/matrix";
 import { ColourBar, Figure, HoverTip, Toggle, usePaintedCanvas, viewTestId } from "./parts";
 
@@ -37,11 +37,16 @@ export interface HeatmapProps {
   place?: string;
 }
 
-type RangeMode = "fixed" | "fit";
+const RANGE_OPTIONS: readonly { value: RangeMode; label: string; title: string }[] = [
+  { value: "fixed", label: "0–1", title: "Fixed 0..1, comparable across steps" },
+  { value: "fit", label: "fit", title: "Stretch the colours over this step's range" },
+];
 
-const RANGE_OPTIONS = [
-  { value: "fixed" as const, label: "0–1", title: "Fixed 0..1, comparable across steps" },
-  { value: "fit" as const, label: "fit", title: "Stretch the colours over this step's range" },
+/** Cosines add the diverging −1..1 scale, their default: anti-aligned (−1) is blue, not the colour of 0. */
+const COSINE_OPTIONS: readonly { value: RangeMode; label: string; title: string }[] = [
+  { value: "signed", label: "−1…1", title: "Diverging −1..1: blue anti-aligned, white orthogonal, red aligned" },
+  { value: "fixed", label: "0–1", title: "Fixed 0..1 (negative cosines draw as 0), comparable across steps" },
+  { value: "fit", label: "fit", title: "Stretch the colours over this step's positive range" },
 ];
 
 /**
@@ -53,7 +58,7 @@ const RANGE_OPTIONS = [
 function Heatmap(props: HeatmapProps) {
   const { data, rows, cols, scale, order } = props;
   const dark = useStore($darkScheme, { ssr: "initial" });
-  const [mode, setMode] = useState<RangeMode>("fixed");
+  const [mode, setMode] = useState<RangeMode>(scale === "cosine" ? "signed" : "fixed");
   const [hover, setHover] = useState<{ r: number; c: number } | null>(null);
 
   const fixedScale = scale === "unit" || scale === "cosine";
@@ -62,8 +67,9 @@ function Heatmap(props: HeatmapProps) {
     [data, rows, cols, order],
   );
   const range = useMemo(() => finiteRange(data), [data]);
-  const domain = useMemo(() => domainFor(scale, range, mode === "fit"), [scale, range, mode]);
-  const lut = lutFor(mapFor(scale), dark);
+  const colours = useMemo(() => heatmapColours(scale, range, mode), [scale, range, mode]);
+  const domain = colours.domain;
+  const lut = lutFor(colours.map, dark);
   const position = useMemo(() => (order ? inverseOrder(order) : null), [order]);
 
   const canvasRef = usePaintedCanvas(cols, rows, (pixels) => paintValues(shown, pixels, lut, domain, rows * cols), [shown, lut, domain]);
@@ -159,7 +165,16 @@ function Heatmap(props: HeatmapProps) {
       title={props.title}
       description={props.description}
       width={Math.max(width, 240)}
-      controls={fixedScale ? <Toggle value={mode} options={RANGE_OPTIONS} onChange={setMode} testId={viewTestId("range", props.tensorKey, props.place)} /> : undefined}
+      controls={
+        fixedScale ? (
+          <Toggle
+            value={mode}
+            options={scale === "cosine" ? COSINE_OPTIONS : RANGE_OPTIONS}
+            onChange={setMode}
+            testId={viewTestId("range", props.tensorKey, props.place)}
+          />
+        ) : undefined
+      }
     >
       <div className="hm-body">
         <div
@@ -185,6 +200,7 @@ function Heatmap(props: HeatmapProps) {
             data-testid="heatmap-canvas"
             data-key={props.tensorKey}
             data-step={props.step}
+            data-range={mode}
             aria-label={`${props.tensorKey}: ${rows} ${props.rowName[1]} by ${cols} ${props.colName[1]}`}
             role="img"
           />
@@ -215,9 +231,9 @@ function Heatmap(props: HeatmapProps) {
         <ColourBar
           lut={lut}
           domain={domain}
-          centred={scale === "signed"}
-          clampLow={scale === "cosine" && mode === "fixed"}
-          fixed={fixedScale && mode === "fixed"}
+          centred={colours.map === "diverging"}
+          clampLow={scale === "cosine" && mode !== "signed"}
+          fixed={fixedScale && mode !== "fit"}
           nonfinite={range.nonfinite}
         />
       </div>

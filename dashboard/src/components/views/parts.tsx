@@ -159,7 +159,7 @@ export function usePaintedCanvas(
   return ref;
 }
 
-/** A two-way switch ("0..1" | "fit") as a small segmented control. */
+/** A switch between a few options ("0..1" | "fit") as a small segmented control. */
 export function Toggle<T extends string>(props: {
   value: T;
   options: readonly { value: T; label: string; title?: string }[];
@@ -175,6 +175,7 @@ export function Toggle<T extends string>(props: {
           type="button"
           className={option.value === props.value ? "vtoggle-btn active" : "vtoggle-btn"}
           aria-pressed={option.value === props.value}
+          data-value={option.value}
           title={option.title}
           disabled={props.disabled}
           onClick={() => props.onChange(option.value)}

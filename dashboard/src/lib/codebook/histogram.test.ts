@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { barLabel, deadMask, histogramBars, perplexity, rankOrder, shares, utilisation } from "./histogram";
+import { barLabel, deadMask, groupedBars, histogramBars, levelColour, perplexity, rankOrder, shares, utilisation } from "./histogram";
 
 describe("the metrics of docs/codebook.md", () => {
   it("marks codes under dead_fraction of a uniform share", () => {
@@ -61,5 +61,46 @@ describe("histogramBars", () => {
     const bars = histogramBars([1, 2, 3, 4, 5], [false, false, false, false, false], 2);
     expect(barLabel(bars[0], false)).toBe("codes 0–2");
     expect(barLabel(bars[1], true)).toBe("ranks 4–5");
+  });
+});
+
+describe("grouped bars (levels side by side)", () => {
+  const level1 = { values: [1, 5, 0, 2], dead: [false, false, true, false] };
+  const level2 = { values: [3, 0, 4, 1], dead: [false, true, false, false] };
+
+  it("puts every level's value of a code in one group, in level order", () => {
+    const groups = groupedBars([level1, level2], 10);
+    expect(groups).toHaveLength(4);
+    expect(groups[1]).toEqual({ start: 1, codes: [1], values: [5, 0], dead: [0, 1] });
+    expect(groups[2]).toEqual({ start: 2, codes: [2], values: [0, 4], dead: [1, 0] });
+  });
+
+  it("bins codes the same way in every level when they do not fit", () => {
+    const groups = groupedBars([level1, level2], 2);
+    expect(groups.map((g) => g.codes)).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    expect(groups.map((g) => g.values)).toEqual([
+      [5, 3],
+      [2, 4],
+    ]);
+    expect(groups.map((g) => g.dead)).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
+  });
+
+  it("follows a display order and handles no series", () => {
+    expect(groupedBars([level1, level2], 10, [3, 0]).map((g) => g.values)).toEqual([
+      [2, 1],
+      [1, 3],
+    ]);
+    expect(groupedBars([], 10)).toEqual([]);
+  });
+
+  it("colours levels distinctly", () => {
+    expect(new Set([1, 2, 3].map(levelColour)).size).toBe(3);
+    expect(levelColour(1)).toBe(levelColour(1 + 8));
   });
 });

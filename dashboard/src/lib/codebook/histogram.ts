@@ -79,3 +79,40 @@ export function barLabel(bar: HistogramBar, byRank: boolean): string {
   }
   return per === 1 ? `code ${bar.codes[0]}` : `codes ${bar.codes[0]}–${bar.codes[per - 1]}`;
 }
+
+/** Colours of levels 1, 2, 3 … where levels are drawn side by side (Tableau 10: blue, orange, green …). */
+export const LEVEL_COLOURS: readonly string[] = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f"];
+
+export function levelColour(level: number): string {
+  return LEVEL_COLOURS[(Math.max(1, level) - 1) % LEVEL_COLOURS.length];
+}
+
+/** One group of bars side by side: the same codes in every series (level). */
+export interface GroupedBar {
+  start: number;
+  codes: number[];
+  /** Per series: the largest value among the codes, and how many of them are dead. */
+  values: number[];
+  dead: number[];
+}
+
+/**
+ * Bars of several series over the same codes (the levels of a codebook), grouped code by code so
+ * the levels stand side by side: one group per code in `order`, or per run of consecutive codes
+ * when more than `maxGroups` groups do not fit (each series binned as `histogramBars` bins it).
+ */
+export function groupedBars(
+  series: readonly { values: readonly number[]; dead: readonly boolean[] }[],
+  maxGroups: number,
+  order?: readonly number[],
+): GroupedBar[] {
+  if (!series.length) return [];
+  const codes = order ?? series[0].values.map((_, i) => i);
+  const binned = series.map((s) => histogramBars(s.values, s.dead, maxGroups, codes));
+  return binned[0].map((bar, i) => ({
+    start: bar.start,
+    codes: bar.codes,
+    values: binned.map((b) => b[i].value),
+    dead: binned.map((b) => b[i].dead),
+  }));
+}

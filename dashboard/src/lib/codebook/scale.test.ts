@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatTick, linePath, linearScale, logScale, logTicks, padDomain } from "./scale";
+import { linePath, linearScale, logScale, padDomain } from "./scale";
 
 describe("scales", () => {
   it("maps and inverts linearly", () => {
@@ -33,31 +33,5 @@ describe("linePath", () => {
     const id = (v: number) => v;
     expect(linePath([0, 1, 2, 3], [0, 1, Number.NaN, 3], id, id)).toBe("M0.0,0.0L1.0,1.0M3.0,3.0");
     expect(linePath([], [], id, id)).toBe("");
-  });
-});
-
-describe("logTicks", () => {
-  it("gives 1-2-5 ticks over a few decades and powers of ten over many", () => {
-    expect(logTicks(0.004, 0.3)).toEqual([0.005, 0.01, 0.02, 0.05, 0.1, 0.2]);
-    expect(logTicks(1e-6, 10)).toEqual([1e-6, 1e-5, 1e-4, 0.001, 0.01, 0.1, 1, 10]);
-  });
-
-  it("falls back to linear ticks inside one decade, and nothing for bad ranges", () => {
-    expect(logTicks(0.2, 0.5)).toEqual([0.2, 0.3, 0.4, 0.5]);
-    expect(logTicks(0, 1)).toEqual([]);
-  });
-});
-
-describe("formatTick", () => {
-  it("formats compactly", () => {
-    expect(formatTick(0.01, true)).toBe("0.01");
-    expect(formatTick(1e-4, true)).toBe("1e−4");
-    expect(formatTick(0.25, false, 0.05)).toBe("0.25");
-    expect(formatTick(200, false, 50)).toBe("200");
-    // Small linear ticks keep the digits that tell them apart.
-    expect(formatTick(1.5e-4, false, 5e-5)).toBe("1.5e−4");
-    expect(formatTick(1e-4, false, 5e-5)).toBe("1e−4");
-    expect(formatTick(3e-4, false, 1e-4)).toBe("3e−4");
-    expect(formatTick(2e5, false, 1e5)).toBe("2e5");
   });
 });

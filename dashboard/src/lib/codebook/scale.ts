@@ -1,7 +1,5 @@
-// Scales and paths for the codebook page's SVG charts: linear and log axes, an SVG path that
-// lifts the pen at gaps, and log-axis ticks.
-
-import { niceTicks } from "../chart";
+// Scales and paths for the codebook page's SVG charts: linear and log axes and an SVG path that
+// lifts the pen at gaps (their ticks are in ../ticks.ts).
 
 export interface Scale {
   (value: number): number;
@@ -55,43 +53,4 @@ export function linePath(xs: readonly number[], ys: readonly number[], x: (v: nu
     pen = true;
   }
   return parts.join("");
-}
-
-/**
- * Ticks of a log axis over positive [lo, hi]: the powers of ten inside it, plus 2× and 5× when
- * it spans less than three decades; the "nice" linear ticks when it spans less than one.
- */
-export function logTicks(lo: number, hi: number, maxCount = 8): number[] {
-  if (!(lo > 0) || !(hi > 0) || hi < lo) return [];
-  const a = Math.floor(Math.log10(lo));
-  const b = Math.ceil(Math.log10(hi));
-  if (Math.log10(hi) - Math.log10(lo) < 1) return niceTicks(lo, hi, 4).filter((t) => t > 0);
-  const multipliers = b - a <= 3 ? [1, 2, 5] : [1];
-  const ticks: number[] = [];
-  for (let e = a; e <= b; e++) {
-    for (const m of multipliers) {
-      const v = Number((m * 10 ** e).toPrecision(6));
-      if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) ticks.push(v);
-    }
-  }
-  if (ticks.length <= maxCount) return ticks;
-  return ticks.filter((t) => Number.isInteger(Math.round(Math.log10(t) * 1e6) / 1e6));
-}
-
-/** A tick label: compact, with as many digits as the tick spacing `step` needs. */
-export function formatTick(value: number, log: boolean, step = 0): string {
-  if (value === 0) return "0";
-  const abs = Math.abs(value);
-  if (log || abs < 1e-3 || abs >= 1e5) {
-    if (abs >= 1e-3 && abs < 1e4) return String(Number(value.toPrecision(3)));
-    // Enough mantissa digits that neighbouring ticks differ: 1.5e-4 next to 1e-4.
-    const digits = step > 0 ? Math.min(3, Math.max(0, Math.floor(Math.log10(abs)) - Math.floor(Math.log10(Math.abs(step))))) : 0;
-    return value
-      .toExponential(digits)
-      .replace(/\.?0+e/, "e")
-      .replace("e-", "e−")
-      .replace("e+", "e");
-  }
-  const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(Math.abs(step) || 1))));
-  return value.toFixed(decimals);
 }

@@ -6,7 +6,6 @@ import {
   linePath,
   linearScale,
   logScale,
-  logTicks,
   minPositive,
   padDomain,
   textOn,
@@ -79,10 +78,14 @@ describe("log axis", () => {
     expect(s(0)).toBeCloseTo(0);
     expect(s.invert(300)).toBeCloseTo(1);
   });
-  it("ticks at powers of ten, denser over a short span", () => {
-    expect(logTicks(0.0005, 20)).toEqual([0.001, 0.01, 0.1, 1, 10]);
-    expect(logTicks(0.003, 0.03)).toEqual([0.005, 0.01, 0.02]);
-    expect(logTicks(0, 1)).toEqual([]);
+  it("maps non-positive values to NaN when asked to leave gaps, and a line lifts its pen there", () => {
+    const s = logScale([0.01, 1], [100, 0], { gaps: true });
+    expect(s(0.1)).toBeCloseTo(50);
+    expect(s(0)).toBeNaN();
+    expect(s(-3)).toBeNaN();
+    expect(s(Number.NaN)).toBeNaN();
+    const id = (v: number) => v;
+    expect(linePath([0, 1, 2, 3], [0.01, 0, 0.1, 1], id, s)).toBe("M0.0,100.0M2.0,50.0L3.0,0.0");
   });
   it("finds the smallest positive value", () => {
     expect(minPositive([0, 3, 0.5, Number.NaN, -1])).toBe(0.5);

@@ -20,34 +20,22 @@ export function linearScale(domain: [number, number], range: [number, number]): 
 }
 
 /**
- * A log10 map from `domain` (both > 0) to `range`; values at or below the domain's start (zeros
- * included) land on its start, so nothing falls off the chart.
+ * A log10 map from `domain` (both > 0) to `range`. Values at or below the domain's start (zeros
+ * included) land on its start, so no point falls off a scatter; with `gaps`, values ≤ 0 map to NaN
+ * instead (a line lifts its pen there: a log axis has no place for them).
  */
-export function logScale(domain: [number, number], range: [number, number]): LinearScale {
+export function logScale(domain: [number, number], range: [number, number], options: { gaps?: boolean } = {}): LinearScale {
   const [d0, d1] = domain;
   const [r0, r1] = range;
   const l0 = Math.log10(d0);
   const span = Math.log10(d1) - l0 || 1;
-  const scale = ((value: number) => r0 + ((Math.log10(Math.max(value, d0)) - l0) / span) * (r1 - r0)) as LinearScale;
+  const gaps = options.gaps ?? false;
+  const scale = ((value: number) =>
+    gaps && !(value > 0) ? Number.NaN : r0 + ((Math.log10(Math.max(value, d0)) - l0) / span) * (r1 - r0)) as LinearScale;
   scale.invert = (px: number) => 10 ** (l0 + ((px - r0) / (r1 - r0 || 1)) * span);
   scale.domain = [d0, d1];
   scale.range = [r0, r1];
   return scale;
-}
-
-/** Tick values for a log axis over [min, max]: powers of ten, with 2× and 5× when there are few. */
-export function logTicks(min: number, max: number): number[] {
-  if (!(min > 0) || !(max > min)) return [];
-  const first = Math.floor(Math.log10(min));
-  const last = Math.ceil(Math.log10(max));
-  const inside = (v: number) => v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9);
-  const powers: number[] = [];
-  for (let e = first; e <= last; e++) powers.push(Number((10 ** e).toPrecision(12)));
-  const ticks = powers.filter(inside);
-  if (ticks.length >= 3) return ticks;
-  const dense: number[] = [];
-  for (const p of powers) for (const m of [1, 2, 5]) dense.push(Number((p * m).toPrecision(12)));
-  return dense.filter(inside);
 }
 
 /** The smallest finite value above 0 (null when there is none). */
@@ -93,14 +81,15 @@ export function padDomain([min, max]: [number, number], fraction = 0.08, floor?:
   return [lo, hi];
 }
 
-/** An SVG path through the points; a non-finite y lifts the pen (a gap in the line). */
+/** An SVG path through the points; a non-finite y (or one the scale has no place for) lifts the pen. */
 export function linePath(xs: ArrayLike<number>, ys: ArrayLike<number>, x: (v: number) => number, y: (v: number) => number): string {
   let path = "";
   let pen = false;
   for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
     const value = ys[i];
-    if (Number.isFinite(value)) {
-      path += `${pen ? "L" : "M"}${x(xs[i]).toFixed(1)},${y(value).toFixed(1)}`;
+    const py = Number.isFinite(value) ? y(value) : Number.NaN;
+    if (Number.isFinite(py)) {
+      path += `${pen ? "L" : "M"}${x(xs[i]).toFixed(1)},${py.toFixed(1)}`;
       pen = true;
     } else {
       pen = false;

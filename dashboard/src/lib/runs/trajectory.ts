@@ -1,6 +1,7 @@
 // Watched features: parsing what the user types, turning `GET /debug/trajectories` into one line
 // per feature for the chosen metric, the watched features' similarity matrix, and the export.
 
+import { QUANTITY_NAMES } from "../quantities";
 import type { RunStateActive, TrajectoriesResponse, TrajectoryField } from "../runs-types";
 import { LINE_COLORS } from "./scale";
 
@@ -8,8 +9,8 @@ import { LINE_COLORS } from "./scale";
 export const TRAJECTORY_METRICS: readonly { field: TrajectoryField; label: string; hint: string }[] = [
   { field: "weight_cos_to_init", label: "cos to start", hint: "cosine of the weights to their weights when the watch began" },
   { field: "win_rate", label: "win rate", hint: "mean rank_score over the batch" },
-  { field: "grad_magnitude", label: "grad", hint: "‖masked gradient‖ of the feature" },
-  { field: "som_magnitude", label: "SOM", hint: "‖SOM update‖ of the feature" },
+  { field: "grad_magnitude", label: QUANTITY_NAMES.grad_magnitude.label, hint: QUANTITY_NAMES.grad_magnitude.title },
+  { field: "som_magnitude", label: QUANTITY_NAMES.som_magnitude.label, hint: QUANTITY_NAMES.som_magnitude.title },
   { field: "feature_novelty", label: "novelty", hint: "how unique the feature's wins are" },
 ];
 

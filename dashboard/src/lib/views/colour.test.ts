@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import {
   buildLut,
   colourIndex,
+  cosineRgb,
+  heatmapColours,
   domainFor,
   finiteRange,
   lutFor,
@@ -107,5 +109,49 @@ describe("painting", () => {
     const pixels = new Uint8ClampedArray(values.length * 4);
     paintValues(values, pixels, lut, domain);
     values.forEach((v, i) => expect([...pixels.slice(i * 4, i * 4 + 3)]).toEqual(rgbAt(lut, colourIndex(v, domain))));
+  });
+});
+
+describe("cosine colours", () => {
+  const isBlue = ([r, g, b]: number[]) => b > r + 50 && b > g;
+  const isRed = ([r, g, b]: number[]) => r > b + 50 && r > g;
+  const isWhite = (c: number[]) => Math.min(...c) > 240;
+
+  it("diverge blue – white – red over −1..1 by default", () => {
+    expect(isBlue(cosineRgb(-1))).toBe(true);
+    expect(isWhite(cosineRgb(0))).toBe(true);
+    expect(isRed(cosineRgb(1))).toBe(true);
+    // Anti-aligned is as far from orthogonal as aligned is: not the same colour as 0.
+    expect(cosineRgb(-0.8)).not.toEqual(cosineRgb(0));
+    expect(isBlue(cosineRgb(-0.5))).toBe(true);
+    expect(isRed(cosineRgb(0.5))).toBe(true);
+  });
+
+  it("draw non-finite cosines magenta, in every mode", () => {
+    expect(cosineRgb(Number.NaN)).toEqual([...NONFINITE_RGB]);
+    expect(cosineRgb(Infinity, "fixed")).toEqual([...NONFINITE_RGB]);
+  });
+
+  it("clamp beyond ±1, and keep 0..1 viridis (negatives as 0) when switched", () => {
+    expect(cosineRgb(-3)).toEqual(cosineRgb(-1));
+    expect(cosineRgb(2)).toEqual(cosineRgb(1));
+    expect(cosineRgb(0, "fixed")).toEqual([0x44, 0x01, 0x54]);
+    expect(cosineRgb(-0.7, "fixed")).toEqual(cosineRgb(0, "fixed"));
+    expect(cosineRgb(1, "fixed")).toEqual([0xfd, 0xe7, 0x25]);
+  });
+
+  it("keep blue and red on a dark page, around its near-black", () => {
+    expect(isBlue(cosineRgb(-1, "signed", true))).toBe(true);
+    expect(Math.max(...cosineRgb(0, "signed", true))).toBeLessThan(40);
+    expect(cosineRgb(1, "signed", true)[0]).toBeGreaterThan(cosineRgb(1, "signed", true)[2]);
+  });
+
+  it("pick the heatmap's map and range by mode", () => {
+    const range = finiteRange([-0.4, 0.2, 0.9]);
+    expect(heatmapColours("cosine", range, "signed")).toEqual({ map: "diverging", domain: { lo: -1, hi: 1 } });
+    expect(heatmapColours("cosine", range, "fixed")).toEqual({ map: "viridis", domain: { lo: 0, hi: 1 } });
+    expect(heatmapColours("cosine", range, "fit")).toEqual({ map: "viridis", domain: { lo: 0, hi: 0.9 } });
+    // Only cosines have the −1..1 mode; a unit key stays on its 0..1.
+    expect(heatmapColours("unit", range, "signed")).toEqual({ map: "viridis", domain: { lo: 0, hi: 1 } });
   });
 });

@@ -3,7 +3,8 @@
 //   magnitude  viridis, 0..max (a magnitude starts at 0)
 //   signed     diverging, centred on 0, symmetric ±max|v|
 //   unit       viridis, fixed 0..1 so two steps compare by eye
-//   cosine     viridis, fixed 0..1; values below 0 draw as the 0 colour
+//   cosine     diverging over −1..1 (blue anti-aligned, white orthogonal, red aligned); or, by
+//              choice, viridis over 0..1 (values below 0 draw as the 0 colour) or the data's range
 //   index      viridis over the data's range
 // Pictures of weight-shaped tensors ([D, 784] as 28×28 tiles) that are not signed draw in grey, as
 // the digits they are made of. Non-finite values (NaN, ±Inf) draw in NONFINITE_RGB and are counted.
@@ -162,6 +163,28 @@ export function domainFor(scale: ValueScale, range: FiniteRange, fit = false): D
     hi = lo + (Math.abs(lo) || 1);
   }
   return { lo, hi };
+}
+
+/**
+ * How a heatmap spreads its colours: `signed` the diverging map over −1..1 (cosines: the default,
+ * so anti-aligned features do not look orthogonal), `fixed` the key's fixed range (0..1 for unit
+ * and cosine keys), `fit` the data's range.
+ */
+export type RangeMode = "signed" | "fixed" | "fit";
+
+/** The colour map and value range of a heatmap of a `scale` key drawn in `mode` over data spanning `range`. */
+export function heatmapColours(scale: ValueScale, range: FiniteRange, mode: RangeMode): { map: ColourMap; domain: Domain } {
+  if (mode === "signed" && scale === "cosine") return { map: "diverging", domain: { lo: -1, hi: 1 } };
+  return { map: mapFor(scale), domain: domainFor(scale, range, mode === "fit") };
+}
+
+/** The colour of cosine `v` as the heatmaps draw it in `mode` (`signed`: blue −1, white 0, red 1); magenta when not finite. */
+export function cosineRgb(v: number, mode: RangeMode = "signed", dark = false): [number, number, number] {
+  if (v - v !== 0) return [...NONFINITE_RGB];
+  const { map, domain } = heatmapColours("cosine", { min: -1, max: 1, absMax: 1, nonfinite: 0, count: 1 }, mode === "fit" ? "fixed" : mode);
+  const lut = lutFor(map, dark);
+  const i = colourIndex(v, domain) * 3;
+  return [lut[i], lut[i + 1], lut[i + 2]];
 }
 
 /** The table entry of `v` in `domain` (clamped), or -1 for a non-finite value. */

@@ -22,6 +22,7 @@ from acc.callbacks import Callback
 from acc.data import MnistData, load_mnist
 from acc.gradient_gating import BCLConfig, competition, nearest_neighbors
 from acc.recipes import TrainingSetup, get_recipe
+from acc.step_capture import mean_offdiagonal_cosine
 from acc.trainer import StepInfo
 
 DEAD_WIN_RATE = 0.01  # a feature winning under 1% of the images of a batch serves nobody
@@ -52,15 +53,6 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def mean_offdiagonal_cosine(weight: torch.Tensor) -> float:
-    """Mean cosine similarity between distinct rows of `weight` [D, P]."""
-    rows = F.normalize(weight.detach().double(), dim=1)  # [D, P]
-    similarity = rows @ rows.T  # [D, D]
-    count = similarity.shape[0]
-    off_diagonal = similarity.sum() - similarity.diagonal().sum()
-    return float(off_diagonal / (count * (count - 1)))
 
 
 class WinRateTracker(Callback):
@@ -171,7 +163,7 @@ def run_headless(
             device=str(setup.device),
             final_loss=results[-1].loss,
             final_loss_mean=tracker.mean_loss(),
-            weight_cosine_mean=mean_offdiagonal_cosine(setup.layer.weight),
+            weight_cosine_mean=float(mean_offdiagonal_cosine(setup.layer.weight, torch.float64)),
             dead_features=int((win_rates < DEAD_WIN_RATE).sum()),
             dead_threshold=DEAD_WIN_RATE,
             win_rate_window=len(tracker.rates),

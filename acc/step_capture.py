@@ -23,14 +23,21 @@ from acc.trainer import StepInfo
 K = StepTensorKey
 
 
-def cosine_matrix(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cosine similarity of the rows of `rows` ([D, P] → [D, D]) and its mean off-diagonal value.
-    A zero row has cosine 0 with everything (F.normalize leaves it zero)."""
+def cosine_matrix(rows: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity of the rows of `rows` ([D, P] → [D, D]). A zero row has cosine 0 with
+    everything (F.normalize leaves it zero)."""
     unit = F.normalize(rows.float(), dim=1)  # [D, P]
-    matrix = unit @ unit.T  # [D, D]
-    d = matrix.shape[0]
-    off_diagonal = (matrix.sum() - matrix.diagonal().sum()) / max(d * (d - 1), 1)
-    return matrix, off_diagonal
+    return unit @ unit.T  # [D, D]
+
+
+def mean_offdiagonal_cosine(rows: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The mean cosine similarity between distinct rows of `rows` [D, P], without the [D, D]
+    matrix (every step of a free run needs it, the matrix only its full steps):
+    Σ_{i≠j} u_i·u_j = ‖Σ_i u_i‖² − Σ_i ‖u_i‖² for the unit rows u."""
+    unit = F.normalize(rows.detach().to(dtype), dim=1)  # [D, P]
+    total = unit.sum(dim=0)  # [P]
+    d = unit.shape[0]
+    return (total @ total - (unit * unit).sum()) / max(d * (d - 1), 1)
 
 
 class Capture(Callback):
@@ -124,24 +131,28 @@ class StepCapture(Capture):
         after = self._layer.weight.detach()
         bcl = self.setup.bcl
         som_delta = bcl.last_metrics.get("som_delta") if bcl is not None else None
-        self._capture(K.ENCODER_WEIGHTS, before)
-        self._capture(K.ENCODER_WEIGHTS_POST, after, fresh=False)
-        self._capture(K.COMBINED_DELTA, after - before)
-        self._capture(
-            K.OPT_DELTA, after - before if som_delta is None else after - (before + som_delta)
-        )
-        matrix, mean = cosine_matrix(before)
-        self._capture(K.WEIGHT_COSINE, matrix)
-        self._capture(K.WEIGHT_COSINE_MEAN, mean)
+        if self.full:  # [D, P] tensors, not history: a light step does not compute them
+            self._capture(K.ENCODER_WEIGHTS, before)
+            self._capture(K.ENCODER_WEIGHTS_POST, after, fresh=False)
+            self._capture(K.COMBINED_DELTA, after - before)
+            self._capture(
+                K.OPT_DELTA, after - before if som_delta is None else after - (before + som_delta)
+            )
+        self._capture_cosines(K.WEIGHT_COSINE, K.WEIGHT_COSINE_MEAN, before)
         grad_rows: torch.Tensor | None
         if bcl is not None:
-            matrix, mean = cosine_matrix(bcl.last_metrics["som_targets"])
-            self._capture(K.SOM_TARGET_COSINE, matrix)
-            self._capture(K.SOM_TARGET_COSINE_MEAN, mean)
+            targets = bcl.last_metrics["som_targets"]
+            self._capture_cosines(K.SOM_TARGET_COSINE, K.SOM_TARGET_COSINE_MEAN, targets)
             grad_rows = bcl.last_metrics["grad_masked"]
         else:
             grad_rows = self._layer.weight.grad
         if grad_rows is not None:
-            matrix, mean = cosine_matrix(grad_rows)
-            self._capture(K.GRAD_COSINE, matrix)
-            self._capture(K.GRAD_COSINE_MEAN, mean)
+            self._capture_cosines(K.GRAD_COSINE, K.GRAD_COSINE_MEAN, grad_rows)
+
+    def _capture_cosines(
+        self, matrix_key: StepTensorKey, mean_key: StepTensorKey, rows: torch.Tensor
+    ) -> None:
+        # The mean is history (every step); the [D, D] matrix only of full steps.
+        self._capture(mean_key, mean_offdiagonal_cosine(rows))
+        if self.full:
+            self._capture(matrix_key, cosine_matrix(rows))

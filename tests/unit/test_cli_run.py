@@ -13,7 +13,7 @@ import torch
 
 from acc.cli import main
 from acc.data import MnistData
-from acc.headless_run import mean_offdiagonal_cosine
+from acc.step_capture import cosine_matrix, mean_offdiagonal_cosine
 
 CONDITIONS = ("control", "bcl-micro", "bcl-tiny", "bcl-slow", "bcl-med", "bcl-fast")
 
@@ -122,9 +122,15 @@ def test_mean_offdiagonal_cosine_matches_a_loop() -> None:
                 dot = sum(a * b for a, b in zip(u, v, strict=True))
                 norms = math.sqrt(sum(a * a for a in u)) * math.sqrt(sum(b * b for b in v))
                 cosines.append(dot / norms)
-    assert mean_offdiagonal_cosine(weight) == pytest.approx(sum(cosines) / len(cosines))
+    expected = sum(cosines) / len(cosines)
+    assert float(mean_offdiagonal_cosine(weight)) == pytest.approx(expected, abs=1e-6)  # float32
+    assert float(mean_offdiagonal_cosine(weight, torch.float64)) == pytest.approx(expected)
     identical = torch.ones(4, 3)
-    assert mean_offdiagonal_cosine(identical) == pytest.approx(1.0)
+    assert float(mean_offdiagonal_cosine(identical)) == pytest.approx(1.0)
+    with_zero = torch.cat([weight, torch.zeros(1, 7)])  # a zero row: cosine 0 with every row
+    matrix = cosine_matrix(with_zero)
+    from_matrix = (matrix.sum() - matrix.diagonal().sum()) / (6 * 5)
+    assert float(mean_offdiagonal_cosine(with_zero)) == pytest.approx(float(from_matrix), abs=1e-6)
 
 
 def test_run_without_a_condition_uses_the_recipes_default(

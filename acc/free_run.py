@@ -29,6 +29,8 @@ from acc.trainer import StepInfo
 
 MAX_RUN_STEPS = 1_000_000
 MAX_CAPTURE_EVERY = 10_000
+DEFAULT_RUN_STEPS = 2000  # a few minutes of a BCL recipe on a laptop CPU
+DEFAULT_CAPTURE_EVERY = 10  # full tensors every 10th step: ~10 % of the capture cost
 PAUSE_WAIT_S = 2.0  # how long a pause request waits for the loop to reach the step boundary
 
 
@@ -98,7 +100,7 @@ class FreeRun:
         *,
         data: MnistData,
         seed: int = 0,
-        capture_every: int = 10,
+        capture_every: int = DEFAULT_CAPTURE_EVERY,
         device: torch.device | str = "cpu",
         paused: bool = False,
         recipe_options: dict[str, Any] | None = None,

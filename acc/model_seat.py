@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from acc.data import MnistData
-from acc.free_run import FreeRun
+from acc.free_run import DEFAULT_CAPTURE_EVERY, FreeRun
 from acc.session import DEFAULT_BUDGET, Session
 from acc.step_inspector import CaptureBudget
 
@@ -149,7 +149,7 @@ class ModelSeat:
         condition: str,
         steps: int,
         seed: int = 0,
-        capture_every: int = 10,
+        capture_every: int = DEFAULT_CAPTURE_EVERY,
         paused: bool = False,
         recipe_options: dict[str, Any] | None = None,
     ) -> FreeRun:

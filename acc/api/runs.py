@@ -28,7 +28,13 @@ from acc.api.validation import (
     read_json_object,
     reject_unknown,
 )
-from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
+from acc.free_run import (
+    DEFAULT_CAPTURE_EVERY,
+    DEFAULT_RUN_STEPS,
+    MAX_CAPTURE_EVERY,
+    MAX_RUN_STEPS,
+    FreeRun,
+)
 from acc.integers import parse_ascii_int
 from acc.recipes import get_recipe, recipe_catalogue, recipe_names
 
@@ -86,9 +92,9 @@ async def start_route(request: Request) -> Response:
     recipe_name = choice_field(body, "recipe", recipe_names(), DEFAULT_RECIPE)
     recipe = get_recipe(recipe_name)
     condition = choice_field(body, "condition", recipe.conditions, recipe.default_condition)
-    steps = int_field(body, "steps", 1, MAX_RUN_STEPS, 2000)
+    steps = int_field(body, "steps", 1, MAX_RUN_STEPS, DEFAULT_RUN_STEPS)
     seed = int_field(body, "seed", 0, MAX_SEED, 0)
-    capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, 10)
+    capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, DEFAULT_CAPTURE_EVERY)
     paused = bool_field(body, "paused", False)
     seat = model_seat(request)
     run = await to_thread.run_sync(

@@ -42,3 +42,25 @@ def test_codegen_outside_a_checkout_names_the_folder(
 ) -> None:
     assert main(["codegen", "--root", str(tmp_path)]) == 2
     assert "no dashboard/ folder" in capsys.readouterr().err
+
+
+def test_every_committed_generated_file_is_current() -> None:
+    from acc.codegen import write_generated
+
+    assert write_generated(ROOT, check=True) == []
+
+
+def test_the_limits_are_the_python_constants() -> None:
+    import json
+
+    from acc.api.validation import MAX_BODY_BYTES
+    from acc.codegen import LIMITS_JSON, LIMITS_TS, limits
+    from acc.session import MAX_STEPS_PER_CALL
+
+    values = limits()
+    assert values["max_body_bytes"] == MAX_BODY_BYTES
+    assert values["max_steps_per_call"] == MAX_STEPS_PER_CALL
+    assert json.loads((ROOT / LIMITS_JSON).read_text())["max_body_bytes"] == MAX_BODY_BYTES
+    assert (
+        f"export const MAX_STEPS_PER_CALL = {MAX_STEPS_PER_CALL};" in (ROOT / LIMITS_TS).read_text()
+    )

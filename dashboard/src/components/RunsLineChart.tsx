@@ -1,7 +1,7 @@
 import { type ReactNode, useId, useMemo } from "react";
 
 import { nearestIndex, nearestPoints } from "../lib/chart";
-import { downsampleIndices } from "../lib/downsample";
+import { downsampleIndices, linePathAt } from "../lib/downsample";
 import { formatCount, formatValue } from "../lib/format";
 import { padLogDomain, positiveExtent } from "../lib/runs/line";
 import { extent, linearScale, logScale, padDomain, unionExtent } from "../lib/runs/scale";
@@ -112,13 +112,13 @@ export default function RunsLineChart(props: {
     const drawn = lines.map((line, i) => {
       const { from, to } = ranges[i];
       const indices = downsampleIndices(line.xs, line.ys, from, to, columns, shown.lo, shown.hi);
-      return { line, indices, path: pathAt(indices, line.xs, line.ys, x, y), inside: ranges[i].end - ranges[i].start };
+      return { line, indices, path: linePathAt(indices, line.xs, line.ys, x, y), inside: ranges[i].end - ranges[i].start };
     });
     const tickLo = Math.ceil(shown.lo);
     const tickHi = Math.floor(shown.hi);
     const xTicks = linearAxis(tickLo, tickHi, Math.max(2, Math.floor(plotWidth / 100)), { integer: true }).ticks;
     return { plotHeight, x, y, log, drawn, yAxis, xTicks: xTicks.length ? xTicks : [tickLo] };
-  }, [lines, plotWidth, left, bottom, height, shown?.lo, shown?.hi, props.yDomain, props.yFloor, props.log]);
+  }, [lines, plotWidth, left, bottom, height, shown, props.yDomain, props.yFloor, props.log]);
 
   const hover = useMemo(() => {
     if (!chart || hoverX === null || zoom.drag) return null;
@@ -272,25 +272,3 @@ function sliceOf(values: ArrayLike<number>, start: number, end: number): ArrayLi
   return Array.prototype.slice.call(values, start, end) as number[];
 }
 
-/** An SVG path through the points at `indices`; the pen lifts where a value has no pixel (NaN, or ≤ 0 on a log axis). */
-function pathAt(
-  indices: readonly number[],
-  xs: ArrayLike<number>,
-  ys: ArrayLike<number>,
-  x: (v: number) => number,
-  y: (v: number) => number,
-): string {
-  let path = "";
-  let pen = false;
-  for (const i of indices) {
-    const value = ys[i];
-    const py = Number.isFinite(value) ? y(value) : Number.NaN;
-    if (Number.isFinite(py)) {
-      path += `${pen ? "L" : "M"}${x(xs[i]).toFixed(1)},${py.toFixed(1)}`;
-      pen = true;
-    } else {
-      pen = false;
-    }
-  }
-  return path;
-}

@@ -93,11 +93,12 @@ export function decimate(xs: ArrayLike<number>, ys: ArrayLike<number>, length: n
 }
 
 /**
- * An SVG path through the points at `indices`, lifting the pen at every non-finite value (and
- * starting again at the next finite one). Coordinates are rounded to 0.1 px.
+ * An SVG path through the points at `indices`, lifting the pen at every point without a pixel
+ * (a non-finite value, or one the scale cannot place, e.g. ≤ 0 on a log axis) and starting again
+ * at the next one. Coordinates are rounded to 0.1 px. The one line-path builder of every chart.
  */
 export function linePathAt(
-  indices: readonly number[],
+  indices: Iterable<number>,
   xs: ArrayLike<number>,
   ys: ArrayLike<number | null>,
   x: (step: number) => number,
@@ -107,12 +108,25 @@ export function linePathAt(
   let pen = false;
   for (const i of indices) {
     const value = ys[i];
-    if (isFiniteValue(value)) {
-      path += `${pen ? "L" : "M"}${x(xs[i]).toFixed(1)},${y(value).toFixed(1)}`;
+    const px = x(xs[i]);
+    const py = isFiniteValue(value) ? y(value) : Number.NaN;
+    if (Number.isFinite(px) && Number.isFinite(py)) {
+      path += `${pen ? "L" : "M"}${px.toFixed(1)},${py.toFixed(1)}`;
       pen = true;
     } else {
       pen = false;
     }
   }
   return path;
+}
+
+/** `linePathAt` through every point. */
+export function linePath(
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number | null>,
+  x: (step: number) => number,
+  y: (value: number) => number,
+): string {
+  const count = Math.min(xs.length, ys.length);
+  return linePathAt(Array.from({ length: count }, (_, i) => i), xs, ys, x, y);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { linePath, linearScale, logScale, padDomain } from "./scale";
+import { linePath } from "../downsample";
+import { linearScale, logScale, padDomain } from "./scale";
 
 describe("scales", () => {
   it("maps and inverts linearly", () => {

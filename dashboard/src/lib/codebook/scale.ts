@@ -38,19 +38,3 @@ export function padDomain([lo, hi]: [number, number], pad: number, log = false):
   return [lo - span * pad, hi + span * pad];
 }
 
-/** An SVG path through the points; non-finite x or y lifts the pen. */
-export function linePath(xs: readonly number[], ys: readonly number[], x: (v: number) => number, y: (v: number) => number): string {
-  const parts: string[] = [];
-  let pen = false;
-  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
-    const px = x(xs[i]);
-    const py = y(ys[i]);
-    if (!Number.isFinite(px) || !Number.isFinite(py)) {
-      pen = false;
-      continue;
-    }
-    parts.push(`${pen ? "L" : "M"}${px.toFixed(1)},${py.toFixed(1)}`);
-    pen = true;
-  }
-  return parts.join("");
-}

@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import {
-  diverging,
-  extent,
-  linePath,
-  linearScale,
-  logScale,
-  minPositive,
-  padDomain,
-  textOn,
-  unionExtent,
-  viridis,
-} from "./scale";
+import { linePath } from "../downsample";
+import { extent, linearScale, logScale, minPositive, padDomain, unionExtent } from "./scale";
 
 describe("linearScale", () => {
   it("maps and inverts", () => {
@@ -46,27 +36,6 @@ describe("linePath", () => {
   it("lifts the pen at gaps", () => {
     const id = (v: number) => v;
     expect(linePath([0, 1, 2, 3], [0, 1, Number.NaN, 3], id, id)).toBe("M0.0,0.0L1.0,1.0M3.0,3.0");
-  });
-});
-
-describe("colours", () => {
-  it("runs viridis from purple to yellow and clamps", () => {
-    expect(viridis(0)).toEqual([68, 1, 84]);
-    expect(viridis(1)).toEqual([253, 231, 37]);
-    expect(viridis(7)).toEqual(viridis(1));
-  });
-  it("centres the diverging map on near-white", () => {
-    expect(diverging(0, 1)).toEqual([247, 247, 247]);
-    const [r, , b] = diverging(1, 1);
-    expect(r).toBeGreaterThan(b);
-    const [r2, , b2] = diverging(-1, 1);
-    expect(b2).toBeGreaterThan(r2);
-    expect(diverging(Number.NaN, 1)).toEqual([255, 0, 255]);
-    expect(diverging(0, 1, true)).toEqual([22, 24, 29]);
-  });
-  it("picks readable text", () => {
-    expect(textOn([250, 250, 250])).toBe("#16191f");
-    expect(textOn([10, 10, 60])).toBe("#f6f7f9");
   });
 });
 

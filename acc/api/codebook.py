@@ -143,7 +143,7 @@ async def start_route(request: Request) -> Response:
     return JSONResponse({**run_body(run), "config": run.session.setup_options})
 
 
-@operation("Per-level codebook health over the rolling window.")
+@operation("Per-level codebook health, drift and quantisation error over the rolling window.")
 async def health_route(request: Request) -> Response:
     reject_unknown(request.query_params, (), "query parameter")
     run, capture = _vq_run(request)
@@ -158,11 +158,12 @@ async def health_route(request: Request) -> Response:
 
 
 @operation(
-    "Per-step VQ losses, perplexity and usage; validation.",
+    "Per-step VQ losses, perplexity, usage, drift and quantisation error; validation.",
     query={"since": integer(0, MAX_STEP_NUMBER)},
 )
 async def history_route(request: Request) -> Response:
-    """Per-step train losses, perplexity and usage per level, and the validation series."""
+    """Per-step train losses, perplexity, usage, codebook drift and quantisation error per level,
+    and the validation series."""
     reject_unknown(request.query_params, ("since",), "query parameter")
     since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
     run, capture = _vq_run(request)
@@ -180,6 +181,7 @@ async def history_route(request: Request) -> Response:
     for name, key in names.items():
         if key in history.columns:  # vectors older than the history window are null
             body[name] = history.aligned(key)
+    body.update(capture.error_series(history.steps))  # drift, quantisation_error: [S][L]
     body["validation"] = capture.validation_series(since)
     return JSONResponse(body)
 

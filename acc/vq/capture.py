@@ -59,6 +59,7 @@ class VQCapture(Capture):
         self.last_committed: StepData | None = None
         self._grads: np.ndarray | None = None
         self._counts: np.ndarray | None = None
+        self._errors: np.ndarray | None = None
         self._revived: list[Any] = []
         self.decoded: dict[str, Any] | None = None
 
@@ -93,6 +94,9 @@ class VQCapture(Capture):
         self._capture(K.VQ_USAGE, output.info["usage"].detach())
         counts = output.info["counts"].detach().cpu().numpy()
         self._counts = counts
+        # [L]: each level's mean squared distance from its input (the residual) to the nearest
+        # code, computed by the quantizer's nearest-code search
+        self._errors = output.info["quantization_error"].detach().cpu().numpy()
         self._capture(K.CODE_COUNTS, counts.astype(np.float32))
         self._revived = output.info["revived"]
         self._grads = None
@@ -123,9 +127,11 @@ class VQCapture(Capture):
             else None
         )
         with self.lock:
-            self.monitor.record(info.step, books, self._grads, ema_sizes, self._revived)
+            self.monitor.record(
+                info.step, books, self._grads, ema_sizes, self._revived, self._errors
+            )
             if self._counts is not None:
-                self.health.update(info.step, self._counts)
+                self.health.update(info.step, self._counts, self.monitor.last_drift, self._errors)
         if info.step % self.val_every == 0 or info.step == 1:
             self._validate(info.step)
             self._decode_codes(info.step)
@@ -210,6 +216,12 @@ class VQCapture(Capture):
                 for record in self.validation
                 if record["step"] >= since
             ]
+
+    def error_series(self, steps: Any) -> dict[str, list[list[float] | None]]:
+        """Per-level codebook drift and quantisation error `[S][L]` at `steps` (see
+        `CodebookMonitor.series`)."""
+        with self.lock:
+            return self.monitor.series(steps)
 
     def dynamics(self, level: int) -> dict[str, Any]:
         """Level `level` (0-based): trajectories, and code gradient EMA (learned) or EMA cluster

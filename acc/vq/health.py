@@ -1,5 +1,6 @@
 """Codebook health: the metrics of docs/codebook.md as plain functions, and a rolling window per
-level that turns per-batch code counts into utilisation, perplexity, dead codes and warnings.
+level that turns per-batch code counts into utilisation, perplexity, dead codes and warnings, and
+keeps each step's codebook drift and quantisation error with their window means.
 
 Notation: K codes per level, n_k the count of code k in the window, N = Σ n_k, p_k = n_k / N.
 """
@@ -22,8 +23,13 @@ RULES = {
     "normalised_perplexity": "perplexity / K",
     "utilisation": "#{k : n_k > 0} / K over the rolling window",
     "dead_codes": "#{k : n_k < dead_fraction · N / K} over the rolling window",
-    "codebook_drift": "‖C_t − C_{t−1}‖_F / √(K·dim), per step",
-    "quantisation_error": "mean over vectors of min_k ‖z − c_k‖², per batch",
+    "codebook_drift": "‖C_t − C_{t−1}‖_F / √(K·dim), C_t the level's [K, dim] codebook after step "
+    "t: the RMS move of a code coordinate in one step (latent units); none at step 1",
+    "codebook_drift_mean": "mean of codebook_drift over the steps of the rolling window",
+    "quantisation_error": "mean over the batch's vectors z of min_k ‖z − c_k‖² (squared latent "
+    "units), z the level's input (level l > 1: the residual left by levels 1..l−1), c_k its "
+    "codes before the step's update",
+    "quantisation_error_mean": "mean of quantisation_error over the batches of the rolling window",
 }
 
 
@@ -123,6 +129,10 @@ class LevelHealth:
     dead_codes: int
     dead_rising: bool  # more dead codes now than one window ago
     counts: list[int]  # the usage histogram over the window
+    codebook_drift: float | None  # the last step's (None before a step has a previous codebook)
+    codebook_drift_mean: float | None  # over the window's steps
+    quantisation_error: float | None  # the last batch's
+    quantisation_error_mean: float | None  # over the window's batches
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -131,8 +141,10 @@ class LevelHealth:
 class CodebookHealth:
     """Rolling-window health of every level of a (residual) codebook.
 
-    `update(step, counts)` takes one batch's `[L, K]` code counts. The window holds the last
-    `window` batches (its sum is kept as it slides, so an update costs O(L·K)).
+    `update(step, counts, drift, quantisation_error)` takes one batch's `[L, K]` code counts and,
+    when known, the step's `[L]` codebook drift and the batch's `[L]` quantisation error. The
+    window holds the last `window` batches (its sum is kept as it slides, so an update costs
+    O(L·K)); drift and error are kept for the same steps and averaged when read.
     """
 
     def __init__(
@@ -156,14 +168,29 @@ class CodebookHealth:
         self._sum = np.zeros((num_levels, num_codes), dtype=np.int64)
         self._dead_history: deque[np.ndarray] = deque(maxlen=window + 1)
         self._batch_perplexity = np.zeros(num_levels)
+        # (step, [L] values) of the window's steps: drift from step 2 on, error when captured
+        self._drift: deque[tuple[int, np.ndarray]] = deque()
+        self._error: deque[tuple[int, np.ndarray]] = deque()
         self.step = 0
 
-    def update(self, step: int, counts: np.ndarray) -> None:
+    def update(
+        self,
+        step: int,
+        counts: np.ndarray,
+        drift: np.ndarray | None = None,
+        quantisation_error: np.ndarray | None = None,
+    ) -> None:
         counts = np.asarray(counts, dtype=np.int64).reshape(self.num_levels, self.num_codes)
         self._batches.append(counts)
         self._sum += counts
         if len(self._batches) > self.window:
             self._sum -= self._batches.popleft()
+        for series, values in ((self._drift, drift), (self._error, quantisation_error)):
+            if values is not None:
+                series.append((step, np.asarray(values, dtype=np.float64).reshape(-1)))
+            # the window's steps: this one and the `window - 1` before it
+            while series and series[0][0] <= step - self.window:
+                series.popleft()
         self._batch_perplexity = np.array([perplexity(row) for row in counts])
         self._dead_history.append(
             np.array([dead_code_mask(row, self.dead_fraction).sum() for row in self._sum])
@@ -174,7 +201,22 @@ class CodebookHealth:
         """`[L, K]` code counts over the window."""
         return self._sum.copy()
 
+    def _last_and_mean(
+        self, series: deque[tuple[int, np.ndarray]]
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The `[L]` values of the current step (None when it has none) and their window mean."""
+        if not series:
+            return None, None
+        last = series[-1][1] if series[-1][0] == self.step else None
+        return last, np.stack([values for _, values in series]).mean(0)
+
     def levels(self) -> list[LevelHealth]:
+        drift, drift_mean = self._last_and_mean(self._drift)
+        error, error_mean = self._last_and_mean(self._error)
+
+        def pick(values: np.ndarray | None, level: int) -> float | None:
+            return None if values is None else float(values[level])
+
         result = []
         for level in range(self.num_levels):
             counts = self._sum[level]
@@ -191,6 +233,10 @@ class CodebookHealth:
                     dead_codes=dead,
                     dead_rising=len(self._dead_history) > 1 and dead > int(oldest),
                     counts=counts.tolist(),
+                    codebook_drift=pick(drift, level),
+                    codebook_drift_mean=pick(drift_mean, level),
+                    quantisation_error=pick(error, level),
+                    quantisation_error_mean=pick(error_mean, level),
                 )
             )
         return result

@@ -1,6 +1,6 @@
 """Codebook dynamics: snapshots of every level's codebook (every 50 steps, the last 200 kept),
 the per-code gradient-norm EMA (α = 0.05, learned codebooks), EMA cluster sizes (EMA codebooks),
-per-step drift and the log of dead-code revivals."""
+per-step drift and quantisation error (the last 20,000 steps) and the log of dead-code revivals."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ class CodebookMonitor:
         self._snapshots: deque[tuple[int, np.ndarray]] = deque(maxlen=max_snapshots)
         self._previous: np.ndarray | None = None
         self._drift: deque[tuple[int, np.ndarray]] = deque(maxlen=MAX_DRIFT_POINTS)
+        self._error: deque[tuple[int, np.ndarray]] = deque(maxlen=MAX_DRIFT_POINTS)
+        self.last_drift: np.ndarray | None = None  # [L], of the last recorded step
         self.grad_ema: np.ndarray | None = None  # [L, K]
         self.ema_cluster_sizes: np.ndarray | None = None  # [L, K]
         self.events: list[RevivalEvent] = []
@@ -71,17 +73,23 @@ class CodebookMonitor:
         code_grads: np.ndarray | None = None,
         ema_cluster_sizes: np.ndarray | None = None,
         revived: list[list[Any]] | None = None,
+        quantisation_error: np.ndarray | None = None,
     ) -> None:
         """One step: `codebooks` `[L, K, dim]` after the update, `code_grads` `[L, K, dim]` (learned
-        codebooks), the EMA cluster sizes `[L, K]` (EMA codebooks), and each level's revivals."""
+        codebooks), the EMA cluster sizes `[L, K]` (EMA codebooks), each level's revivals and the
+        batch's `[L]` quantisation error. The step's drift is then `last_drift` (None at the
+        first step recorded: there is no previous codebook)."""
+        self.last_drift = None
         if self._previous is not None:
-            drift = np.array(
+            self.last_drift = np.array(
                 [
                     codebook_drift(codebooks[level], self._previous[level])
                     for level in range(len(codebooks))
                 ]
             )
-            self._drift.append((step, drift))
+            self._drift.append((step, self.last_drift))
+        if quantisation_error is not None:
+            self._error.append((step, np.asarray(quantisation_error, dtype=np.float64)))
         self._previous = codebooks.copy()
         if not self._snapshots or step % self.snapshot_every == 0:
             self._snapshots.append((step, codebooks.copy()))
@@ -133,5 +141,32 @@ class CodebookMonitor:
             "drift": [drift.tolist() for _, drift in rows],  # [S, L]
         }
 
+    def series(self, steps: Any) -> dict[str, list[list[float] | None]]:
+        """Drift and quantisation error `[S][L]` at `steps` (null where a step has none: the first
+        step's drift, steps older than the last 20,000)."""
+        steps = [int(step) for step in steps]
+        first = min(steps, default=0)
+        drift = _since(self._drift, first)
+        error = _since(self._error, first)
+        return {
+            "drift": [_row(drift.get(step)) for step in steps],
+            "quantisation_error": [_row(error.get(step)) for step in steps],
+        }
+
     def events_since(self, since: int = 0) -> list[dict[str, Any]]:
         return [asdict(event) for event in self.events if event.step >= since]
+
+
+def _since(series: deque[tuple[int, np.ndarray]], first: int) -> dict[int, np.ndarray]:
+    """The entries of a step-ordered series from step `first` on (read from the newest end, so a
+    read of the last few steps costs as many)."""
+    rows: dict[int, np.ndarray] = {}
+    for step, values in reversed(series):
+        if step < first:
+            break
+        rows[step] = values
+    return rows
+
+
+def _row(values: np.ndarray | None) -> list[float] | None:
+    return None if values is None else values.tolist()

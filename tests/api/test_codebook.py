@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import time
 from typing import Any
 
@@ -63,6 +64,42 @@ def test_a_learned_run_reports_health_history_dynamics_and_decoded_codes(
     assert base64.b64decode(decoded["level1"]["data"])[:4] == b"\x89PNG"
     assert decoded["combinations"]["count"] == 64
     assert client.get("/codebook/events").json()["events"] == []
+
+
+@pytest.mark.parametrize("condition", ["ema", "learned"])
+def test_health_and_history_carry_drift_and_quantisation_error_per_level(
+    client: TestClient, condition: str
+) -> None:
+    client.post("/codebook/start", json={"condition": condition, "levels": 3, "steps": 6})
+    _finish(client)
+    health = client.get("/codebook/health").json()
+    assert health["step"] == 6
+    for name in ("codebook_drift", "quantisation_error"):
+        assert "‖" in health["rules"][name], name  # the formula
+        assert "rolling window" in health["rules"][f"{name}_mean"], name
+    assert [level["level"] for level in health["levels"]] == [1, 2, 3]
+    for level in health["levels"]:
+        for name in (
+            "codebook_drift",
+            "codebook_drift_mean",
+            "quantisation_error",
+            "quantisation_error_mean",
+        ):
+            value = level[name]
+            assert isinstance(value, float) and math.isfinite(value) and value >= 0, (name, level)
+        assert level["quantisation_error"] > 0  # encoder outputs are not exactly on the codes
+    history = client.get("/codebook/history").json()
+    assert history["steps"] == [1, 2, 3, 4, 5, 6]
+    assert history["drift"][0] is None  # step 1 has no previous codebook
+    assert all(len(row) == 3 for row in history["drift"][1:])
+    assert all(len(row) == 3 for row in history["quantisation_error"])
+    last = health["levels"]
+    assert history["drift"][-1] == [level["codebook_drift"] for level in last]
+    assert history["quantisation_error"][-1] == [level["quantisation_error"] for level in last]
+    means = [sum(row[i] for row in history["quantisation_error"]) / 6 for i in range(3)]
+    assert means == pytest.approx([level["quantisation_error_mean"] for level in last])
+    since = client.get("/codebook/history?since=5").json()
+    assert since["steps"] == [5, 6] and since["drift"] == history["drift"][-2:]
 
 
 def test_an_ema_run_with_revival_logs_replacements(client: TestClient) -> None:

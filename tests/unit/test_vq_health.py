@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from acc.vq.health import (
     CodebookHealth,
@@ -21,7 +22,7 @@ from acc.vq.health import (
     utilisation,
 )
 from acc.vq.monitor import CodebookMonitor, pca_2d
-from acc.vq.quantizer import Revival
+from acc.vq.quantizer import ResidualVQ, Revival
 
 
 def test_perplexity_utilisation_and_dead_codes_by_hand() -> None:
@@ -45,6 +46,83 @@ def test_drift_and_quantisation_error_by_hand() -> None:
     codes = np.array([[0.0, 0.0], [10.0, 0.0]])
     vectors = np.array([[1.0, 0.0], [9.0, 2.0]])
     assert quantisation_error(vectors, codes) == pytest.approx((1.0 + 5.0) / 2)
+
+
+def test_drift_is_zero_for_an_unchanged_codebook_and_the_shift_for_a_shifted_one() -> None:
+    codes = np.array([[0.0, 1.0, 2.0], [3.0, -4.0, 5.0]])  # K = 2, dim = 3
+    assert codebook_drift(codes, codes.copy()) == 0.0
+    assert codebook_drift(codes + 0.25, codes) == pytest.approx(0.25)  # every coordinate moved
+    assert codebook_drift(codes - 2.0, codes) == pytest.approx(2.0)  # by the shift, either way
+    moved = codes.copy()
+    moved[1, 0] += 3.0  # one coordinate of one code: √(3² / (2·3))
+    assert codebook_drift(moved, codes) == pytest.approx(math.sqrt(9 / 6))
+
+
+def test_quantisation_error_is_zero_on_the_codes_and_the_mean_squared_offset_off_them() -> None:
+    codes = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    assert quantisation_error(codes[[0, 1, 2, 1]], codes) == 0.0
+    offsets = np.array([[0.5, 0.0], [0.0, -1.0], [1.0, 1.0], [0.0, 0.0]])  # each under 5 away
+    vectors = codes[[0, 1, 2, 1]] + offsets
+    expected = (offsets**2).sum(1).mean()  # (0.25 + 1 + 2 + 0) / 4
+    assert quantisation_error(vectors, codes) == pytest.approx(expected) == pytest.approx(0.8125)
+
+
+def test_residual_quantizer_reports_each_levels_error_on_the_residual_entering_it() -> None:
+    rvq = ResidualVQ(2, 2, 2, "learned", data_init=False).eval()
+    level1 = np.array([[0.0, 0.0], [10.0, 0.0]])
+    level2 = np.array([[1.0, 0.0], [-1.0, 1.0]])
+    with torch.no_grad():
+        rvq.quantizers()[0].weight.copy_(torch.tensor(level1))
+        rvq.quantizers()[1].weight.copy_(torch.tensor(level2))
+        z = np.array([[1.0, 0.0], [9.0, 2.0]])
+        _, _, info = rvq(torch.tensor(z, dtype=torch.float32)[None])  # [B=1, N=2, D=2]
+    residual = z - level1[[0, 1]]  # [1, 0] and [−1, 2] enter level 2
+    errors = info["quantization_error"].numpy()
+    assert errors.tolist() == pytest.approx([(1 + 5) / 2, (0 + 1) / 2])
+    assert errors[0] == pytest.approx(quantisation_error(z, level1))
+    assert errors[1] == pytest.approx(quantisation_error(residual, level2))
+    assert errors[1] != pytest.approx(quantisation_error(z, level2))  # not the encoder output
+
+
+def test_the_window_keeps_drift_and_quantisation_error_last_and_mean() -> None:
+    health = CodebookHealth(num_levels=2, num_codes=2, window=3)
+    counts = np.array([[1, 1], [2, 0]])
+    health.update(1, counts, drift=None, quantisation_error=np.array([4.0, 1.0]))
+    first = health.levels()
+    assert first[0].codebook_drift is None and first[0].codebook_drift_mean is None  # step 1
+    assert first[0].quantisation_error == 4.0 and first[1].quantisation_error_mean == 1.0
+    for step in (2, 3, 4):
+        health.update(step, counts, np.array([step, 10.0 * step]), np.array([step, 0.5]))
+    levels = health.levels()  # the window: steps 2, 3, 4
+    assert levels[0].codebook_drift == 4.0 and levels[1].codebook_drift == 40.0
+    assert levels[0].codebook_drift_mean == pytest.approx(3.0)
+    assert levels[1].codebook_drift_mean == pytest.approx(30.0)
+    assert levels[0].quantisation_error == 4.0
+    assert levels[0].quantisation_error_mean == pytest.approx(3.0)  # step 1's 4.0 slid out
+    assert levels[1].quantisation_error_mean == pytest.approx(0.5)
+    report = health.report()
+    for name in ("codebook_drift", "quantisation_error"):
+        assert name in report["levels"][0] and f"{name}_mean" in report["levels"][0]
+        assert report["rules"][name] and report["rules"][f"{name}_mean"]
+    health.update(5, counts)  # a step without them: no last values, the window's mean stays
+    levels = health.levels()
+    assert levels[0].codebook_drift is None and levels[0].quantisation_error is None
+    assert levels[0].codebook_drift_mean == pytest.approx(3.5)  # steps 3, 4
+
+
+def test_monitor_gives_each_steps_drift_and_error_series() -> None:
+    monitor = CodebookMonitor(num_levels=2, num_codes=2)
+    books = np.zeros((2, 2, 3))
+    monitor.record(1, books, quantisation_error=np.array([1.0, 0.5]))
+    assert monitor.last_drift is None
+    monitor.record(2, books + np.array([0.5, 0.0])[:, None, None], quantisation_error=[2.0, 0.25])
+    assert monitor.last_drift is not None
+    np.testing.assert_allclose(monitor.last_drift, [0.5, 0.0])
+    assert monitor.series([1, 2, 3]) == {
+        "drift": [None, [0.5, 0.0], None],
+        "quantisation_error": [[1.0, 0.5], [2.0, 0.25], None],
+    }
+    assert monitor.series([2]) == {"drift": [[0.5, 0.0]], "quantisation_error": [[2.0, 0.25]]}
 
 
 def test_transitions_and_run_lengths_never_cross_samples() -> None:

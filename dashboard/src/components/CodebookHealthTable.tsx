@@ -2,7 +2,29 @@ import { useStore } from "@nanostores/react";
 
 import { $codebookConfig, $codebookHealth, $codebookRunId } from "../lib/codebook-store";
 import { isLowUtilisation, parseWarning, percent, ruleRows, warmupSteps, windowText } from "../lib/codebook/rules";
-import { formatCount } from "../lib/format";
+import type { CodebookHealth } from "../lib/codebook-types";
+import { formatCount, formatValue } from "../lib/format";
+
+/** The rules of the two error columns, beside `ruleRows` (the trainer's full text is in the
+ * column headers' tooltips: `rules.codebook_drift`, `rules.quantisation_error`). */
+function errorRuleRows(health: CodebookHealth) {
+  const window = windowText(health);
+  return [
+    {
+      metric: "Codebook drift",
+      formula: "‖C_t − C_{t−1}‖_F / √(K·dim), C_t = the level's codebook after step t",
+      window: `per step; shown: the last step, below it the mean over the ${window}`,
+      threshold: "RMS move of one code coordinate in one step, in latent units; none at step 1",
+    },
+    {
+      metric: "Quantisation error",
+      formula: "mean over the batch's vectors z of min_k ‖z − c_k‖²",
+      window: `per batch; shown: the mean over the ${window}, below it the last batch`,
+      threshold:
+        "squared latent units; z = the level's input: level 1 the encoder output, level l > 1 the residual left by levels 1..l−1",
+    },
+  ];
+}
 
 /** The trainer's codebook warnings (utilisation under 30%, dead codes rising) in one panel. */
 export function CodebookWarnings() {
@@ -44,7 +66,16 @@ export function CodebookWarnings() {
   );
 }
 
-/** One row per level: utilisation, perplexity (window and batch), dead codes, validation usage; with the rules. */
+/** A header's tooltip: the trainer's rule of the metric, and of the figure shown when it is
+ * another one (the window mean). */
+function shownRule(health: CodebookHealth, metric: string, shown?: string): string | undefined {
+  const rule = health.rules[metric];
+  const other = shown ? health.rules[shown] : undefined;
+  return rule && other ? `${rule}. Shown: ${other}` : rule;
+}
+
+/** One row per level: utilisation, perplexity (window and batch), dead codes, codebook drift,
+ * quantisation error, validation usage; with the rules. */
 export default function CodebookHealthTable() {
   const runId = useStore($codebookRunId, { ssr: () => null });
   const health = useStore($codebookHealth, { ssr: "initial" });
@@ -68,12 +99,12 @@ export default function CodebookHealthTable() {
       {!own ? (
         <div className="cb-empty" data-testid="codebook-health-empty">
           <p className="empty-title">{runId ? "Waiting for the first steps…" : "No VQ-VAE run yet"}</p>
-          <p className="empty-text">Per-level utilisation, perplexity and dead codes appear here as the run trains.</p>
+          <p className="empty-text">Per-level utilisation, perplexity, dead codes, drift and quantisation error appear here as the run trains.</p>
         </div>
       ) : (
         <>
           <div className="cb-table-wrap">
-            <table className="cb-table" data-testid="codebook-health-table">
+            <table className="cb-table cb-health-table" data-testid="codebook-health-table">
               <thead>
                 <tr>
                   <th scope="col">Level</th>
@@ -91,6 +122,14 @@ export default function CodebookHealthTable() {
                   </th>
                   <th scope="col" className="num" title={own.rules.dead_codes}>
                     Dead codes
+                  </th>
+                  <th scope="col" className="num" title={shownRule(own, "codebook_drift")} data-testid="codebook-health-drift-head">
+                    Drift
+                    <span className="cb-th-note">last step · latent units</span>
+                  </th>
+                  <th scope="col" className="num" title={shownRule(own, "quantisation_error", "quantisation_error_mean")} data-testid="codebook-health-qerror-head">
+                    Quantisation error
+                    <span className="cb-th-note">window mean · latent units²</span>
                   </th>
                   <th scope="col" className="num" title="Utilisation of the validation pass (512 held-out images, every 50 steps)">
                     Validation utilisation
@@ -145,6 +184,14 @@ export default function CodebookHealthTable() {
                           used &lt; {percent(own.dead_fraction)} of a uniform share, {windowText(own)}
                         </span>
                       </td>
+                      <td className="num mono" data-testid="codebook-health-drift" data-value={level.codebook_drift ?? ""}>
+                        {formatValue(level.codebook_drift)}
+                        <span className="cb-sub cb-sub-line">window mean {formatValue(level.codebook_drift_mean)}</span>
+                      </td>
+                      <td className="num mono" data-testid="codebook-health-qerror" data-value={level.quantisation_error_mean ?? ""}>
+                        {formatValue(level.quantisation_error_mean)}
+                        <span className="cb-sub cb-sub-line">last batch {formatValue(level.quantisation_error)}</span>
+                      </td>
                       <td className="num mono">
                         {val === undefined ? "—" : percent(val)}
                         {own.validation && <span className="cb-sub"> step {formatCount(own.validation.step)}</span>}
@@ -156,7 +203,7 @@ export default function CodebookHealthTable() {
             </table>
           </div>
           <dl className="cb-rules" data-testid="codebook-rules">
-            {ruleRows(own).map((rule) => (
+            {[...ruleRows(own), ...errorRuleRows(own)].map((rule) => (
               <div key={rule.metric} className="cb-rule">
                 <dt>{rule.metric}</dt>
                 <dd>

@@ -13,6 +13,10 @@ const level = (utilisation: number): LevelHealth => ({
   dead_codes: 0,
   dead_rising: false,
   counts: [],
+  codebook_drift: null,
+  codebook_drift_mean: null,
+  quantisation_error: null,
+  quantisation_error_mean: null,
 });
 
 describe("percent and windowText", () => {

@@ -1,7 +1,8 @@
 """The /inspect page end to end: a real trainer, the built dashboard, headless Chromium.
 
 Follows the M-DBG-1 verification list: set up, Step ×5 with five different batches, the
-timeline, a past step loaded back, Step ×10, the slider, another condition, teardown.
+timeline, a past step loaded back, Step ×10, the slider, another condition, teardown. Opening the
+page sets nothing up (test_inspect_owner.py); Set up or the first Step does.
 """
 
 from __future__ import annotations
@@ -52,10 +53,13 @@ def test_inspect_page_steps_through_a_session(
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(dashboard.url + "/inspect")
 
-    # Opening the page sets up a bcl-med session at step 0.
+    # Opening the page offers bcl-med; Set up starts a session of it at step 0.
     step_number = page.get_by_test_id("inspect-step-number")
-    expect(page.get_by_test_id("inspect-controls")).to_have_attribute("data-state", "active")
+    controls = page.get_by_test_id("inspect-controls")
+    expect(controls).to_have_attribute("data-state", "inactive")
     expect(page.get_by_test_id("inspect-condition")).to_have_value("bcl-med")
+    page.get_by_test_id("inspect-setup-btn").click()
+    expect(controls).to_have_attribute("data-state", "active")
     expect(page.get_by_test_id("inspect-session-condition")).to_have_text("bcl-med")
     expect(step_number).to_have_text("0")
     expect(page.get_by_test_id("inspect-batch-empty")).to_be_visible()
@@ -134,12 +138,12 @@ def test_inspect_page_shows_runs_evicted_steps_and_errors(
 ) -> None:
     page.goto(dashboard.url + "/inspect")
     step_number = page.get_by_test_id("inspect-step-number")
-    expect(step_number).to_have_text("0")
+    expect(page.get_by_test_id("inspect-controls")).to_have_attribute("data-state", "inactive")
 
-    # A long run shows itself while it goes, then the last step.
+    # A long run (the first Step sets up the session) shows itself while it goes, then the last step.
     page.evaluate(_WATCH_BUSY)
     page.get_by_test_id("inspect-step50-btn").click()
-    expect(step_number).to_have_text("50")
+    expect(step_number).to_have_text("50", timeout=30_000)  # setup, then 50 steps
     assert page.evaluate("window.__sawBusy") is True
     expect(page.get_by_test_id("inspect-busy")).to_have_count(0)
     page.get_by_test_id("inspect-step10-btn").click()
@@ -167,9 +171,8 @@ def test_inspect_page_shows_runs_evicted_steps_and_errors(
     error = page.get_by_test_id("inspect-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("Step failed")
-    expect(page.get_by_test_id("inspect-error-detail")).to_contain_text(
-        "no inspector session; POST /inspect/setup first"
-    )
+    # (The trainer's wording after "no inspector session" changed with acc/model_seat.py.)
+    expect(page.get_by_test_id("inspect-error-detail")).to_contain_text("no inspector session")
     expect(page.get_by_test_id("inspect-controls")).to_have_attribute("data-state", "inactive")
     page.get_by_test_id("inspect-error-dismiss").click()
     expect(error).to_have_count(0)

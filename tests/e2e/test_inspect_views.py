@@ -68,8 +68,8 @@ def test_step_views_show_the_trainers_tensors(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(dashboard.url + "/inspect")
-    expect(page.get_by_test_id("inspect-step-number")).to_have_text("0")
-    page.get_by_test_id("inspect-step-btn").click()
+    expect(page.get_by_test_id("inspect-controls")).to_have_attribute("data-state", "inactive")
+    page.get_by_test_id("inspect-step-btn").click()  # sets up a bcl-med session, then steps
     expect(page.locator('[data-testid="step-views"][data-step="1"]')).to_be_visible()
     step = api(trainer, "/inspect/step/1")
     assert step["nonfinite"] == {}
@@ -172,10 +172,10 @@ def test_step_views_of_a_condition_without_bcl(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(dashboard.url + "/inspect")
-    expect(page.get_by_test_id("inspect-step-number")).to_have_text("0")
+    expect(page.get_by_test_id("inspect-controls")).to_have_attribute("data-state", "inactive")
     page.get_by_test_id("inspect-condition").select_option("control")
+    page.get_by_test_id("inspect-step-btn").click()  # sets up a control session, then steps
     expect(page.get_by_test_id("inspect-session-condition")).to_have_text("control")
-    page.get_by_test_id("inspect-step-btn").click()
     expect(page.locator('[data-testid="step-views"][data-step="1"]')).to_be_visible()
 
     # What control does capture is drawn; what it does not says so instead of breaking.
@@ -189,4 +189,48 @@ def test_step_views_of_a_condition_without_bcl(
     expect(
         page.locator('[data-testid="weight-grid-canvas"][data-key="encoder_weights"]')
     ).to_be_visible()
+    assert errors == []
+
+
+_PIXEL = """(canvas, [x, y]) => Array.from(canvas.getContext("2d").getImageData(x, y, 1, 1).data.slice(0, 3))"""
+
+
+def test_cosine_heatmaps_diverge_around_zero_and_switch_to_0_1(
+    page: Page, trainer: Server, dashboard: Server
+) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(dashboard.url + "/inspect")
+    expect(page.get_by_test_id("inspect-controls")).to_have_attribute("data-state", "inactive")
+    page.get_by_test_id("inspect-step-btn").click()  # sets up a bcl-med session, then steps
+    expect(page.locator('[data-testid="step-views"][data-step="1"]')).to_be_visible()
+    matrix = np.array(api(trainer, "/inspect/step/1")["weight_cosine"], dtype=np.float64)
+    off = matrix + np.eye(matrix.shape[0]) * 9  # the diagonal out of the way
+    row, col = (int(i) for i in np.unravel_index(off.argmin(), off.shape))
+    assert matrix[row, col] < -0.05  # random weights: some pairs point apart
+
+    view = page.get_by_test_id("view-weight_cosine")
+    canvas = view.get_by_test_id("heatmap-canvas")
+    bar = view.get_by_test_id("colour-bar")
+    # Default: diverging over −1..1, cosine 1 (the diagonal) red, the most negative cell blue.
+    expect(canvas).to_have_attribute("data-range", "signed")
+    expect(bar).to_have_attribute("data-lo", "-1")
+    expect(bar).to_have_attribute("data-hi", "1")
+    r, g, b = canvas.evaluate(_PIXEL, [0, 0])
+    assert r > b + 50 and r > g, (r, g, b)
+    r, g, b = canvas.evaluate(_PIXEL, [col, row])
+    assert b > r, (matrix[row, col], r, g, b)
+
+    # The 0..1 scale of before: the diagonal yellow, a negative cosine drawn as 0 (dark purple).
+    view.get_by_test_id("range-weight_cosine").locator('[data-value="fixed"]').click()
+    expect(canvas).to_have_attribute("data-range", "fixed")
+    expect(bar).to_have_attribute("data-lo", "0")
+    r, g, b = canvas.evaluate(_PIXEL, [0, 0])
+    assert r > 200 and g > 200 and b < 100, (r, g, b)
+    assert canvas.evaluate(_PIXEL, [col, row]) == [0x44, 0x01, 0x54]
+
+    # And back.
+    view.get_by_test_id("range-weight_cosine").locator('[data-value="signed"]').click()
+    expect(canvas).to_have_attribute("data-range", "signed")
+    expect(bar).to_have_attribute("data-lo", "-1")
     assert errors == []

@@ -47,8 +47,8 @@ def test_keyboard_selects_in_the_inspector(page: Page, trainer: Server, dashboar
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(dashboard.url + "/inspect")
-    expect(page.get_by_test_id("inspect-step-number")).to_have_text("0")
-    page.get_by_test_id("inspect-step-btn").click()
+    expect(page.get_by_test_id("inspect-controls")).to_have_attribute("data-state", "inactive")
+    page.get_by_test_id("inspect-step-btn").click()  # sets up a bcl-med session, then steps
     expect(page.locator('[data-testid="step-views"][data-step="1"]')).to_be_visible()
     rows = page.get_by_test_id("metrics-row")
     expect(rows).to_have_count(64)

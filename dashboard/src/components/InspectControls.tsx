@@ -1,19 +1,22 @@
 import { useStore } from "@nanostores/react";
-import { useEffect, useState } from "react";
 
-import { formatDuration } from "../lib/format";
 import {
   $inspectBusy,
+  $inspectOwner,
+  $inspectPicked,
   $inspectSession,
   $inspectState,
   DEFAULT_CONDITION,
   type InspectBusy,
+  pickCondition,
   STEP_CHOICES,
   setupInspector,
   stepInspector,
   stepLabel,
   teardownInspector,
 } from "../lib/inspect-store";
+import { ownerLabel } from "../lib/model-owner";
+import BusyNote from "./BusyNote";
 
 const STEP_TEST_IDS: Record<number, string> = {
   1: "inspect-step-btn",
@@ -21,17 +24,23 @@ const STEP_TEST_IDS: Record<number, string> = {
   50: "inspect-step50-btn",
 };
 
-/** Condition picker, Step / Step ×10 / Step ×50, Teardown, and what is running right now. */
+/**
+ * Condition picker, Set up (without a session), Step / Step ×10 / Step ×50, Teardown, and what is
+ * running right now. Opening the page sets nothing up: the first Step sets up a session of the
+ * picked condition and runs it, so the model stays free for a free run until then.
+ */
 export default function InspectControls() {
   const state = useStore($inspectState, { ssr: "initial" });
   const session = useStore($inspectSession, { ssr: () => null });
   const busy = useStore($inspectBusy, { ssr: "initial" });
-  // The condition to start with when there is no session (the picker shows the session's otherwise).
-  const [chosen, setChosen] = useState(DEFAULT_CONDITION);
+  const picked = useStore($inspectPicked, { ssr: "initial" });
+  const owner = useStore($inspectOwner, { ssr: () => null });
 
   const conditions = state?.conditions ?? [DEFAULT_CONDITION];
-  const shown = busy?.action === "setup" && busy.condition ? busy.condition : (session?.condition ?? chosen);
+  const shown = busy?.action === "setup" && busy.condition ? busy.condition : (session?.condition ?? picked);
   const locked = busy !== null || state === null;
+  // Another owner (a free run) holds the model: setting up here would be refused (the banner above says so).
+  const held = owner ? `The model is held by ${ownerLabel(owner)}` : null;
 
   return (
     <section
@@ -51,10 +60,8 @@ export default function InspectControls() {
             data-testid="inspect-condition"
             value={shown}
             disabled={locked}
-            onChange={(event) => {
-              setChosen(event.target.value);
-              void setupInspector(event.target.value);
-            }}
+            title={session ? "Pick a condition to set up a fresh session of it" : "The condition the next Step or Set up starts"}
+            onChange={(event) => void pickCondition(event.target.value)}
           >
             {conditions.map((condition) => (
               <option key={condition} value={condition}>
@@ -67,40 +74,44 @@ export default function InspectControls() {
 
       <span className="control-divider" aria-hidden="true" />
 
-      {session || busy?.action === "setup" ? (
-        <div className="btn-group" role="group" aria-label="Run steps">
-          {STEP_CHOICES.map((n) => {
-            const running = busy?.action === "step" && busy.n === n;
-            return (
-              <button
-                key={n}
-                type="button"
-                className={n === 1 ? "btn btn-primary" : "btn"}
-                data-testid={STEP_TEST_IDS[n]}
-                disabled={locked || !session}
-                aria-busy={running}
-                title={n === 1 ? "Run one training step" : `Run ${n} training steps and show the last`}
-                onClick={() => void stepInspector(n)}
-              >
-                {running && <span className="spinner" aria-hidden="true" />}
-                {running ? (n === 1 ? "Stepping…" : `Running ×${n}…`) : stepLabel(n)}
-              </button>
-            );
-          })}
-        </div>
-      ) : (
+      {!session && (
         <button
           type="button"
-          className="btn btn-primary"
+          className="btn"
           data-testid="inspect-setup-btn"
-          disabled={locked}
+          disabled={locked || held !== null}
+          aria-busy={busy?.action === "setup"}
+          title={held ?? `Set up a ${shown} session at step 0 (this takes the trainer's model)`}
           onClick={() => void setupInspector(shown)}
         >
-          Start session
+          {busy?.action === "setup" && <span className="spinner" aria-hidden="true" />}
+          {busy?.action === "setup" ? "Setting up…" : "Set up"}
         </button>
       )}
 
-      <BusyNote busy={busy} />
+      <div className="btn-group" role="group" aria-label="Run steps">
+        {STEP_CHOICES.map((n) => {
+          const running = busy?.action === "step" && busy.n === n;
+          const what = n === 1 ? "one training step" : `${n} training steps and show the last`;
+          return (
+            <button
+              key={n}
+              type="button"
+              className={n === 1 ? "btn btn-primary" : "btn"}
+              data-testid={STEP_TEST_IDS[n]}
+              disabled={locked || (!session && held !== null)}
+              aria-busy={running}
+              title={held && !session ? held : session ? `Run ${what}` : `Set up a ${shown} session and run ${what}`}
+              onClick={() => void stepInspector(n)}
+            >
+              {running && <span className="spinner" aria-hidden="true" />}
+              {running ? (n === 1 ? "Stepping…" : `Running ×${n}…`) : stepLabel(n)}
+            </button>
+          );
+        })}
+      </div>
+
+      <BusyNote busy={busy} text={busyText} testId="inspect-busy" />
 
       <span className="control-spacer" />
 
@@ -129,30 +140,9 @@ function busyText(busy: InspectBusy): string {
       return `Setting up ${busy.condition ?? "a session"}…`;
     case "teardown":
       return "Ending the session…";
+    case "release":
+      return "Stopping the free run…";
     case "step":
       return busy.n === 1 ? "Running 1 step…" : `Running ${busy.n} steps…`;
   }
-}
-
-/** What is running, with a live elapsed time; polite for screen readers. */
-function BusyNote({ busy }: { busy: InspectBusy | null }) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!busy) return;
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), 100);
-    return () => clearInterval(timer);
-  }, [busy]);
-
-  return (
-    <span className="busy-note" aria-live="polite">
-      {busy && (
-        <span className="busy-chip" data-testid="inspect-busy" data-action={busy.action}>
-          <span className="spinner spinner-sm" aria-hidden="true" />
-          {busyText(busy)}
-          <span className="busy-time mono">{formatDuration(Math.max(0, now - busy.startedAt))}</span>
-        </span>
-      )}
-    </span>
-  );
 }

@@ -1,6 +1,7 @@
 import InspectBatchGrid from "./InspectBatchGrid";
 import InspectControls from "./InspectControls";
 import InspectErrorBanner from "./InspectErrorBanner";
+import InspectFeatureTimeline from "./InspectFeatureTimeline";
 import InspectFirstNonFinite from "./InspectFirstNonFinite";
 import InspectLossTimeline from "./InspectLossTimeline";
 import InspectStepSummary from "./InspectStepSummary";
@@ -21,6 +22,7 @@ export default function InspectPage() {
       <InspectFirstNonFinite />
       <InspectStepSummary />
       <InspectLossTimeline />
+      <InspectFeatureTimeline />
       <InspectBatchGrid />
       <InspectStepViews />
     </div>

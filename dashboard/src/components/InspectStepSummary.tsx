@@ -95,7 +95,7 @@ export default function InspectStepSummary() {
             ? `seed ${session.seed} · ${session.device} · D ${session.model_dim} · batch ${session.batch_size}`
             : state?.owner
               ? `model held by ${state.owner}`
-              : "torn down or not started"}
+              : "no session yet: Step or Set up starts one"}
         </span>
       </div>
     </section>

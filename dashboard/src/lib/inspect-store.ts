@@ -24,16 +24,20 @@ import type {
   InspectState,
   InspectStateActive,
   InspectStepRequest,
+  ModelOwner,
 } from "./inspect-types";
+import { blockingOwner, canRelease } from "./model-owner";
 import { decodeFrame, type StepFrame } from "./tensor-frame";
 
 export type { InspectHistory } from "./inspect-history";
 
-/** The condition the page sets up on first load when the trainer has no session. */
+/** The condition the picker offers first when the trainer has no session. */
 export const DEFAULT_CONDITION = "bcl-med";
+/** How often the page re-reads the state while another owner holds the model (to see it end). */
+export const OWNER_POLL_MS = 4_000;
 /** The step counts offered as buttons; the API takes 1..MAX_STEPS_PER_CALL. */
 export const STEP_CHOICES = [1, 10, 50] as const;
-export const MAX_STEPS_PER_CALL = 500;
+export { MAX_STEPS_PER_CALL } from "./generated/limits";
 
 // ---- stores ----------------------------------------------------------------------------------
 
@@ -72,9 +76,16 @@ export interface InspectSelection {
 
 export const $inspectSelection = atom<InspectSelection>({ step: null, status: "none", detail: null });
 
+/**
+ * The condition a session is set up with when there is none: the picker's choice (the page does
+ * not set up a session by itself; the first Step or "Set up" does). With a session, the picker
+ * shows the session's condition and changing it sets up a fresh one.
+ */
+export const $inspectPicked = atom<string>(DEFAULT_CONDITION);
+
 /** The action that changes the session (setup, step, teardown), while it runs. */
 export interface InspectBusy {
-  action: "connect" | "setup" | "step" | "teardown";
+  action: "connect" | "setup" | "step" | "teardown" | "release";
   /** Steps asked for (action "step"). */
   n?: number;
   /** Condition being set up (action "setup"). */
@@ -93,6 +104,12 @@ export const $inspectError = atom<InspectError | null>(null);
 export const $inspectSession = computed($inspectState, (state): InspectStateActive | null =>
   state?.active ? state : null,
 );
+
+/**
+ * Who else holds the model (a free run) while this page has no session, or null. The page shows
+ * it with a way to release it, instead of a bare 409 after the next Step.
+ */
+export const $inspectOwner = computed($inspectState, (state): ModelOwner | null => blockingOwner(state));
 
 /** Steps completed in the session (0 with none). */
 export const $inspectLatestStep = computed($inspectSession, (session) => session?.step ?? 0);
@@ -136,7 +153,11 @@ export function stepLabel(n: number): string {
 
 // ---- actions ---------------------------------------------------------------------------------
 
-/** Reads the state; sets up a `DEFAULT_CONDITION` session when there is none, else shows it. */
+/**
+ * Reads the state and shows it: the session with its history and latest step, or that there is
+ * none (and who holds the model, if someone does). Never sets up a session: the model stays free
+ * for a free run until the user steps or sets up here.
+ */
 export async function initInspector(): Promise<void> {
   if ($inspectBusy.get()) return;
   $inspectBusy.set({ action: "connect", startedAt: Date.now() });
@@ -144,27 +165,32 @@ export async function initInspector(): Promise<void> {
   try {
     state = await fetchJSON<InspectState>("/inspect/state");
   } catch (err) {
-    // An unreachable trainer already has its own banner (TrainerBanner); setup follows once it
-    // answers (see onMount below).
+    // An unreachable trainer already has its own banner (TrainerBanner); the state is read once
+    // it answers (see onMount below).
     if (!(err instanceof ApiError && err.unreachable)) fail("Read the inspector state", err);
     $inspectBusy.set(null);
     return;
   }
   $inspectBusy.set(null);
   $inspectError.set(null); // e.g. "trainer unreachable" from an attempt before this one
-  if (!state.active) {
-    $inspectState.set(state);
-    const condition = state.conditions.includes(DEFAULT_CONDITION) ? DEFAULT_CONDITION : state.default_condition;
-    await setupInspector(condition);
-    return;
-  }
   applyState(state);
+  if (!state.active) return;
   await refreshHistory();
   if (state.step > 0) await loadStep(state.step);
 }
 
+/**
+ * The picker's choice: with a session, a fresh session of `condition` replaces it; without one it
+ * is only picked (the next Step or "Set up" uses it).
+ */
+export async function pickCondition(condition: string): Promise<void> {
+  if ($inspectBusy.get()) return;
+  $inspectPicked.set(condition);
+  if ($inspectSession.get()) await setupInspector(condition);
+}
+
 /** Starts a fresh session (step 0) with `condition`, replacing the current one. */
-export async function setupInspector(condition: string, seed = 0): Promise<void> {
+export async function setupInspector(condition: string = $inspectPicked.get(), seed = 0): Promise<void> {
   await whileBusy($inspectBusy, { action: "setup", condition, startedAt: Date.now() }, async () => {
     cancelLoad();
     try {
@@ -172,15 +198,21 @@ export async function setupInspector(condition: string, seed = 0): Promise<void>
       const state = await postJSON<InspectState>("/inspect/setup", body, { timeoutMs: 60_000 });
       applyState(state);
     } catch (err) {
-      fail(`Set up ${condition}`, err);
-      await refreshState(true);
+      await failOrShowOwner(`Set up ${condition}`, err);
     }
   });
 }
 
-/** Runs `n` steps and shows the last one; the history and state follow. */
+/**
+ * Runs `n` steps and shows the last one; the history and state follow. Without a session, sets
+ * one up first with the picked condition.
+ */
 export async function stepInspector(n: number): Promise<void> {
-  if (!$inspectSession.get()) return;
+  if ($inspectBusy.get()) return;
+  if (!$inspectSession.get()) {
+    await setupInspector($inspectPicked.get());
+    if (!$inspectSession.get()) return; // the setup failed; its banner says why
+  }
   await whileBusy($inspectBusy, { action: "step", n, startedAt: Date.now() }, async () => {
     cancelLoad();
     try {
@@ -201,7 +233,7 @@ export async function stepInspector(n: number): Promise<void> {
       $inspectFrame.set(frame);
       $inspectSelection.set({ step: frame.step, status: "ready", detail: null });
     } catch (err) {
-      fail(stepLabel(n), err);
+      await failOrShowOwner(stepLabel(n), err);
     } finally {
       // Even a failed run may have finished some steps: bring the state, then the history, up to
       // date (in that order: with the session gone there is no history to ask for).
@@ -280,6 +312,26 @@ export async function teardownInspector(): Promise<void> {
   });
 }
 
+/**
+ * Frees the model from its other owner: a free run is stopped (`POST /runs/stop`; a finished run
+ * gives the model back and stays browsable on the runs page). Then the state is read again. The
+ * caller asks the user first.
+ */
+export async function releaseModel(): Promise<void> {
+  const owner = $inspectOwner.get();
+  if (!owner || !canRelease(owner)) return;
+  await whileBusy($inspectBusy, { action: "release", startedAt: Date.now() }, async () => {
+    try {
+      await postJSON("/runs/stop", {}, { timeoutMs: 60_000 });
+      $inspectError.set(null);
+    } catch (err) {
+      // 409: the run ended by itself meanwhile; the state read below shows the model free.
+      if (!(err instanceof ApiError && err.status === 409)) fail("Release the model", err);
+    }
+    await refreshState(true);
+  });
+}
+
 export function dismissInspectError(): void {
   $inspectError.set(null);
 }
@@ -336,6 +388,12 @@ async function fetchHistoryPages(quiet: boolean): Promise<void> {
 function applyState(state: InspectState): void {
   const previous = $inspectSession.get();
   $inspectState.set(state);
+  // The picker follows the session (and keeps its condition after a teardown).
+  if (state.active) $inspectPicked.set(state.condition);
+  else if (!state.conditions.includes($inspectPicked.get())) {
+    $inspectPicked.set(state.conditions.includes(DEFAULT_CONDITION) ? DEFAULT_CONDITION : state.default_condition);
+  }
+  watchOwner(blockingOwner(state) !== null);
   const sessionId = state.active ? state.session_id : null;
   if (previous?.session_id === sessionId) return;
   cancelLoad();
@@ -345,17 +403,57 @@ function applyState(state: InspectState): void {
   $inspectSelection.set({ step: null, status: "none", detail: null });
 }
 
+let ownerPoll: ReturnType<typeof setInterval> | null = null;
+
+/** While another owner holds the model, re-read the state now and then: the banner goes once it ends. */
+function watchOwner(on: boolean): void {
+  if (on && !ownerPoll && typeof window !== "undefined") {
+    ownerPoll = setInterval(() => {
+      if ($inspectBusy.get() || document.visibilityState !== "visible") return;
+      // Quietly: an unreachable trainer has its own banner, and the next tick tries again.
+      fetchJSON<InspectState>("/inspect/state").then(
+        (state) => {
+          if (!$inspectBusy.get()) applyState(state);
+        },
+        () => undefined,
+      );
+    }, OWNER_POLL_MS);
+  } else if (!on && ownerPoll) {
+    clearInterval(ownerPoll);
+    ownerPoll = null;
+  }
+}
+
 function fail(action: string, err: unknown, quiet = false): void {
   if (quiet && $inspectError.get()) return;
   $inspectError.set(actionError(action, err));
+}
+
+/**
+ * A failed setup or step: a 409 because another owner holds the model shows the owner banner
+ * (from the state read again here) instead of an error; anything else is an error.
+ */
+async function failOrShowOwner(action: string, err: unknown): Promise<void> {
+  const conflict = err instanceof ApiError && err.status === 409;
+  if (conflict) await refreshState(true);
+  if (conflict && $inspectOwner.get()) {
+    $inspectError.set(null);
+    return;
+  }
+  fail(action, err);
+  if (!conflict) await refreshState(true);
 }
 
 onMount($inspectState, () => {
   // Astro renders islands once at build time; no requests there (see health-store.ts).
   if (typeof window === "undefined") return;
   void initInspector();
-  // A trainer that was down when the page opened: set up once it answers.
-  return $trainerConnection.listen((connection) => {
+  // A trainer that was down when the page opened: read its state once it answers.
+  const unlisten = $trainerConnection.listen((connection) => {
     if (connection === "online" && $inspectState.get() === null && !$inspectBusy.get()) void initInspector();
   });
+  return () => {
+    unlisten();
+    watchOwner(false);
+  };
 });

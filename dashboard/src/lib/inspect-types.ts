@@ -18,12 +18,24 @@ export interface FirstNonFinite {
   count: number;
 }
 
+/** Who holds the trainer's model, as `owner_detail` gives it (acc/model_seat.py `Owner`). */
+export interface ModelOwner {
+  /** "inspector session" or "free run" (another kind may come later). */
+  kind: string;
+  /** The session id or the run id. */
+  id: string;
+  /** The sentence `owner` holds: "the free run 3fa2c1d4e5f6". */
+  name: string;
+}
+
 /** Fields every `/inspect/state` answer has, with or without a session. */
 interface InspectStateBase {
   /** The conditions of the recipe: control, bcl-micro, bcl-tiny, bcl-slow, bcl-med, bcl-fast. */
   conditions: string[];
-  /** Who holds the model right now ("the inspector session", a run, ...); null when nobody. */
+  /** Who holds the model right now ("the inspector session 1a2b…", "the free run 3fa2…"); null when nobody. */
   owner: string | null;
+  /** `owner` as its kind and id (absent from older trainers). */
+  owner_detail?: ModelOwner | null;
 }
 
 /** `GET /inspect/state` (and `POST /inspect/teardown`) with no session. */

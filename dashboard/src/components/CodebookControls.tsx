@@ -1,26 +1,22 @@
 import { useStore } from "@nanostores/react";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 
+import { MAX_RUN_STEPS } from "../lib/generated/limits";
 import {
-  $codebookBusy,
   $codebookConfig,
   $codebookForm,
   $codebookLive,
   $codebookRun,
   $codebookSetup,
   $codebookStep,
-  $codebookStream,
   $otherRun,
-  type CodebookAction,
-  pauseCodebookRun,
-  resumeCodebookRun,
   setFormField,
   startCodebookRun,
   stepCodebookRun,
-  stopCodebookRun,
 } from "../lib/codebook-store";
 import type { CodebookCondition } from "../lib/codebook-types";
 import { formatCount } from "../lib/format";
+import { $runBusy, $runStream, pauseRun, resumeRun, type RunAction, stopRun } from "../lib/run-store";
 
 const CONDITIONS: { id: CodebookCondition; label: string; hint: string }[] = [
   {
@@ -56,9 +52,9 @@ export default function CodebookControls() {
   const live = useStore($codebookLive, { ssr: () => false });
   const step = useStore($codebookStep, { ssr: () => 0 });
   const config = useStore($codebookConfig, { ssr: "initial" });
-  const busy = useStore($codebookBusy, { ssr: "initial" });
+  const busy = useStore($runBusy, { ssr: "initial" });
   const other = useStore($otherRun, { ssr: () => null });
-  const stream = useStore($codebookStream, { ssr: "initial" });
+  const stream = useStore($runStream, { ssr: "initial" });
 
   const locked = live || busy !== null;
   const paused = run?.status === "paused";
@@ -67,7 +63,7 @@ export default function CodebookControls() {
   const rule = runConfig ? setup?.num_codes_rule ?? runConfig.num_codes_rule : setup?.num_codes_rule;
   const sinkhornOn = form.wasserstein_weight > 0;
 
-  const button = (action: CodebookAction, label: string, onClick: () => void, enabled: boolean, extra = "") => (
+  const button = (action: RunAction, label: string, onClick: () => void, enabled: boolean, extra = "") => (
     <button
       type="button"
       className={`btn ${extra}`}
@@ -226,7 +222,7 @@ export default function CodebookControls() {
           <NumberInput
             value={form.steps}
             min={1}
-            max={1_000_000}
+            max={MAX_RUN_STEPS}
             step={100}
             integer
             disabled={locked}
@@ -259,11 +255,11 @@ export default function CodebookControls() {
       <footer className="cb-actions">
         {button("start", "Start", () => void startCodebookRun(), !live && !other, "btn-primary")}
         <span className="control-divider" aria-hidden="true" />
-        {button("pause", "Pause", () => void pauseCodebookRun(), run?.status === "running")}
+        {button("pause", "Pause", () => void pauseRun(), run?.status === "running")}
         {button("step", "Step", () => void stepCodebookRun(1), paused)}
         {button("step", "Step ×10", () => void stepCodebookRun(10), paused)}
-        {button("resume", "Resume", () => void resumeCodebookRun(), paused)}
-        {button("stop", "Stop", () => void stopCodebookRun(), live, "btn-danger")}
+        {button("resume", "Resume", () => void resumeRun(), paused)}
+        {button("stop", "Stop", () => void stopRun(), live, "btn-danger")}
         <span className="control-spacer" />
         {other ? (
           <span className="cb-note" data-testid="codebook-other-run">
@@ -294,13 +290,15 @@ function NumberInput(props: {
   onChange: (value: number) => void;
 }) {
   const [text, setText] = useState(String(props.value));
+  // A value set from outside (the trainer's defaults): show it unless the text already means it
+  // (adjusted while rendering, React's pattern for state that follows a prop).
+  const [outside, setOutside] = useState(props.value);
+  if (outside !== props.value) {
+    setOutside(props.value);
+    if (Number(text) !== props.value) setText(String(props.value));
+  }
   const parsed = Number(text);
   const valid = text.trim() !== "" && Number.isFinite(parsed) && parsed >= props.min && parsed <= props.max && (!props.integer || Number.isInteger(parsed));
-  useEffect(() => {
-    // A value set from outside (the trainer's defaults): show it unless the text already means it.
-    if (Number(text) !== props.value) setText(String(props.value));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [props.value]);
   return (
     <input
       type="number"

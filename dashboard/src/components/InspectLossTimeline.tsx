@@ -51,12 +51,12 @@ export default function InspectLossTimeline() {
   // over forgets the zoom.
   const full = useMemo(() => extentOf(steps, failed), [steps, failed]);
   const zoom = useStepZoom(full, { left: MARGIN.left, width: Math.max(40, width - MARGIN.left - MARGIN.right) }, session?.session_id ?? null);
-  const { shown, drag } = zoom;
+  const { shown, drag, svgRef, handlers } = zoom;
   const chart = useMemo(
     () => (full && shown ? layout(steps, losses, width, shown) : null),
-    [steps, losses, width, shown?.lo, shown?.hi, full !== null],
+    [steps, losses, width, shown, full],
   );
-  const markers = useMemo(() => (chart && shown ? failureMarkers(failed, shown, chart.x) : []), [chart, failed, shown?.lo, shown?.hi]);
+  const markers = useMemo(() => (chart && shown ? failureMarkers(failed, shown, chart.x) : []), [chart, failed, shown]);
 
   const [start, end] = chart ? chart.range : [0, 0];
   // With too many steps for a dot each, the NaN/Inf steps become strips along the top edge.
@@ -133,7 +133,7 @@ export default function InspectLossTimeline() {
             </div>
             <div className="timeline-plot">
             <svg
-              ref={zoom.svgRef}
+              ref={svgRef}
               className="timeline-svg"
               data-testid="inspect-timeline"
               data-lo={shown.lo}
@@ -144,11 +144,11 @@ export default function InspectLossTimeline() {
               height={HEIGHT}
               role="img"
               aria-label={`Loss over ${steps.length} steps`}
-              {...zoom.handlers}
+              {...handlers}
               onPointerMove={(event) => {
                 const i = indexAt(pointerX(event));
                 setHover(i < 0 ? null : i);
-                zoom.handlers.onPointerMove(event);
+                handlers.onPointerMove(event);
               }}
               onClick={(event) => {
                 // Not after a drag (that zoomed), nor on the second click of a double-click (that resets).

@@ -1,27 +1,27 @@
 import { useStore } from "@nanostores/react";
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, useState } from "react";
 
-import { formatDuration } from "../lib/format";
+import {
+  DEFAULT_CAPTURE_EVERY,
+  DEFAULT_RUN_STEPS,
+  MAX_CAPTURE_EVERY,
+  MAX_RUN_STEPS,
+  MAX_SEED,
+} from "../lib/generated/limits";
 import {
   $run,
   $runBusy,
   $runLive,
-  $runRecipes,
   $runState,
   $runStream,
-  DEFAULT_CONDITION,
-  DEFAULT_RECIPE,
   pauseRun,
   type RunBusy,
   resumeRun,
-  startRun,
-  stepRun,
   stopRun,
-} from "../lib/runs-store";
+} from "../lib/run-store";
+import { $runRecipes, DEFAULT_CONDITION, DEFAULT_RECIPE, startRun, stepRun } from "../lib/runs-store";
+import BusyNote from "./BusyNote";
 
-const MAX_STEPS = 1_000_000;
-const MAX_CAPTURE_EVERY = 10_000;
-const MAX_SEED = 2 ** 31 - 1;
 
 const BUSY_TEXT: Record<RunBusy["action"], string> = {
   start: "Starting the run…",
@@ -42,9 +42,9 @@ export default function RunsControls() {
 
   const [recipe, setRecipe] = useState(DEFAULT_RECIPE);
   const [condition, setCondition] = useState(DEFAULT_CONDITION);
-  const [steps, setSteps] = useState("2000");
+  const [steps, setSteps] = useState(String(DEFAULT_RUN_STEPS));
   const [seed, setSeed] = useState("0");
-  const [captureEvery, setCaptureEvery] = useState("10");
+  const [captureEvery, setCaptureEvery] = useState(String(DEFAULT_CAPTURE_EVERY));
 
   // The conditions of the recipe picked in the form, not of the recipe the last run had.
   const catalogue = state?.recipe_conditions?.[recipe];
@@ -55,7 +55,7 @@ export default function RunsControls() {
     if (offered && !offered.conditions.includes(condition)) setCondition(offered.default_condition);
   };
   const recipeChoices = recipes.includes(recipe) ? recipes : [recipe, ...recipes];
-  const stepsValue = toInt(steps, 1, MAX_STEPS);
+  const stepsValue = toInt(steps, 1, MAX_RUN_STEPS);
   const seedValue = toInt(seed, 0, MAX_SEED);
   const captureValue = toInt(captureEvery, 1, MAX_CAPTURE_EVERY);
   const formValid = stepsValue !== null && seedValue !== null && captureValue !== null;
@@ -110,7 +110,7 @@ export default function RunsControls() {
             </select>
           </div>
         </Field>
-        <NumberField id="runs-steps" label="Steps" value={steps} onChange={setSteps} min={1} max={MAX_STEPS} disabled={formLocked} wide />
+        <NumberField id="runs-steps" label="Steps" value={steps} onChange={setSteps} min={1} max={MAX_RUN_STEPS} disabled={formLocked} wide />
         <NumberField id="runs-seed" label="Seed" value={seed} onChange={setSeed} min={0} max={MAX_SEED} disabled={formLocked} />
         <NumberField
           id="runs-capture-every"
@@ -184,7 +184,7 @@ export default function RunsControls() {
             Stop
           </button>
         </div>
-        <BusyNote busy={busy} />
+        <BusyNote busy={busy} text={(b) => BUSY_TEXT[b.action]} testId="runs-busy" />
         <span className="control-spacer" />
         <span className={`runs-stream runs-stream-${stream}`} data-testid="runs-stream" data-state={stream} title="Server-sent events from /runs/events">
           <span className="status-dot" aria-hidden="true" />
@@ -243,27 +243,6 @@ function toInt(text: string, min: number, max: number): number | null {
   if (!/^\s*\d+\s*$/.test(text)) return null;
   const value = Number(text);
   return Number.isSafeInteger(value) && value >= min && value <= max ? value : null;
-}
-
-function BusyNote({ busy }: { busy: RunBusy | null }) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!busy) return;
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), 100);
-    return () => clearInterval(timer);
-  }, [busy]);
-  return (
-    <span className="busy-note" aria-live="polite">
-      {busy && (
-        <span className="busy-chip" data-testid="runs-busy" data-action={busy.action}>
-          <span className="spinner spinner-sm" aria-hidden="true" />
-          {BUSY_TEXT[busy.action]}
-          <span className="busy-time mono">{formatDuration(Math.max(0, now - busy.startedAt))}</span>
-        </span>
-      )}
-    </span>
-  );
 }
 
 function PlayIcon() {

@@ -3,8 +3,10 @@ import { type PointerEvent, useEffect, useMemo, useRef, useState } from "react";
 
 import { formatCount, formatPercent, formatValue } from "../lib/format";
 import { QUANTITY_NAMES, UPDATE_COSINE_LABEL } from "../lib/quantities";
-import { diverging, divergingGradient, maxAbs } from "../lib/runs/scale";
-import { $featureDetail, $run, $watched, MAX_WATCHED, selectFeature, unwatchFeature, watchFeature } from "../lib/runs-store";
+import { maxAbs } from "../lib/runs/scale";
+import { diverging, lutFor, lutGradient } from "../lib/views/colour";
+import { $run } from "../lib/run-store";
+import { $featureDetail, $watched, MAX_WATCHED, selectFeature, unwatchFeature, watchFeature } from "../lib/runs-store";
 import type { ForceDetail } from "../lib/runs-types";
 import { $darkScheme } from "../lib/color-scheme-store";
 import { forceRelation } from "../lib/views/forces";
@@ -102,7 +104,7 @@ function DetailBody({ data, stale }: { data: ForceDetail; stale: string | null }
       </div>
       <div className="runs-detail-scale">
         <span className="mono">−max</span>
-        <span className="ramp" style={{ background: divergingGradient(dark) }} />
+        <span className="ramp" style={{ background: lutGradient(lutFor("diverging", dark)) }} />
         <span className="mono">+max</span>
         <span className="muted">each image on its own symmetric scale</span>
       </div>

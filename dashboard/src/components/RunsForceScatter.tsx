@@ -5,9 +5,11 @@ import { formatCount, formatPercent, formatValue } from "../lib/format";
 import { arrowDirection, isActivationKey, nearestInDirection } from "../lib/keyboard-nav";
 import { type ForcePoint, forceSummary } from "../lib/runs/forces";
 import { QUANTITY_NAMES as FORCE_NAMES, UPDATE_COSINE_LABEL } from "../lib/quantities";
-import { type LinearScale, linearScale, logScale, minPositive, rgb, viridis, viridisGradient } from "../lib/runs/scale";
+import { type LinearScale, linearScale, logScale, minPositive } from "../lib/runs/scale";
+import { lutFor, lutGradient, rgb, viridis } from "../lib/views/colour";
 import { featureColor } from "../lib/runs/trajectory";
-import { $featureDetail, $run, $runForces, $runForcesNote, $runFrame, $watched, selectFeature } from "../lib/runs-store";
+import { $run } from "../lib/run-store";
+import { $featureDetail, $runForces, $runForcesNote, $runFrame, $watched, selectFeature } from "../lib/runs-store";
 import { type Axis, linearAxis, logAxis } from "../lib/ticks";
 import { useElementWidth } from "../lib/use-element-width";
 import { AGREE_ABOVE, countForceRelations } from "../lib/views/forces";
@@ -142,7 +144,7 @@ export default function RunsForceScatter() {
             <span className="runs-legend-ramp" title="Colour: win rate of the feature in this batch">
               <span className="muted">win rate</span>
               <span className="mono">0</span>
-              <span className="ramp" style={{ background: viridisGradient() }} />
+              <span className="ramp" style={{ background: lutGradient(lutFor("viridis")) }} />
               <span className="mono">{formatPercent(Number(chart.winMax.toPrecision(2)))}</span>
             </span>
           )}

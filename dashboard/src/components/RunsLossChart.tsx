@@ -3,7 +3,8 @@ import { useMemo, useState } from "react";
 
 import { formatCount } from "../lib/format";
 import { MAX_SMOOTHING, emaSmooth } from "../lib/runs/line";
-import { $run, $runSeries } from "../lib/runs-store";
+import { $run } from "../lib/run-store";
+import { $runSeries } from "../lib/runs-store";
 import RunsLineChart, { type ChartLine } from "./RunsLineChart";
 
 type Metric = "loss" | "cosine";

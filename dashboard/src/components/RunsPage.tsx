@@ -12,7 +12,7 @@ import RunsWatchPanel from "./RunsWatchPanel";
 /**
  * The runs page's views, one island (separate islands sharing stores hydrate out of step). Every
  * view reads the stores with `ssr: "initial"` (or a fixed value for computed ones): the static
- * HTML was rendered from the stores' initial values, and runs-store.ts opens the event stream as
+ * HTML was rendered from the stores' initial values, and run-store.ts opens the event stream as
  * soon as a view first reads it, so hydration must see those initial values too.
  */
 export default function RunsPage() {

@@ -2,7 +2,8 @@ import { useStore } from "@nanostores/react";
 import { useState } from "react";
 
 import { formatBytes, formatCount, formatValue } from "../lib/format";
-import { $run, $runFrame, $runStep } from "../lib/runs-store";
+import { $run, $runStep } from "../lib/run-store";
+import { $runFrame } from "../lib/runs-store";
 import { frameScalar } from "../lib/tensor-frame";
 import BatchGrid, { BatchPlaceholder, DigitCounts } from "./BatchGrid";
 

@@ -2,7 +2,8 @@ import { useStore } from "@nanostores/react";
 import { Component, type ReactNode } from "react";
 
 import { formatCount } from "../lib/format";
-import { $run, $runFrame, $runStep } from "../lib/runs-store";
+import { $run, $runStep } from "../lib/run-store";
+import { $runFrame } from "../lib/runs-store";
 import StepViews from "./views/StepViews";
 
 /**

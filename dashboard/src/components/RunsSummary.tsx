@@ -1,10 +1,11 @@
 import { useStore } from "@nanostores/react";
-import { useRef } from "react";
 
 import { $now } from "../lib/clock-store";
 import { formatCount, formatDelta, formatValue } from "../lib/format";
 import { lastStep } from "../lib/runs/series";
-import { $run, $runFrame, $runSeries, $runState, $runStep } from "../lib/runs-store";
+import { stepRate } from "../lib/runs/speed";
+import { $run, $runState, $runStep } from "../lib/run-store";
+import { $runFrame, $runSeries, $runStepSamples } from "../lib/runs-store";
 import type { RunStateActive, RunStatus } from "../lib/runs-types";
 import { frameScalar } from "../lib/tensor-frame";
 
@@ -116,20 +117,15 @@ export default function RunsSummary() {
 /** Steps per second over the last few seconds while running; how long it ran once ended. */
 function Speed({ run, step }: { run: RunStateActive; step: number }) {
   const now = useStore($now);
-  const samples = useRef<{ t: number; step: number }[]>([]);
-  const t = Date.now();
-  const list = samples.current;
-  if (!list.length || list[list.length - 1].step !== step) list.push({ t, step });
-  while (list.length > 2 && t - list[0].t > 3_000) list.shift();
+  const samples = useStore($runStepSamples);
   if (run.finished_at) {
     const seconds = Math.max(0, run.finished_at - run.started_at);
     return <>ran {formatSeconds(seconds)}</>;
   }
   if (run.status !== "running") return <>{formatCount(step)} steps so far</>;
-  const first = list[0];
-  const span = (Math.max(now, t) - first.t) / 1000;
-  const rate = span > 0.5 ? (step - first.step) / span : run.steps_per_second;
-  return <>{rate.toFixed(0)} steps/s</>;
+  // The clock ticks once a second; the newest sample is newer while steps stream.
+  const at = Math.max(now, samples[samples.length - 1]?.t ?? now);
+  return <>{stepRate(samples, step, at, run.steps_per_second).toFixed(0)} steps/s</>;
 }
 
 function formatSeconds(seconds: number): string {

@@ -3,8 +3,7 @@ import { type FormEvent, useMemo, useState } from "react";
 
 import { $darkScheme } from "../lib/color-scheme-store";
 import { formatCount, formatValue } from "../lib/format";
-import { rgb, textOn } from "../lib/runs/scale";
-import { cosineRgb, lutFor, lutGradient } from "../lib/views/colour";
+import { cosineRgb, lutFor, lutGradient, rgb, textOn } from "../lib/views/colour";
 import {
   type SimilarityMatrix,
   TRAJECTORY_METRICS,
@@ -15,8 +14,8 @@ import {
   similarityMatrix,
   trajectoryLines,
 } from "../lib/runs/trajectory";
+import { $run } from "../lib/run-store";
 import {
-  $run,
   $trajectories,
   $trajectoryMetric,
   $watched,

@@ -56,9 +56,9 @@ export function StepChartFrame(props: {
   children?: ReactNode;
   overlay?: ReactNode;
 }) {
-  const { classes, height } = props;
+  const { classes, height, boxRef, svgRef } = props;
   return (
-    <div className={classes.root} ref={props.boxRef} data-testid={props.testId} {...props.data}>
+    <div className={classes.root} ref={boxRef} data-testid={props.testId} {...props.data}>
       {!props.axes ? (
         <div className={classes.empty} style={{ height }}>
           {props.empty}
@@ -67,7 +67,7 @@ export function StepChartFrame(props: {
         <>
           {props.header}
           <svg
-            ref={props.svgRef}
+            ref={svgRef}
             className={classes.svg}
             width={props.width}
             height={height}

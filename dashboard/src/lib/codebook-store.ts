@@ -1,13 +1,24 @@
-// The codebook page: the VQ-VAE run form, the current run (its state streamed by server-sent
-// events from /runs/events), and the codebook's figures: health, history, dynamics, decoded codes
-// and dead-code replacements. The `steps` events only say "something changed": each figure is
-// refetched at most a few times a second. Views read these stores and call the verbs below.
-import { atom, computed, map, onMount } from "nanostores";
+// The codebook page's part of the free run (the run itself, its controls and its event stream are
+// in run-store.ts): the VQ-VAE run form, and the codebook's figures: health, history, dynamics,
+// decoded codes and dead-code replacements. The `steps` events only say "something changed": each
+// figure is refetched at most a few times a second. Views read these stores and call the verbs below.
+import { atom, computed, map } from "nanostores";
 
-import { ApiError, type EventStreamStatus, fetchJSON, openEventStream, postJSON } from "./api";
+import { ApiError, fetchJSON, postJSON } from "./api";
 import { formFromRun } from "./codebook/form";
 import { appendHistory, emptySeries, lastStep, nextSince, type CodebookSeries } from "./codebook/series";
-import { actionError, type ActionError, whileBusy } from "./store-actions";
+import {
+  $runState,
+  $runStep,
+  advanceRun,
+  applyRunState,
+  attachRunPage,
+  isCurrentRun,
+  runControl,
+  runSequence,
+  showRunError,
+  stepTimeoutMs,
+} from "./run-store";
 import { throttle } from "./throttle";
 import type {
   CodebookConfig,
@@ -20,10 +31,9 @@ import type {
   CodebookRun,
   CodebookStateResponse,
   RevivalEvent,
-  RunStateAnswer,
   StartCodebookResponse,
 } from "./codebook-types";
-import { FINAL_STATUSES } from "./codebook-types";
+import { FINAL_STATUSES, type RunState, type RunStateActive, type RunStepsEvent } from "./runs-types";
 
 export const RECIPE = "vqvae";
 /** Health, history and events are refetched at most twice a second while a run streams steps. */
@@ -53,14 +63,8 @@ export const $codebookSetup = atom<CodebookStateResponse | null>(null);
 /** The form's values (kept while a run trains, so the next run starts from them). */
 export const $codebookForm = map<CodebookForm>({ ...FALLBACK_FORM });
 
-/** The trainer's current run of any recipe, from the event stream; null until it answers. */
-export const $runAnswer = atom<RunStateAnswer | null>(null);
-
-/** The event stream's connection. */
-export const $codebookStream = atom<EventStreamStatus>("connecting");
-
 /** The current VQ-VAE run (also after it ended); null when there is none or another recipe ran. */
-export const $codebookRun = computed($runAnswer, (state): CodebookRun | null =>
+export const $codebookRun = computed($runState, (state): CodebookRun | null =>
   state?.active && state.recipe === RECIPE ? state : null,
 );
 
@@ -68,7 +72,7 @@ export const $codebookRun = computed($runAnswer, (state): CodebookRun | null =>
 export const $codebookRunId = computed($codebookRun, (run) => run?.run_id ?? null);
 
 /** A run of another recipe that still trains or waits paused (it holds the model). */
-export const $otherRun = computed($runAnswer, (state): CodebookRun | null =>
+export const $otherRun = computed($runState, (state): CodebookRun | null =>
   state?.active && state.recipe !== RECIPE && !FINAL_STATUSES.includes(state.status) ? state : null,
 );
 
@@ -100,22 +104,16 @@ export const $codebookDynamicsAll = atom<{ runId: string; levels: CodebookDynami
 
 export const $codebookDecoded = atom<CodebookDecoded | null>(null);
 
-export type CodebookAction = "start" | "pause" | "resume" | "step" | "stop";
-
-export const $codebookBusy = atom<{ action: CodebookAction; startedAt: number } | null>(null);
-
-export type CodebookError = ActionError;
-
-/** The last failed call, for the error banner; cleared by `dismissCodebookError()`. */
-export const $codebookError = atom<CodebookError | null>(null);
-
-/** The newest step known from the state, the history or the health window. */
-export const $codebookStep = computed([$codebookRun, $codebookSeries, $codebookHealth], (run, series, health) => {
-  if (!run) return 0;
-  const streamed = series.runId === run.run_id ? lastStep(series) : 0;
-  const healthStep = health?.run_id === run.run_id ? health.step : 0;
-  return Math.max(run.step, streamed, healthStep);
-});
+/** The newest step known from the state, the stream, the history or the health window. */
+export const $codebookStep = computed(
+  [$codebookRun, $runStep, $codebookSeries, $codebookHealth],
+  (run, step, series, health) => {
+    if (!run) return 0;
+    const history = series.runId === run.run_id ? lastStep(series) : 0;
+    const healthStep = health?.run_id === run.run_id ? health.step : 0;
+    return Math.max(step, history, healthStep);
+  },
+);
 
 // ---- actions ---------------------------------------------------------------------------------
 
@@ -128,60 +126,22 @@ export function setFormField<K extends keyof CodebookForm>(key: K, value: Codebo
 }
 
 /** Starts a VQ-VAE run with the form's values. */
-export async function startCodebookRun(): Promise<void> {
-  await whileBusy($codebookBusy, { action: "start", startedAt: Date.now() }, async () => {
-    try {
-      const answer = await postJSON<StartCodebookResponse>("/codebook/start", { ...$codebookForm.get() }, { timeoutMs: 60_000 });
-      const { config, ...run } = answer;
-      $codebookConfig.set({ runId: run.run_id, config });
-      applyRunState(run);
-      $codebookError.set(null);
-    } catch (err) {
-      fail("Start", err);
-    }
+export function startCodebookRun(): Promise<void> {
+  return runControl("start", "Start", async () => {
+    const answer = await postJSON<StartCodebookResponse>("/codebook/start", { ...$codebookForm.get() }, { timeoutMs: 60_000 });
+    const { config, ...run } = answer;
+    $codebookConfig.set({ runId: run.run_id, config });
+    return run;
   });
-}
-
-export function pauseCodebookRun(): Promise<void> {
-  return control("pause", "Pause", () => postJSON<RunStateAnswer>("/debug/pause", {}));
-}
-
-export function resumeCodebookRun(): Promise<void> {
-  return control("resume", "Resume", () => postJSON<RunStateAnswer>("/debug/resume", {}));
-}
-
-export function stopCodebookRun(): Promise<void> {
-  return control("stop", "Stop", () => postJSON<RunStateAnswer>("/runs/stop", {}, { timeoutMs: 60_000 }));
 }
 
 /** Advances a paused run by `n` steps, then brings every figure up to the new step. */
 export async function stepCodebookRun(n = 1): Promise<void> {
-  const run = $codebookRun.get();
-  if (!run || run.status !== "paused") return;
-  const ran = await whileBusy($codebookBusy, { action: "step", startedAt: Date.now() }, async () => {
-    try {
-      const answer = await postJSON<{ step: number }>("/debug/step", { n }, { timeoutMs: 60_000 + n * 1_000 });
-      const current = $codebookRun.get();
-      if (current && current.run_id === run.run_id && answer.step > current.step) {
-        $runAnswer.set({ ...current, step: answer.step });
-      }
-      $codebookError.set(null);
-    } catch (err) {
-      fail(n === 1 ? "Step" : `Step ×${n}`, err);
-    }
+  const ran = await advanceRun(n, async () => {
+    const answer = await postJSON<{ step: number }>("/debug/step", { n }, { timeoutMs: stepTimeoutMs(n) });
+    return answer.step;
   });
   if (ran) refreshAll();
-}
-
-async function control(action: CodebookAction, label: string, call: () => Promise<RunStateAnswer>): Promise<void> {
-  await whileBusy($codebookBusy, { action, startedAt: Date.now() }, async () => {
-    try {
-      applyRunState(await call());
-      $codebookError.set(null);
-    } catch (err) {
-      fail(label, err);
-    }
-  });
 }
 
 export function setDynamicsOpen(open: boolean): void {
@@ -198,13 +158,9 @@ export function setDynamicsSideBySide(on: boolean): void {
 export function setDynamicsLevel(level: number): void {
   if (level === $dynamicsLevel.get()) return;
   $dynamicsLevel.set(level);
-  dynamicsSeq++;
+  dynamicsSeq.invalidate();
   $codebookDynamics.set(null);
   void refreshDynamics();
-}
-
-export function dismissCodebookError(): void {
-  $codebookError.set(null);
 }
 
 // ---- fetching --------------------------------------------------------------------------------
@@ -226,20 +182,20 @@ export async function refreshSetup(): Promise<void> {
       // it trains, and starts from it afterwards, unless the user already changed the form.
       const live = !FINAL_STATUSES.includes(setup.run.status);
       if (!known && (live || !formTouched)) $codebookForm.set(formFromRun(setup.run, setup.config));
-      if (!$runAnswer.get()) applyRunState(setup.run);
+      if (!$runState.get()) applyRunState(setup.run);
     }
   } catch (err) {
-    fail("Read the codebook setup", err, true);
+    showRunError("Read the codebook setup", err, true);
   }
 }
 
-let historySeq = 0;
+const historySeq = runSequence();
 
 /** Health, new history steps and new replacement events of the current run. */
 export async function refreshLive(): Promise<void> {
   const run = $codebookRun.get();
   if (!run) return;
-  const seq = ++historySeq;
+  const ticket = historySeq.next();
   const series = $codebookSeries.get();
   const since = series.runId === run.run_id ? nextSince(series) : 0;
   const events = $codebookEvents.get();
@@ -249,12 +205,12 @@ export async function refreshLive(): Promise<void> {
     fetchJSON<CodebookHistoryResponse>(`/codebook/history?since=${since}`),
     fetchJSON<CodebookEventsResponse>(`/codebook/events?since=${eventsSince}`),
   ]);
-  if ($codebookRun.get()?.run_id !== run.run_id) return;
+  if (!isCurrentRun(run.run_id)) return;
   if (health.status === "fulfilled" && health.value.run_id === run.run_id) {
     const shown = $codebookHealth.get();
     if (!shown || shown.run_id !== run.run_id || health.value.step >= shown.step) $codebookHealth.set(health.value);
   }
-  if (history.status === "fulfilled" && seq === historySeq) {
+  if (history.status === "fulfilled" && historySeq.isCurrent(ticket)) {
     $codebookSeries.set(appendHistory($codebookSeries.get(), history.value));
   }
   if (newEvents.status === "fulfilled" && newEvents.value.run_id === run.run_id) {
@@ -267,29 +223,29 @@ export async function refreshLive(): Promise<void> {
     }
   }
   const failed = [health, history, newEvents].find((r) => r.status === "rejected");
-  if (failed && failed.status === "rejected") fail("Read the codebook health", failed.reason, true);
+  if (failed && failed.status === "rejected") showRunError("Read the codebook health", failed.reason, true);
 }
 
-let dynamicsSeq = 0;
+const dynamicsSeq = runSequence();
 
 /** Trajectories and gradient bars (or EMA cluster sizes) of the chosen level. */
 export async function refreshDynamics(): Promise<void> {
   const run = $codebookRun.get();
   if (!run || !$dynamicsOpen.get()) return;
   const level = $dynamicsLevel.get();
-  const seq = ++dynamicsSeq;
+  const ticket = dynamicsSeq.next();
   try {
     const answer = await fetchJSON<CodebookDynamics>(`/codebook/dynamics?level=${level}`);
-    if (seq !== dynamicsSeq || answer.run_id !== $codebookRun.get()?.run_id) return;
+    if (!dynamicsSeq.isCurrent(ticket) || !isCurrentRun(answer.run_id)) return;
     $codebookDynamics.set(answer);
-    if ($dynamicsSideBySide.get()) await refreshAllLevels(run.run_id, seq);
+    if ($dynamicsSideBySide.get()) await refreshAllLevels(run.run_id, ticket);
   } catch (err) {
     // A level the run does not have (a new run with fewer levels): go back to level 1.
     if (err instanceof ApiError && err.status === 422 && level !== 1) {
       setDynamicsLevel(1);
       return;
     }
-    if (seq === dynamicsSeq) fail("Read the codebook dynamics", err, true);
+    if (dynamicsSeq.isCurrent(ticket)) showRunError("Read the codebook dynamics", err, true);
   }
 }
 
@@ -297,7 +253,7 @@ export async function refreshDynamics(): Promise<void> {
  * Every level's dynamics, one `GET /codebook/dynamics?level=k` each (the API answers one level at
  * a time), for the side-by-side bars. Dropped when a newer refresh or another run overtook it.
  */
-async function refreshAllLevels(runId: string, seq: number): Promise<void> {
+async function refreshAllLevels(runId: string, ticket: number): Promise<void> {
   const config = $codebookConfig.get();
   const health = $codebookHealth.get();
   const count = config && config.runId === runId ? config.config.levels : health?.run_id === runId ? health.levels.length : 0;
@@ -305,25 +261,25 @@ async function refreshAllLevels(runId: string, seq: number): Promise<void> {
   const levels = await Promise.all(
     Array.from({ length: count }, (_, i) => fetchJSON<CodebookDynamics>(`/codebook/dynamics?level=${i + 1}`)),
   );
-  if (seq !== dynamicsSeq || levels.some((answer) => answer.run_id !== runId)) return;
+  if (!dynamicsSeq.isCurrent(ticket) || levels.some((answer) => answer.run_id !== runId)) return;
   $codebookDynamicsAll.set({ runId, levels });
 }
 
-let decodedSeq = 0;
+const decodedSeq = runSequence();
 
 /** The decoded level-1 codes and level-1 + level-2 combinations (404 before step 1). */
 export async function refreshDecoded(): Promise<void> {
   const run = $codebookRun.get();
   // Codes are first decoded at step 1; before it the trainer answers 404.
   if (!run || $codebookStep.get() < 1) return;
-  const seq = ++decodedSeq;
+  const ticket = decodedSeq.next();
   try {
     const answer = await fetchJSON<CodebookDecoded>("/codebook/decoded");
-    if (seq !== decodedSeq || answer.run_id !== $codebookRun.get()?.run_id) return;
+    if (!decodedSeq.isCurrent(ticket) || !isCurrentRun(answer.run_id)) return;
     $codebookDecoded.set(answer);
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return; // nothing decoded yet
-    if (seq === decodedSeq) fail("Read the decoded codes", err, true);
+    if (decodedSeq.isCurrent(ticket)) showRunError("Read the decoded codes", err, true);
   }
 }
 
@@ -347,18 +303,12 @@ const refreshDecodedSoon = throttle(() => {
 
 // ---- internals -------------------------------------------------------------------------------
 
-/** Takes a run state; a new run clears every figure of the old one. */
-function applyRunState(state: RunStateAnswer): void {
-  const previous = $codebookRun.get();
-  // A state answer can be older than the steps already streamed: the step never goes back.
-  const same = previous && state.active && state.run_id === previous.run_id;
-  $runAnswer.set(same && previous.step > state.step ? { ...state, step: previous.step } : state);
+/** A state answer (run-store.ts took it): a new VQ-VAE run clears every figure of the old one. */
+function onRunState(_state: RunState, previousRun: RunStateActive | null): void {
+  const previous = previousRun?.recipe === RECIPE ? previousRun : null;
   const run = $codebookRun.get();
   if (!run) return;
   if (previous?.run_id !== run.run_id) {
-    historySeq++;
-    dynamicsSeq++;
-    decodedSeq++;
     $codebookSeries.set(emptySeries(run.run_id));
     $codebookHealth.set(null);
     $codebookEvents.set(null);
@@ -375,41 +325,24 @@ function applyRunState(state: RunStateAnswer): void {
   }
 }
 
-function onState(data: unknown): void {
-  const state = data as RunStateAnswer;
-  if (state && typeof state.active === "boolean") applyRunState(state);
-}
-
-function onSteps(data: unknown): void {
-  const event = data as { run_id?: unknown; steps?: unknown };
+/** Something changed in the VQ-VAE run: its figures follow, each at its own pace. */
+function onSteps(event: RunStepsEvent): void {
   const run = $codebookRun.get();
-  if (!run || event?.run_id !== run.run_id || !Array.isArray(event.steps) || !event.steps.length) return;
-  const newest = event.steps[event.steps.length - 1] as number;
-  if (newest > run.step) $runAnswer.set({ ...run, step: newest });
+  if (!run || event.run_id !== run.run_id || !event.steps.length) return;
   refreshLiveSoon();
   refreshDynamicsSoon();
   refreshDecodedSoon();
 }
 
-function fail(action: string, err: unknown, quiet = false): void {
-  if (quiet && $codebookError.get()) return;
-  // An unreachable trainer has its own banner (TrainerBanner).
-  if (quiet && err instanceof ApiError && err.unreachable) return;
-  $codebookError.set(actionError(action, err));
-}
-
-onMount($runAnswer, () => {
-  // Astro renders islands once at build time; no requests or streams there.
-  if (typeof window === "undefined") return;
-  void refreshSetup();
-  const close = openEventStream("/runs/events", {
-    events: { state: onState, steps: onSteps },
-    onStatus: (status) => $codebookStream.set(status),
-  });
-  return () => {
-    close();
-    refreshLiveSoon.cancel();
-    refreshDynamicsSoon.cancel();
-    refreshDecodedSoon.cancel();
-  };
+attachRunPage({
+  onState: onRunState,
+  onSteps,
+  onMount: () => {
+    void refreshSetup();
+    return () => {
+      refreshLiveSoon.cancel();
+      refreshDynamicsSoon.cancel();
+      refreshDecodedSoon.cancel();
+    };
+  },
 });

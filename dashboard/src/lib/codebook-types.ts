@@ -1,34 +1,12 @@
 // Mirrors the trainer's `/codebook/*` answers (acc/api/codebook.py, acc/vq/health.py,
 // acc/vq/monitor.py, acc/vq/capture.py) and the run state of `/runs/*` that the codebook page
-// reads (docs/http_api.md, "Free runs"). Keep them in step.
+// reads (docs/http_api.md, "Free runs"; its types are in runs-types.ts). Keep them in step.
+import type { RunStateActive } from "./runs-types";
 
 export type CodebookCondition = "ema" | "learned" | "collapse";
 
-export type RunStatus = "running" | "paused" | "completed" | "stopped" | "failed";
-
-/** Statuses after which the run no longer trains (its figures stay readable). */
-export const FINAL_STATUSES: readonly RunStatus[] = ["completed", "stopped", "failed"];
-
-/** `GET /runs/current` (and the `state` server-sent event) once a run was started. */
-export interface CodebookRun {
-  active: true;
-  run_id: string;
-  recipe: string;
-  condition: string;
-  seed: number;
-  steps: number;
-  capture_every: number;
-  status: RunStatus;
-  step: number;
-  blocked: boolean;
-  error: string | null;
-  traceback: string | null;
-  started_at: number;
-  finished_at: number | null;
-  steps_per_second: number;
-}
-
-export type RunStateAnswer = CodebookRun | { active: false };
+/** The run as `GET /runs/current` (and the `state` server-sent event) describes it: any free run. */
+export type CodebookRun = RunStateActive;
 
 /** The form's fields: the body of `POST /codebook/start` (all optional on the wire). */
 export interface CodebookForm {
@@ -91,6 +69,16 @@ export interface LevelHealth {
   dead_rising: boolean;
   /** Code counts over the window (the usage histogram). */
   counts: number[];
+  /** ‖C_t − C_{t−1}‖_F / √(K·dim) of the last step (latent units); null at step 1 (no previous
+   * codebook) and for a value that was not finite. */
+  codebook_drift: number | null;
+  /** Mean of `codebook_drift` over the window's steps. */
+  codebook_drift_mean: number | null;
+  /** The last batch's mean over vectors of min_k ‖z − c_k‖² (squared latent units), z the
+   * level's input (the residual left by the levels before it). */
+  quantisation_error: number | null;
+  /** Mean of `quantisation_error` over the window's batches. */
+  quantisation_error_mean: number | null;
 }
 
 /** `GET /codebook/health`. */
@@ -132,6 +120,10 @@ export interface CodebookHistoryResponse {
   perplexity?: ((number | null)[] | null)[];
   /** `[S][L]`: the share of codes used in each batch (null rows as for perplexity). */
   usage?: ((number | null)[] | null)[];
+  /** `[S][L]`: each step's codebook drift; null rows at step 1 and older than 20,000 steps. */
+  drift?: ((number | null)[] | null)[];
+  /** `[S][L]`: each batch's quantisation error (null rows older than 20,000 steps). */
+  quantisation_error?: ((number | null)[] | null)[];
   validation: ValidationPoint[];
 }
 

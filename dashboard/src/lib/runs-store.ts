@@ -1,16 +1,28 @@
-// The runs page: the current free run (its state and live per-step series, streamed by server-sent
-// events), the controls (start, pause, step, resume, stop), the last stepped step's full data,
-// the force scatter, one feature's force detail, and the watched features' trajectories.
+// The runs page's part of the free run (the run itself, its controls and its event stream are in
+// run-store.ts): the live per-step series, the last stepped step's full data, the force scatter,
+// one feature's force detail, and the watched features' trajectories.
 // Views read these stores and call the verbs below; none of them fetches by itself.
-import { atom, computed, onMount } from "nanostores";
+import { atom } from "nanostores";
 
 import { $focusedFeature, focusFeature } from "./feature-focus-store";
-import { ApiError, type EventStreamStatus, fetchFrame, fetchJSON, openEventStream, postJSON } from "./api";
+import { fetchFrame, fetchJSON, postJSON } from "./api";
 import { historyQuery } from "./inspect-history";
 import type { InspectHistoryResponse } from "./inspect-types";
+import {
+  $run,
+  $runStep,
+  advanceRun,
+  attachRunPage,
+  isCurrentRun,
+  runControl,
+  runSequence,
+  showRunError,
+  stepTimeoutMs,
+} from "./run-store";
 import { FORCE_KEYS, type StepForces, forcePoints, forcesFromHistory } from "./runs/forces";
-import { appendSteps, emptySeries, type LiveSeries, lastStep } from "./runs/series";
-import { actionError, type ActionError, errorDetail, whileBusy } from "./store-actions";
+import { appendSteps, emptySeries, type LiveSeries } from "./runs/series";
+import { addSample, type StepSample } from "./runs/speed";
+import { errorDetail } from "./store-actions";
 import { throttle } from "./throttle";
 import { exportFileName, trajectoryExport, withFeature, withoutFeature } from "./runs/trajectory";
 import type {
@@ -36,29 +48,11 @@ export const DETAIL_REFRESH_MS = 1_000;
 
 // ---- stores ----------------------------------------------------------------------------------
 
-/** The current run as the trainer last described it (`GET /runs/current`); null until it answers. */
-export const $runState = atom<RunState | null>(null);
-
 /** Every step of the current run so far: step, loss and mean weight cosine. */
 export const $runSeries = atom<LiveSeries>(emptySeries());
 
-/** The event stream's connection. */
-export const $runStream = atom<EventStreamStatus>("connecting");
-
-export type RunAction = "start" | "pause" | "resume" | "step" | "stop";
-
-/** The control call in flight. */
-export interface RunBusy {
-  action: RunAction;
-  startedAt: number;
-}
-
-export const $runBusy = atom<RunBusy | null>(null);
-
-/** The last failed call, for the error banner; cleared by `dismissRunError()`. */
-export type RunError = ActionError;
-
-export const $runError = atom<RunError | null>(null);
+/** When the run's recent steps were first seen, for its live steps/s (runs/speed.ts). */
+export const $runStepSamples = atom<readonly StepSample[]>([]);
 
 /** The full data of the last step taken with Step (or of the paused step, on page load). */
 export interface RunFrame {
@@ -100,54 +94,13 @@ export const $trajectoryMetric = atom<TrajectoryField>("win_rate");
 /** Recipes the trainer offers (only an answer without a run lists them). */
 export const $runRecipes = atom<string[]>([DEFAULT_RECIPE]);
 
-/** The run, once one was started (also after it ended). */
-export const $run = computed($runState, (state): RunStateActive | null => (state?.active ? state : null));
-
-/** True while the run trains or waits paused. */
-export const $runLive = computed($run, (run) => run !== null && !FINAL_STATUSES.includes(run.status));
-
-/** The newest step known: from the stream, the state, or the last Step answer. */
-export const $runStep = computed([$run, $runSeries, $runFrame], (run, series, frame) => {
-  if (!run) return 0;
-  const streamed = series.runId === run.run_id ? lastStep(series) : 0;
-  const stepped = frame?.runId === run.run_id ? frame.frame.step : 0;
-  return Math.max(run.step, streamed, stepped);
-});
-
 // ---- actions ---------------------------------------------------------------------------------
 
 /** Starts a run; the trainer answers 409 (shown) while the inspector or another run holds the model. */
-export async function startRun(request: StartRunRequest): Promise<void> {
-  await control("start", `Start ${request.condition}`, () =>
+export function startRun(request: StartRunRequest): Promise<void> {
+  return runControl("start", `Start ${request.condition}`, () =>
     postJSON<RunState>("/runs", request, { timeoutMs: 60_000 }),
   );
-}
-
-/** Pauses at the next step boundary. */
-export async function pauseRun(): Promise<void> {
-  await control("pause", "Pause", () => postJSON<RunState>("/debug/pause", {}));
-}
-
-/** Back to full speed. */
-export async function resumeRun(): Promise<void> {
-  await control("resume", "Resume", () => postJSON<RunState>("/debug/resume", {}));
-}
-
-/** Ends the run after its current step, also while paused. */
-export async function stopRun(): Promise<void> {
-  await control("stop", "Stop", () => postJSON<RunState>("/runs/stop", {}, { timeoutMs: 60_000 }));
-}
-
-async function control(action: RunAction, label: string, call: () => Promise<RunState>): Promise<void> {
-  await whileBusy($runBusy, { action, startedAt: Date.now() }, async () => {
-    try {
-      applyRunState(await call());
-      if (action !== "start") $runError.set(null);
-    } catch (err) {
-      fail(label, err);
-      await refreshRunState(true);
-    }
-  });
 }
 
 /**
@@ -155,22 +108,10 @@ async function control(action: RunAction, label: string, call: () => Promise<Run
  * grid, loss, every tensor), its forces, and the trajectories and detail that follow from it.
  */
 export async function stepRun(n = 1): Promise<void> {
-  const run = $run.get();
-  if (!run || run.status !== "paused") return;
-  const ran = await whileBusy($runBusy, { action: "step", startedAt: Date.now() }, async () => {
-    try {
-      const buffer = await fetchFrame("/debug/step", { method: "POST", body: { n }, timeoutMs: 60_000 + n * 1_000 });
-      const frame = decodeFrame(buffer);
-      const current = $run.get();
-      if (current && current.run_id === run.run_id) {
-        showFrame(run.run_id, frame);
-        if (frame.step > current.step) $runState.set({ ...current, step: frame.step, last_full_step: frame.step });
-      }
-      $runError.set(null);
-    } catch (err) {
-      fail(n === 1 ? "Step" : `Step ×${n}`, err);
-      await refreshRunState(true);
-    }
+  const ran = await advanceRun(n, async (run) => {
+    const frame = decodeFrame(await fetchFrame("/debug/step", { method: "POST", body: { n }, timeoutMs: stepTimeoutMs(n) }));
+    if (isCurrentRun(run.run_id)) showFrame(run.run_id, frame);
+    return frame.step;
   });
   if (!ran) return;
   void refreshTrajectories();
@@ -186,7 +127,7 @@ export async function showRunStep(k: number): Promise<string | null> {
   if (!run) return "no run";
   try {
     const frame = decodeFrame(await fetchFrame(`/runs/step/${k}`));
-    if ($run.get()?.run_id === run.run_id) showFrame(run.run_id, frame);
+    if (isCurrentRun(run.run_id)) showFrame(run.run_id, frame);
     return null;
   } catch (err) {
     return errorDetail(err);
@@ -200,7 +141,7 @@ export async function selectFeature(feature: number | null): Promise<void> {
   const current = $featureDetail.get();
   if (feature === current.feature && current.status !== "error") return;
   if (feature === null) {
-    detailSeq++;
+    detailSeq.invalidate();
     $featureDetail.set(NO_DETAIL);
     return;
   }
@@ -214,16 +155,16 @@ export async function selectFeature(feature: number | null): Promise<void> {
   await loadDetail(feature);
 }
 
-let detailSeq = 0;
+const detailSeq = runSequence();
 
 async function loadDetail(feature: number): Promise<void> {
-  const seq = ++detailSeq;
+  const ticket = detailSeq.next();
   try {
     const data = await fetchJSON<ForceDetail>(`/debug/force_detail?feature=${feature}`);
-    if (seq !== detailSeq) return;
+    if (!detailSeq.isCurrent(ticket)) return;
     $featureDetail.set({ feature, status: "ready", data, detail: null });
   } catch (err) {
-    if (seq !== detailSeq) return;
+    if (!detailSeq.isCurrent(ticket)) return;
     const previous = $featureDetail.get();
     $featureDetail.set({ feature, status: "error", data: previous.data, detail: errorDetail(err) });
   }
@@ -237,7 +178,7 @@ export async function setWatched(features: number[]): Promise<boolean> {
     await refreshTrajectories();
     return true;
   } catch (err) {
-    fail("Watch features", err);
+    showRunError("Watch features", err);
     return false;
   }
 }
@@ -254,10 +195,10 @@ export function unwatchFeature(feature: number): Promise<boolean> {
 export async function clearTrajectories(): Promise<void> {
   try {
     const answer = await postJSON<TrajectoriesResponse>("/debug/trajectories/clear", {});
-    trajectorySeq++;
-    if (answer.run_id === $run.get()?.run_id) $trajectories.set(answer);
+    trajectorySeq.invalidate();
+    if (isCurrentRun(answer.run_id)) $trajectories.set(answer);
   } catch (err) {
-    fail("Clear trajectories", err);
+    showRunError("Clear trajectories", err);
   }
 }
 
@@ -282,50 +223,35 @@ export async function exportTrajectories(): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export function dismissRunError(): void {
-  $runError.set(null);
-}
-
-/** Re-reads `GET /runs/current`. `quiet`: a failure does not replace an error already shown. */
-export async function refreshRunState(quiet = false): Promise<void> {
-  try {
-    applyRunState(await fetchJSON<RunState>("/runs/current"));
-  } catch (err) {
-    fail("Read the run state", err, quiet);
-  }
-}
-
-let trajectorySeq = 0;
+const trajectorySeq = runSequence();
 
 /** Fetches the trajectories; an answer older than one already shown is dropped. */
 export async function refreshTrajectories(): Promise<void> {
-  const run = $run.get();
-  if (!run) return;
-  const seq = ++trajectorySeq;
+  if (!$run.get()) return;
+  const ticket = trajectorySeq.next();
   try {
     const answer = await fetchJSON<TrajectoriesResponse>("/debug/trajectories");
-    if (seq !== trajectorySeq || answer.run_id !== $run.get()?.run_id) return;
+    if (!trajectorySeq.isCurrent(ticket) || !isCurrentRun(answer.run_id)) return;
     $trajectories.set(answer);
     if (!sameList(answer.watched, $watched.get())) $watched.set(answer.watched);
   } catch (err) {
-    if (seq === trajectorySeq) fail("Read the trajectories", err, true);
+    if (trajectorySeq.isCurrent(ticket)) showRunError("Read the trajectories", err, true);
   }
 }
 
-let forcesSeq = 0;
+const forcesSeq = runSequence();
 
 /** The forces of the newest step, from the run's history (one step's [D] vectors). */
 async function refreshForces(): Promise<void> {
   const run = $run.get();
   if (!run) return;
-  const series = $runSeries.get();
-  const last = Math.max(series.runId === run.run_id ? lastStep(series) : 0, run.step);
+  const last = $runStep.get();
   if (last < 1) return;
-  const seq = ++forcesSeq;
+  const ticket = forcesSeq.next();
   try {
     // The newest step's three [D] vectors only, not every column of the run's history.
     const history = await fetchJSON<InspectHistoryResponse>(`/runs/history?${historyQuery(last, FORCE_KEYS, 1)}`);
-    if (seq !== forcesSeq || $run.get()?.run_id !== run.run_id) return;
+    if (!forcesSeq.isCurrent(ticket) || !isCurrentRun(run.run_id)) return;
     const forces = forcesFromHistory(run.run_id, history);
     if (!forces) {
       if (history.steps.length) $runForcesNote.set(`the ${run.condition} condition has no BCL forces`);
@@ -372,19 +298,15 @@ function showFrame(runId: string, frame: StepFrame): void {
   }
 }
 
-/** Takes a state answer; a new run clears everything that belonged to the old one. */
-function applyRunState(state: RunState): void {
-  const previous = $run.get();
-  $runState.set(state);
+/** A state answer (run-store.ts took it): a new run clears everything that belonged to the old one. */
+function onRunState(state: RunState, previous: RunStateActive | null): void {
   // Every answer lists every recipe: a VQ run must not narrow the form to its own recipe.
   if (state.recipes?.length) $runRecipes.set(state.recipes);
   if (!state.active) return;
   if (previous?.run_id !== state.run_id) {
     // A new run (or the first answer): nothing of the old one applies.
-    detailSeq++;
-    trajectorySeq++;
-    forcesSeq++;
     if ($runSeries.get().runId !== state.run_id) $runSeries.set(emptySeries(state.run_id));
+    $runStepSamples.set(addSample([], Date.now(), $runStep.get()));
     $runFrame.set(null);
     $runForces.set(null);
     $runForcesNote.set(null);
@@ -410,57 +332,42 @@ function applyRunState(state: RunState): void {
 async function loadHeldStep(runId: string, step: number): Promise<void> {
   try {
     const frame = decodeFrame(await fetchFrame(`/runs/step/${step}`));
-    if ($run.get()?.run_id === runId && !$runFrame.get()) showFrame(runId, frame);
+    if (isCurrentRun(runId) && !$runFrame.get()) showFrame(runId, frame);
   } catch {
     // Evicted or gone: the panel keeps its "press Step" hint.
   }
 }
 
-function onSteps(data: unknown): void {
-  const event = data as RunStepsEvent;
-  if (!event || typeof event.run_id !== "string" || !Array.isArray(event.steps)) return;
+function onSteps(event: RunStepsEvent): void {
   const series = $runSeries.get();
   const next = appendSteps(series, event);
   if (next === series) return;
   $runSeries.set(next);
-  if ($run.get()?.run_id !== event.run_id) return;
+  if (!isCurrentRun(event.run_id)) return;
   refreshForcesSoon();
   if ($watched.get().length > 0) refreshTrajectoriesSoon();
   if ($run.get()?.status === "running") refreshDetailSoon();
-}
-
-function onState(data: unknown): void {
-  const state = data as RunState;
-  if (state && typeof state.active === "boolean") applyRunState(state);
 }
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function fail(action: string, err: unknown, quiet = false): void {
-  if (quiet && $runError.get()) return;
-  // An unreachable trainer has its own banner (TrainerBanner).
-  if (quiet && err instanceof ApiError && err.unreachable) return;
-  $runError.set(actionError(action, err));
-}
-
-onMount($runState, () => {
-  // Astro renders islands once at build time; no requests or streams there (see health-store.ts).
-  if (typeof window === "undefined") return;
-  const close = openEventStream("/runs/events", {
-    events: { state: onState, steps: onSteps },
-    onStatus: (status) => $runStream.set(status),
-  });
-  // A feature focused in the inspector views (a table row, a heatmap column) opens here too.
-  const unfocus = $focusedFeature.listen((feature) => {
-    if (feature !== $featureDetail.get().feature) void selectFeature(feature);
-  });
-  return () => {
-    close();
-    unfocus();
-    refreshTrajectoriesSoon.cancel();
-    refreshForcesSoon.cancel();
-    refreshDetailThrottled.cancel();
-  };
+attachRunPage({
+  onState: onRunState,
+  onSteps,
+  onMount: () => {
+    // A feature focused in the inspector views (a table row, a heatmap column) opens here too.
+    const unfocus = $focusedFeature.listen((feature) => {
+      if (feature !== $featureDetail.get().feature) void selectFeature(feature);
+    });
+    const unstep = $runStep.subscribe((step) => $runStepSamples.set(addSample($runStepSamples.get(), Date.now(), step)));
+    return () => {
+      unfocus();
+      unstep();
+      refreshTrajectoriesSoon.cancel();
+      refreshForcesSoon.cancel();
+      refreshDetailThrottled.cancel();
+    };
+  },
 });

@@ -3,7 +3,7 @@
 // steps, Ctrl+wheel (or a trackpad pinch) zooms around the pointer, a sideways wheel pans a zoomed
 // chart, a double-click (or `reset()`) shows every step again. The window arithmetic is in
 // timeline.ts; this hook holds the window and turns pointer and wheel events into it.
-import { type MouseEvent, type PointerEvent, type RefCallback, useCallback, useEffect, useRef, useState } from "react";
+import { type MouseEvent, type PointerEvent, type RefCallback, useCallback, useLayoutEffect, useMemo, useRef, useState } from "react";
 
 import { dragWindow, panBy, type StepWindow, zoomAround, zoomedWindow } from "./timeline";
 
@@ -53,13 +53,22 @@ export function useStepZoom(full: StepWindow | null, plot: PlotSpan, resetKey?: 
   const press = useRef<{ x: number } | null>(null);
   const dragged = useRef(false);
 
-  useEffect(() => setView(null), [resetKey]);
+  // A new key forgets the zoom in the same render (React's "adjust state when a prop changes").
+  const [viewKey, setViewKey] = useState(resetKey);
+  if (viewKey !== resetKey) {
+    setViewKey(resetKey);
+    setView(null);
+  }
 
-  const shown = zoomedWindow(view, full);
+  // One object per window, so charts can memoise on it.
+  const shown = useMemo(() => zoomedWindow(view, full), [view, full]);
   const zoomed = view !== null && shown !== full;
-  // The newest geometry, for the wheel listener (attached once per SVG element).
+  // The newest geometry, for the handlers and the wheel listener (attached once per SVG element):
+  // set after each commit, before any event can read it.
   const latest = useRef({ full, shown, plot });
-  latest.current = { full, shown, plot };
+  useLayoutEffect(() => {
+    latest.current = { full, shown, plot };
+  });
 
   const stepAt = (px: number): number | null => {
     const { shown: w, plot: p } = latest.current;

@@ -76,10 +76,11 @@ function BarChart(props: BarChartProps) {
   const lo = Number.isFinite(stats.min) ? Math.min(0, stats.min) : 0;
   const hiRaw = Number.isFinite(stats.max) ? Math.max(0, stats.max) : 1;
   const hi = hiRaw > lo ? hiRaw : lo + 1;
-  const plotH = height - PAD_TOP - PAD_BOTTOM;
-  const y = (v: number) => PAD_TOP + ((hi - v) / (hi - lo)) * plotH;
 
+  // Redrawn on a change of scheme too (`dark`): themeColours() reads the scheme's colours.
   useLayoutEffect(() => {
+    const plotH = height - PAD_TOP - PAD_BOTTOM;
+    const y = (v: number) => PAD_TOP + ((hi - v) / (hi - lo)) * plotH;
     const canvas = canvasRef.current;
     if (!canvas || width <= 0) return;
     const dpr = window.devicePixelRatio || 1;

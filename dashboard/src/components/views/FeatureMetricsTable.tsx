@@ -96,7 +96,7 @@ function FeatureMetricsTable({ frame }: { frame: StepFrame }) {
     return i < 0 ? Array.from({ length: d }, (_, f) => f) : sortOrder(values[i], sort.direction);
   }, [sort, columns, values, d]);
 
-  const roving = useRovingList<HTMLDivElement>(order, focused, toggleFeature);
+  const { ref: rowsRef, tabbable, onKeyDown: onRowsKeyDown, onFocus: onRowsFocus } = useRovingList<HTMLDivElement>(order, focused, toggleFeature);
 
   const counts = useMemo(() => {
     const out = { dead: 0, contender: 0, winner: 0 };
@@ -184,7 +184,7 @@ function FeatureMetricsTable({ frame }: { frame: StepFrame }) {
               ))}
             </div>
           </div>
-          <div className="mt-body" role="rowgroup" ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
+          <div className="mt-body" role="rowgroup" ref={rowsRef} onKeyDown={onRowsKeyDown} onFocus={onRowsFocus}>
             {order.map((f) => (
               <MetricRow
                 key={f}
@@ -193,7 +193,7 @@ function FeatureMetricsTable({ frame }: { frame: StepFrame }) {
                 values={values}
                 cls={classes?.[f] ?? null}
                 focused={f === focused}
-                tabbable={f === roving.tabbable}
+                tabbable={f === tabbable}
               />
             ))}
           </div>

@@ -1,5 +1,5 @@
 import { useStore } from "@nanostores/react";
-import { type FocusEvent, type KeyboardEvent, memo, useEffect, useMemo, useRef, useState, type PointerEvent } from "react";
+import { type FocusEvent, type KeyboardEvent, memo, useCallback, useEffect, useMemo, useRef, useState, type PointerEvent } from "react";
 
 import { $darkScheme } from "../../lib/color-scheme-store";
 import type { ValueScale } from "../../lib/generated/tensor-keys";
@@ -47,7 +47,7 @@ function Neighbourhoods(props: NeighbourhoodsProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const features = useMemo(() => Array.from({ length: d }, (_, f) => f), [d]);
   const select = (f: number) => props.onSelectFeature?.(f);
-  const roving = useRovingList<HTMLTableSectionElement>(features, props.focused ?? null, select);
+  const { ref: rowsRef, tabbable, onKeyDown: onRowsKeyDown, onFocus: onRowsFocus } = useRovingList<HTMLTableSectionElement>(features, props.focused ?? null, select);
 
   const pixels = weights ? weights.shape[1] : 0;
   const side = squareSide(pixels) ?? 0;
@@ -73,16 +73,19 @@ function Neighbourhoods(props: NeighbourhoodsProps) {
   // Bring a row into view (within the list only; the page does not move): the focused feature's,
   // and the keyboard cursor's.
   const focused = props.focused ?? null;
-  const reveal = (row: number) => {
-    const box = scrollRef.current;
-    if (!box || row >= d) return;
-    const rowTop = (layout.rowY[row] - 1) * ZOOM;
-    const rowH = (side + 1) * ZOOM;
-    if (rowTop < box.scrollTop || rowTop + rowH > box.scrollTop + box.clientHeight) box.scrollTop = rowTop - rowH;
-  };
+  const reveal = useCallback(
+    (row: number) => {
+      const box = scrollRef.current;
+      if (!box || row >= d) return;
+      const rowTop = (layout.rowY[row] - 1) * ZOOM;
+      const rowH = (side + 1) * ZOOM;
+      if (rowTop < box.scrollTop || rowTop + rowH > box.scrollTop + box.clientHeight) box.scrollTop = rowTop - rowH;
+    },
+    [d, layout, side],
+  );
   useEffect(() => {
     if (focused !== null) reveal(focused);
-  }, [focused, d, layout, side]);
+  }, [focused, reveal]);
 
   if (!weights || !side) {
     // No pictures to draw: the indices as a table.
@@ -97,7 +100,7 @@ function Neighbourhoods(props: NeighbourhoodsProps) {
       >
         <div className="nb-table-box">
           <table className="nb-table mono" role="grid" aria-readonly="true" aria-label={`each feature's ${k} nearest neighbours: arrow keys move, Enter focuses the feature`}>
-            <tbody ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
+            <tbody ref={rowsRef} onKeyDown={onRowsKeyDown} onFocus={onRowsFocus}>
               {features.map((f) => (
                 <tr
                   key={f}
@@ -106,7 +109,7 @@ function Neighbourhoods(props: NeighbourhoodsProps) {
                   data-testid="neighbourhood-row"
                   aria-selected={f === focused}
                   aria-label={`feature ${f}`}
-                  tabIndex={f === roving.tabbable ? 0 : -1}
+                  tabIndex={f === tabbable ? 0 : -1}
                   onClick={() => select(f)}
                 >
                   <th>{f}</th>

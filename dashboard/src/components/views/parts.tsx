@@ -155,6 +155,9 @@ export function usePaintedCanvas(
     }
     paint(image.data);
     context.putImageData(image, 0, 0);
+    // The caller's `deps` are forwarded as useEffect's are: `paint` is a new closure every render,
+    // and what it paints from is exactly what the caller lists (a changed list repaints).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [width, height, ...deps]);
   return ref;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { CATEGORICAL } from "../views/colour";
 import { barLabel, deadMask, groupedBars, histogramBars, levelColour, perplexity, rankOrder, shares, utilisation } from "./histogram";
 
 describe("the metrics of docs/codebook.md", () => {
@@ -101,6 +102,6 @@ describe("grouped bars (levels side by side)", () => {
 
   it("colours levels distinctly", () => {
     expect(new Set([1, 2, 3].map(levelColour)).size).toBe(3);
-    expect(levelColour(1)).toBe(levelColour(1 + 8));
+    expect(levelColour(1)).toBe(levelColour(1 + CATEGORICAL.length));
   });
 });

@@ -2,6 +2,8 @@
 // batches and a validation pass of 512 images compare), rank order, and binning many codes into
 // the bars a chart has room for.
 
+import { categorical } from "../views/colour";
+
 /** Codes used less than `deadFraction` of a uniform share N / K (acc/vq/health.py). None when N = 0. */
 export function deadMask(counts: readonly number[], deadFraction: number): boolean[] {
   const total = counts.reduce((a, b) => a + b, 0);
@@ -80,11 +82,9 @@ export function barLabel(bar: HistogramBar, byRank: boolean): string {
   return per === 1 ? `code ${bar.codes[0]}` : `codes ${bar.codes[0]}–${bar.codes[per - 1]}`;
 }
 
-/** Colours of levels 1, 2, 3 … where levels are drawn side by side (Tableau 10: blue, orange, green …). */
-export const LEVEL_COLOURS: readonly string[] = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f"];
-
+/** The colour of level 1, 2, 3 … where levels are drawn side by side (blue, orange, green …). */
 export function levelColour(level: number): string {
-  return LEVEL_COLOURS[(Math.max(1, level) - 1) % LEVEL_COLOURS.length];
+  return categorical(Math.max(1, level) - 1);
 }
 
 /** One group of bars side by side: the same codes in every series (level). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { TAB10, codeColour, deadVsActive, fitBounds, meanWhere, pathLength, trajectoryBounds, visibleCodes, type Point } from "./trajectory";
+import { TAB10 } from "../views/colour";
+import { codeColour, deadVsActive, fitBounds, meanWhere, pathLength, trajectoryBounds, visibleCodes, type Point } from "./trajectory";
 
 const points: Point[][] = [
   [

@@ -2,24 +2,12 @@
 // over the snapshots, fitted into a box with equal units on both axes (a PCA plane has no
 // preferred axis), plus the figures that answer "do dead codes move, do they get gradient?".
 
+import { TAB10 } from "../views/colour";
+
 export type Point = [number, number];
 
 /** Which codes the plot draws. */
 export type CodeFilter = "all" | "active" | "dead";
-
-/** The tab10 palette (matplotlib's default cycle), as the seed's plot used. */
-export const TAB10 = [
-  "#1f77b4",
-  "#ff7f0e",
-  "#2ca02c",
-  "#d62728",
-  "#9467bd",
-  "#8c564b",
-  "#e377c2",
-  "#7f7f7f",
-  "#bcbd22",
-  "#17becf",
-] as const;
 
 /** A code's colour: tab10 cycled by code index (dead codes are drawn grey by the plot). */
 export function codeColour(code: number): string {

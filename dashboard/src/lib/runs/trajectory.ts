@@ -3,7 +3,7 @@
 
 import { QUANTITY_NAMES } from "../quantities";
 import type { RunStateActive, TrajectoriesResponse, TrajectoryField } from "../runs-types";
-import { LINE_COLORS } from "./scale";
+import { categorical } from "../views/colour";
 
 /** The metrics the trajectory chart can show, with how to read them. */
 export const TRAJECTORY_METRICS: readonly { field: TrajectoryField; label: string; hint: string }[] = [
@@ -30,7 +30,7 @@ export interface TrajectoryLine {
 /** The colour of a feature: by its position among the features shown, stable while they stay. */
 export function featureColor(features: readonly number[], feature: number): string {
   const i = features.indexOf(feature);
-  return LINE_COLORS[(i < 0 ? feature : i) % LINE_COLORS.length];
+  return categorical(i < 0 ? feature : i);
 }
 
 /** Every feature with a trajectory or a watch, watched ones first in watch order, then the rest. */

@@ -2,15 +2,22 @@ import { describe, expect, it } from "vitest";
 
 import {
   buildLut,
+  categorical,
+  CATEGORICAL,
   colourIndex,
   cosineRgb,
+  diverging,
   heatmapColours,
   domainFor,
   finiteRange,
   lutFor,
   mapFor,
+  mapRgb,
   NONFINITE_RGB,
   paintValues,
+  rgb,
+  textOn,
+  viridis,
 } from "./colour";
 
 const rgbAt = (lut: Uint8Array, i: number) => [lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2]];
@@ -153,5 +160,41 @@ describe("cosine colours", () => {
     expect(heatmapColours("cosine", range, "fit")).toEqual({ map: "viridis", domain: { lo: 0, hi: 0.9 } });
     // Only cosines have the −1..1 mode; a unit key stays on its 0..1.
     expect(heatmapColours("unit", range, "signed")).toEqual({ map: "viridis", domain: { lo: 0, hi: 1 } });
+  });
+});
+
+describe("single colours", () => {
+  it("run viridis from purple to yellow, clamped, as the tables do at their ends", () => {
+    expect(viridis(0)).toEqual([68, 1, 84]);
+    expect(viridis(1)).toEqual([253, 231, 37]);
+    expect(viridis(7)).toEqual(viridis(1));
+    expect(viridis(Number.NaN)).toEqual(viridis(0));
+    const lut = lutFor("viridis");
+    expect(mapRgb("viridis", 0.5)).toEqual(rgbAt(lut, 0)
+      .map((_, c) => Math.round((lut[127 * 3 + c] + lut[128 * 3 + c]) / 2)));
+  });
+
+  it("centre the diverging map on near-white (near-black when dark)", () => {
+    expect(diverging(0, 1)).toEqual([247, 247, 247]);
+    const [r, , b] = diverging(1, 1);
+    expect(r).toBeGreaterThan(b);
+    const [r2, , b2] = diverging(-1, 1);
+    expect(b2).toBeGreaterThan(r2);
+    expect(diverging(Number.NaN, 1)).toEqual([...NONFINITE_RGB]);
+    expect(diverging(0, 1, true)).toEqual([22, 24, 29]);
+    expect(diverging(3, 0)).toEqual(diverging(0, 1));
+  });
+
+  it("write CSS and pick readable text", () => {
+    expect(rgb([1, 2, 3])).toBe("rgb(1 2 3)");
+    expect(textOn([250, 250, 250])).toBe("#16191f");
+    expect(textOn([10, 10, 60])).toBe("#f6f7f9");
+  });
+
+  it("cycle the categorical palette", () => {
+    expect(categorical(0)).toBe(CATEGORICAL[0]);
+    expect(categorical(CATEGORICAL.length + 2)).toBe(CATEGORICAL[2]);
+    expect(categorical(-1)).toBe(CATEGORICAL[CATEGORICAL.length - 1]);
+    expect(new Set(CATEGORICAL).size).toBe(CATEGORICAL.length);
   });
 });

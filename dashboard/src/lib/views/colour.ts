@@ -1,4 +1,7 @@
-// Colour scales of the inspector views, and the painters that turn a tensor into RGBA pixels.
+// Every colour the dashboard computes, in one module: the colour maps (viridis, diverging, grey)
+// as tables for the painters that turn a tensor into RGBA pixels, and as single colours for SVG
+// marks (the runs page's scatter, force images and similarity cells); the categorical palettes of
+// lines, levels and codes; the non-finite magenta. Theme colours stay CSS variables.
 // A key's `scale` (generated metadata) picks both the colour map and the value range:
 //   magnitude  viridis, 0..max (a magnitude starts at 0)
 //   signed     diverging, centred on 0, symmetric ±max|v|
@@ -14,6 +17,9 @@ export type ColourMap = "viridis" | "diverging" | "gray";
 
 /** Where a scale is drawn: a heatmap of numbers, or a picture (28×28 tiles). */
 export type ScaleContext = "heatmap" | "image";
+
+/** Red, green, blue in 0..255. */
+export type Rgb = [number, number, number];
 
 /** Magenta: in none of the maps, so a non-finite cell is never mistaken for a value. */
 export const NONFINITE_RGB: readonly [number, number, number] = [255, 0, 255];
@@ -39,24 +45,106 @@ const DIVERGING_LIGHT_STOPS = [
 const DIVERGING_DARK_STOPS = ["#b9dcff", "#5aa0e6", "#2a6cb0", "#1b3f66", "#16181d", "#6b2320", "#b8433a", "#ef7f6c", "#ffc4b8"];
 const GRAY_STOPS = ["#000000", "#ffffff"];
 
-function hexRgb(hex: string): [number, number, number] {
+function hexRgb(hex: string): Rgb {
   const n = Number.parseInt(hex.slice(1), 16);
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/** The colour at `t` in 0..1 (clamped; NaN as 0) between evenly spaced stops, linearly. */
+function interpolate(stops: readonly Rgb[], t: number): Rgb {
+  const clamped = t > 0 ? Math.min(1, t) : 0;
+  const segments = stops.length - 1;
+  const at = clamped * segments;
+  const s = Math.min(segments - 1, Math.floor(at));
+  const f = at - s;
+  const a = stops[s];
+  const b = stops[s + 1];
+  return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)];
 }
 
 /** A 256-entry table interpolated linearly between evenly spaced stops. */
 export function buildLut(stops: readonly string[]): Lut {
   const rgb = stops.map(hexRgb);
   const lut = new Uint8Array(LUT_SIZE * 3);
-  const segments = rgb.length - 1;
-  for (let i = 0; i < LUT_SIZE; i++) {
-    const t = (i / (LUT_SIZE - 1)) * segments;
-    const s = Math.min(segments - 1, Math.floor(t));
-    const f = t - s;
-    for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(rgb[s][c] + (rgb[s + 1][c] - rgb[s][c]) * f);
-  }
+  for (let i = 0; i < LUT_SIZE; i++) lut.set(interpolate(rgb, i / (LUT_SIZE - 1)), i * 3);
   return lut;
 }
+
+function stopsOf(map: ColourMap, dark: boolean): readonly string[] {
+  return map === "viridis" ? VIRIDIS_STOPS : map === "gray" ? GRAY_STOPS : dark ? DIVERGING_DARK_STOPS : DIVERGING_LIGHT_STOPS;
+}
+
+const STOP_RGB = new Map<readonly string[], readonly Rgb[]>();
+
+/** The colour of `t` in 0..1 (clamped; NaN as 0) on `map`, exactly between its stops (no table). */
+export function mapRgb(map: ColourMap, t: number, dark = false): Rgb {
+  const stops = stopsOf(map, dark);
+  let rgb = STOP_RGB.get(stops);
+  if (!rgb) {
+    rgb = stops.map(hexRgb);
+    STOP_RGB.set(stops, rgb);
+  }
+  return interpolate(rgb, t);
+}
+
+/** Viridis colour of `t` in 0..1 (clamped), e.g. a win rate. */
+export function viridis(t: number): Rgb {
+  return mapRgb("viridis", t);
+}
+
+/** Diverging colour of `value` on a scale symmetric around 0 reaching ±`maxAbs`; magenta when not finite. */
+export function diverging(value: number, maxAbs: number, dark = false): Rgb {
+  if (!Number.isFinite(value)) return [...NONFINITE_RGB];
+  return mapRgb("diverging", maxAbs > 0 ? 0.5 + value / (2 * maxAbs) : 0.5, dark);
+}
+
+/** CSS of an RGB colour. */
+export function rgb([r, g, b]: readonly [number, number, number]): string {
+  return `rgb(${r} ${g} ${b})`;
+}
+
+/** Dark or light text, whichever reads better on `background`. */
+export function textOn([r, g, b]: readonly [number, number, number]): string {
+  const luminance = (0.299 * r + 0.587 * g + 0.114 * b) / 255;
+  return luminance > 0.55 ? "#16191f" : "#f6f7f9";
+}
+
+/**
+ * Distinct colours for lines and levels (Tableau 10), readable on light and dark backgrounds:
+ * watched features' lines take them in watch-list order, codebook levels 1, 2, 3 … in order.
+ */
+export const CATEGORICAL: readonly string[] = [
+  "#4e79a7",
+  "#f28e2b",
+  "#59a14f",
+  "#e15759",
+  "#b07aa1",
+  "#76b7b2",
+  "#edc948",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+];
+
+/** The `i`-th categorical colour (0-based, cycled). */
+export function categorical(i: number): string {
+  const n = CATEGORICAL.length;
+  return CATEGORICAL[((Math.trunc(i) % n) + n) % n];
+}
+
+/** Matplotlib's tab10 cycle: codebook codes, as the reference plot of code trajectories drew them. */
+export const TAB10: readonly string[] = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
 
 const LUTS = new Map<string, Lut>();
 
@@ -65,9 +153,7 @@ export function lutFor(map: ColourMap, dark = false): Lut {
   const id = map === "diverging" && dark ? "diverging-dark" : map;
   let lut = LUTS.get(id);
   if (!lut) {
-    const stops =
-      map === "viridis" ? VIRIDIS_STOPS : map === "gray" ? GRAY_STOPS : dark ? DIVERGING_DARK_STOPS : DIVERGING_LIGHT_STOPS;
-    lut = buildLut(stops);
+    lut = buildLut(stopsOf(map, dark));
     LUTS.set(id, lut);
   }
   return lut;

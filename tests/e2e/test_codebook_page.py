@@ -122,6 +122,34 @@ def test_a_learned_run_shows_health_trajectories_and_gradient_bars(
         expect(dead).to_contain_text("of a uniform share, last 100 batches")
     expect(page.get_by_test_id("codebook-decoded-level1")).to_have_attribute("data-count", "128")
     expect(page.get_by_test_id("codebook-warning").filter(has_text="utilisation")).to_have_count(0)
+    _drift_and_quantisation_error_columns(page, levels=3)
+
+
+NUMBER = re.compile(r"^\d+(\.\d+)?(e[−-]?\d+)?$")
+
+
+def _drift_and_quantisation_error_columns(page: Page, levels: int) -> None:
+    """Drift (last step) and quantisation error (window mean) for every level: a number each,
+    with its unit and window in the header and its rule in the header tooltip and the rules."""
+    drift_head = page.get_by_test_id("codebook-health-drift-head")
+    expect(drift_head).to_contain_text("last step · latent units")
+    expect(drift_head).to_have_attribute("title", re.compile(r"‖C_t − C_\{t−1\}‖_F / √\(K·dim\)"))
+    error_head = page.get_by_test_id("codebook-health-qerror-head")
+    expect(error_head).to_contain_text("window mean · latent units²")
+    expect(error_head).to_have_attribute("title", re.compile(r"min_k ‖z − c_k‖².*rolling window"))
+    rules = page.get_by_test_id("codebook-rules")
+    expect(rules).to_contain_text("‖C_t − C_{t−1}‖_F / √(K·dim)")
+    expect(rules).to_contain_text("mean over the batch's vectors z of min_k ‖z − c_k‖²")
+    for name in ("drift", "qerror"):
+        cells = page.get_by_test_id(f"codebook-health-{name}")
+        expect(cells).to_have_count(levels)
+        for cell in cells.all():
+            # a finite value ≥ 0 (a missing one is "")
+            expect(cell).to_have_attribute("data-value", re.compile(r"^\d+(\.\d+)?(e-\d+)?$"))
+            assert float(cell.get_attribute("data-value") or "nan") >= 0, name
+            shown = cell.inner_text().splitlines()[0].strip()
+            assert NUMBER.match(shown), (name, shown)
+            expect(cell).to_contain_text("window mean" if name == "drift" else "last batch")
 
 
 def test_a_collapsing_codebook_warns_about_low_utilisation(page: Page, stack: Server) -> None:

@@ -53,19 +53,9 @@ class PayloadTooLarge(AccError):
     error = "payload_too_large"
 
 
-class UnsupportedMediaType(AccError):
-    http_code = 415
-    error = "unsupported_media_type"
-
-
 class RequestTimeout(AccError):
     http_code = 408
     error = "request_timeout"
-
-
-class TooManyRequests(AccError):
-    http_code = 429
-    error = "too_many_requests"
 
 
 class InvalidValue(AccError):

@@ -74,15 +74,20 @@ def start_server(command: list[str], url: str, probe: str, env: dict[str, str]) 
     return server
 
 
-@pytest.fixture
-def trainer() -> Iterator[Server]:
+def start_trainer() -> Server:
+    """`acc serve` on a free port, answering /health."""
     port = free_port()
-    server = start_server(
+    return start_server(
         [sys.executable, "-m", "acc.cli", "serve", "--port", str(port)],
         f"http://127.0.0.1:{port}",
         "/health",
         {},
     )
+
+
+@pytest.fixture
+def trainer() -> Iterator[Server]:
+    server = start_trainer()
     yield server
     server.stop()
 

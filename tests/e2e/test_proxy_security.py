@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -27,7 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Server, free_port, start_server
+from tests.e2e.conftest import ROOT, Server, free_port, start_server, start_trainer
 
 MAX_BODY_BYTES = json.loads(
     (ROOT / "dashboard/src/lib/generated/limits.json").read_text(encoding="utf-8")
@@ -131,13 +130,7 @@ def start_dashboard(trainer_url: str, *args: str, env: dict[str, str] | None = N
 
 @pytest.fixture(scope="module")
 def trainer() -> Iterator[Server]:
-    port = free_port()
-    server = start_server(
-        [sys.executable, "-m", "acc.cli", "serve", "--port", str(port)],
-        f"http://127.0.0.1:{port}",
-        "/health",
-        {},
-    )
+    server = start_trainer()
     yield server
     server.stop()
 

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from acc.change_signal import ChangeSignal
+
 MAX_WATCHED = 8
 DEFAULT_MAX_POINTS = 10_000
 # What a trajectory point holds besides the step: the weight's cosine to the weight it had when
@@ -125,7 +127,11 @@ class DebugController:
     """Pause/step/resume at step boundaries, plus the watches. Thread-safe: the training thread
     calls `end_step`, `record_watches` and `wait_if_paused`; any other thread controls it."""
 
-    def __init__(self, max_points: int = DEFAULT_MAX_POINTS) -> None:
+    def __init__(
+        self, max_points: int = DEFAULT_MAX_POINTS, changes: ChangeSignal | None = None
+    ) -> None:
+        # Bumped whenever the state() answer changes (pause, resume, stop, end, blocked).
+        self.changes = changes if changes is not None else ChangeSignal()
         self._running = threading.Event()
         self._running.set()
         self._lock = threading.Lock()
@@ -158,6 +164,7 @@ class DebugController:
         with self._lock:
             if not self._stop:
                 self._running.clear()
+        self.changes.bump()
 
     def resume(self) -> None:
         """Let the loop run freely again; unused step grants are dropped and every pending
@@ -167,6 +174,7 @@ class DebugController:
             self._running.set()
             self._interrupt("the run was resumed")
             self._wake.notify_all()
+        self.changes.bump()
 
     def step(self, n: int = 1) -> Future[int]:
         """Release exactly `n` more steps of a paused loop. The future gives the last step once
@@ -212,12 +220,14 @@ class DebugController:
             self._running.set()
             self._interrupt("the run was stopped")
             self._wake.notify_all()
+        self.changes.bump()
 
     def end(self, reason: str) -> None:
         """The loop has ended (finished, failed or stopped): nothing waits for it any more."""
         with self._lock:
             self._ended = reason
             self._interrupt(reason)
+        self.changes.bump()
 
     def _interrupt(self, reason: str) -> None:
         # Called with the lock held.
@@ -267,8 +277,11 @@ class DebugController:
                     for waiter in self._block_waiters:
                         _settle(waiter, True)
                     self._block_waiters = []
+                    self.changes.bump()
                 self._wake.wait()
-            self._blocked = False
+            if self._blocked:
+                self._blocked = False
+                self.changes.bump()
             if self._stop:
                 return False
             self._stepping = not self._running.is_set()

@@ -21,9 +21,11 @@ from typing import Any
 import torch
 
 from acc.callbacks import Callback
+from acc.change_signal import ChangeSignal
 from acc.data import MnistData
 from acc.debug_controller import DebugController, StepsInterrupted
 from acc.session import DEFAULT_BUDGET, Session
+from acc.step_capture import Detail
 from acc.step_inspector import CaptureBudget, StepData
 from acc.trainer import StepInfo
 
@@ -105,6 +107,7 @@ class FreeRun:
         paused: bool = False,
         recipe_options: dict[str, Any] | None = None,
         budget: CaptureBudget = DEFAULT_BUDGET,
+        changes: ChangeSignal | None = None,
     ) -> None:
         if not 1 <= steps <= MAX_RUN_STEPS:
             raise ValueError(f"steps must be an integer in 1..{MAX_RUN_STEPS}, got {steps!r}")
@@ -115,7 +118,9 @@ class FreeRun:
         self.run_id = uuid.uuid4().hex[:12]
         self.steps = steps
         self.capture_every = capture_every
-        self.controller = DebugController()
+        # Bumped at every committed step and every change of state: what event streams wait on.
+        self.changes = changes if changes is not None else ChangeSignal()
+        self.controller = DebugController(changes=self.changes)
         if paused:
             self.controller.pause()
         self.session = Session(
@@ -124,8 +129,7 @@ class FreeRun:
             data=data,
             seed=seed,
             device=device,
-            capture_every=capture_every,
-            force_full=lambda: self.controller.stepping,
+            plan=self._plan,
             recipe_options=recipe_options,
             budget=budget,
         )
@@ -144,6 +148,14 @@ class FreeRun:
 
     # -- the training thread -----------------------------------------------------------------------
 
+    def _plan(self, step: int) -> Detail:
+        """How much step `step` keeps: in full every `capture_every`-th step and every step
+        taken while paused; the history keys while a feature is watched (its trajectory reads
+        them); otherwise the scalars the live charts draw."""
+        if self.controller.stepping or step % self.capture_every == 0:
+            return Detail.FULL
+        return Detail.HISTORY if self.controller.watched() else Detail.SCALARS
+
     def _end_step(self, info: StepInfo) -> None:
         """Once the capture committed the step: note it, record the watches, then wait at the
         boundary while paused."""
@@ -155,6 +167,7 @@ class FreeRun:
         if controller.watched() and layer is not None and capture.last_committed is not None:
             controller.record_watches(info.step, layer.weight, capture.last_committed.arrays)
         controller.end_step(info.step)
+        self.changes.bump()
         started = time.perf_counter()
         self._blocked_since = started
         going_on = controller.wait_if_paused(full=capture.full)

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from acc.change_signal import ChangeSignal
 from acc.data import MnistData
 from acc.free_run import DEFAULT_CAPTURE_EVERY, FreeRun
 from acc.session import DEFAULT_BUDGET, Session
@@ -71,6 +72,8 @@ class ModelSeat:
         self.data = data
         self.device = torch.device(device)
         self.budget = budget
+        # Bumped by the current run (steps, state) and whenever a run is started or replaced.
+        self.changes = ChangeSignal()
         self._lock = threading.Lock()
         self._session: Session | None = None
         self._run: FreeRun | None = None
@@ -171,7 +174,9 @@ class ModelSeat:
                 paused=paused,
                 recipe_options=recipe_options,
                 budget=self.budget,
+                changes=self.changes,
             )
+            self.changes.bump()
             return self._run
 
     def stop_run(self) -> FreeRun:

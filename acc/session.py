@@ -22,7 +22,7 @@ from acc.callbacks import Callback
 from acc.data import MnistData
 from acc.host_memory import release_freed_memory
 from acc.recipes import TrainingSetup, get_recipe
-from acc.step_capture import Capture, StepCapture
+from acc.step_capture import Capture, DetailPlan, StepCapture, always_full
 from acc.step_inspector import (
     CaptureBudget,
     FailedStep,
@@ -143,8 +143,8 @@ class Session:
     """Owns a recipe's model, optimizer, batches, BCL hooks and a `StepInspector`.
 
     `step(n)` runs `n` steps through the real `Trainer.train` on the worker thread, capturing every
-    step in full (or every `capture_every`-th, and whenever `force_full()` says so), and returns the
-    last step's `StepData`. `submit_step(n)` is the same without waiting; `submit_train` runs a long
+    step in full (or as `plan` says: a free run keeps less of most steps), and returns the last
+    step's `StepData`. `submit_step(n)` is the same without waiting; `submit_train` runs a long
     stretch with extra callbacks (a free run). `close()` ends the session and frees the model.
     """
 
@@ -158,15 +158,13 @@ class Session:
         device: torch.device | str = "cpu",
         budget: CaptureBudget = DEFAULT_BUDGET,
         recipe_options: dict[str, Any] | None = None,
-        capture_every: int = 1,
-        force_full: Callable[[], bool] | None = None,
+        plan: DetailPlan = always_full,
     ) -> None:
         self.recipe = get_recipe(recipe)
         self.recipe.check_condition(condition)
         self.session_id = uuid.uuid4().hex[:12]
         self._condition = condition
-        self._capture_every = capture_every
-        self._force_full = force_full
+        self._plan = plan
         self.inspector = StepInspector.within(budget)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"acc-session-{self.session_id}")
         self._state_lock = threading.Lock()
@@ -195,9 +193,7 @@ class Session:
     ) -> tuple[TrainingSetup, Capture]:
         setup = self.recipe.build(condition, seed, data, device, **options)
         make = setup.capture_factory if setup.capture_factory is not None else StepCapture
-        capture: Capture = make(
-            setup, self.inspector, full_every=self._capture_every, force_full=self._force_full
-        )
+        capture: Capture = make(setup, self.inspector, self._plan)
         return setup, capture
 
     # -- stepping ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ what the optimizer and the whole step changed, the cosine matrices; then the ste
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import IntEnum
 
 import torch
 import torch.nn.functional as F
@@ -33,48 +34,84 @@ def cosine_matrix(rows: torch.Tensor) -> torch.Tensor:
 def mean_offdiagonal_cosine(rows: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """The mean cosine similarity between distinct rows of `rows` [D, P], without the [D, D]
     matrix (every step of a free run needs it, the matrix only its full steps):
-    Σ_{i≠j} u_i·u_j = ‖Σ_i u_i‖² − Σ_i ‖u_i‖² for the unit rows u."""
-    unit = F.normalize(rows.detach().to(dtype), dim=1)  # [D, P]
-    total = unit.sum(dim=0)  # [P]
-    d = unit.shape[0]
-    return (total @ total - (unit * unit).sum()) / max(d * (d - 1), 1)
+    Σ_{i≠j} u_i·u_j = ‖Σ_i u_i‖² − Σ_i ‖u_i‖² for the unit rows u_i = w_i / ‖w_i‖ (a zero row
+    stays zero, as with F.normalize). Σ_i u_i is one matrix-vector product, so no [D, P]
+    temporary is made."""
+    rows = rows.detach().to(dtype)
+    norms = torch.linalg.vector_norm(rows, dim=1)  # [D]
+    inverse = 1.0 / norms.clamp_min(1e-12)  # [D]; F.normalize's epsilon
+    total = inverse @ rows  # [P] = Σ_i u_i
+    d = rows.shape[0]
+    return (total @ total - (norms * inverse).square().sum()) / max(d * (d - 1), 1)
+
+
+class Detail(IntEnum):
+    """How much of a step a capture keeps, from least to most."""
+
+    SCALARS = 0  # the loss and the scalars a live chart draws: a free run's steps between fulls
+    HISTORY = 1  # every history key: scalars and the [D]/[B] vectors
+    FULL = 2  # everything, held as a full snapshot
+
+
+DetailPlan = Callable[[int], Detail]  # step number → how much that step captures
+
+
+def always_full(step: int) -> Detail:
+    """The inspector's plan: every step in full."""
+    return Detail.FULL
+
+
+def every_nth_full(n: int, otherwise: Detail = Detail.HISTORY) -> DetailPlan:
+    """Every `n`-th step in full, the others at `otherwise`."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return lambda step: Detail.FULL if step % n == 0 else otherwise
 
 
 class Capture(Callback):
-    """A callback that feeds a `StepInspector` and commits each step at its end. `full` says
-    whether the current step captures everything (else only the history keys);
+    """A callback that feeds a `StepInspector` and commits each step at its end. Its `plan`
+    says how much each step keeps (`detail`, decided when the step's gradients exist);
     `last_committed` is the newest committed step."""
 
-    full: bool
-    last_committed: StepData | None
+    detail: Detail = Detail.FULL
+    last_committed: StepData | None = None
+
+    @property
+    def full(self) -> bool:
+        """Whether the current (or just committed) step is captured in full."""
+        return self.detail is Detail.FULL
+
+    def wants(self, key: StepTensorKey) -> bool:
+        """Whether the current step keeps `key`: a full step keeps every key, a history step
+        the history keys, a scalars step the scalar history keys."""
+        if self.detail is Detail.FULL:
+            return True
+        meta = KEY_META[key]
+        return meta.history and (self.detail is Detail.HISTORY or not meta.shape)
 
 
 class StepCapture(Capture):
-    """Feeds one `StepInspector` from the steps of one `TrainingSetup`.
+    """Feeds one `StepInspector` from the steps of one linear-encoder `TrainingSetup`.
 
-    `full_every` picks which steps capture everything: 1 (the inspector) captures every step in
-    full; N > 1 (a free run) captures only the history keys (scalars, [D] and [B] vectors) on the
-    other steps, which costs a few small copies. `force_full()`, when given, makes any step full
-    (a paused run captures every stepped step).
+    `plan` picks how much each step keeps (see `Detail`): the inspector keeps every step in full;
+    a free run keeps every N-th step in full and only scalars in between, which costs the loss
+    copy and one cosine mean of the encoder weights (the live chart draws both every step).
     """
 
     def __init__(
         self,
         setup: TrainingSetup,
         inspector: StepInspector,
-        full_every: int = 1,
-        force_full: Callable[[], bool] | None = None,
+        plan: DetailPlan = always_full,
     ) -> None:
-        if full_every < 1:
-            raise ValueError(f"full_every must be >= 1, got {full_every}")
         self.setup = setup
         self.inspector = inspector
-        self.full_every = full_every
-        self.force_full = force_full
+        self.plan = plan
         self._layer: nn.Linear = setup.layer
         self._forward_weight: torch.Tensor | None = None
-        self.full = True
-        self.last_committed: StepData | None = None
+        self._forward_cosine: torch.Tensor | None = None
+        self.detail = Detail.FULL
+        self.last_committed = None
         self._handle: RemovableHandle | None = self._layer.register_forward_hook(self._remember)
 
     def close(self) -> None:
@@ -84,26 +121,34 @@ class StepCapture(Capture):
             self._handle = None
 
     def _remember(self, module: nn.Module, inputs: object, output: object) -> None:
-        # W as the forward pass used it: BCL's SOM step changes W in place during backward.
-        if torch.is_grad_enabled():
+        # W as the forward pass used it: BCL's SOM step changes W in place during backward. A
+        # scalars step needs only its cosine mean, which costs less than a copy of W.
+        if not torch.is_grad_enabled():
+            return
+        if self.detail is Detail.SCALARS:
+            self._forward_weight = None
+            self._forward_cosine = mean_offdiagonal_cosine(self._layer.weight)
+        else:
             self._forward_weight = self._layer.weight.detach().clone()
+            self._forward_cosine = None
 
     def _capture(self, key: StepTensorKey, value: torch.Tensor | float, fresh: bool = True) -> None:
         # `fresh`: computed for this step and never modified afterwards, so the inspector may keep
         # it without a copy. Live state (weights, .grad) is passed with fresh=False.
-        if self.full or KEY_META[key].history:
+        if self.wants(key):
             self.inspector.capture(key, value, fresh=fresh)
+
+    def on_step_start(self, step: int) -> None:
+        """Decide how much this step keeps (the forward hook needs to know)."""
+        self.detail = self.plan(step)
 
     def on_after_backward(self, info: StepInfo) -> None:
         """Capture everything that exists before the optimizer step."""
-        self.full = (
-            self.full_every == 1
-            or info.step % self.full_every == 0
-            or (self.force_full is not None and self.force_full())
-        )
+        self._capture(K.LOSS, info.loss.detach())
+        if self.detail is Detail.SCALARS:
+            return
         self._capture(K.BATCH_IMAGES, info.batch.images)
         self._capture(K.BATCH_LABELS, info.batch.labels)
-        self._capture(K.LOSS, info.loss.detach())
         bcl = self.setup.bcl
         if bcl is not None:
             for name, tensor in bcl.last_metrics.items():
@@ -120,7 +165,10 @@ class StepCapture(Capture):
 
     def on_step_end(self, info: StepInfo) -> None:
         """Capture what the optimizer step did, then commit the step."""
-        self._capture_update()  # cheap; non-full steps keep only its scalars (cosine means)
+        if self._forward_cosine is not None:
+            self._capture(K.WEIGHT_COSINE_MEAN, self._forward_cosine)
+        else:
+            self._capture_update()
         data = self.inspector.commit(info.step, full=self.full)
         self.last_committed = data
 
@@ -131,7 +179,7 @@ class StepCapture(Capture):
         after = self._layer.weight.detach()
         bcl = self.setup.bcl
         som_delta = bcl.last_metrics.get("som_delta") if bcl is not None else None
-        if self.full:  # [D, P] tensors, not history: a light step does not compute them
+        if self.full:  # [D, P] tensors, not history: a history step does not compute them
             self._capture(K.ENCODER_WEIGHTS, before)
             self._capture(K.ENCODER_WEIGHTS_POST, after, fresh=False)
             self._capture(K.COMBINED_DELTA, after - before)

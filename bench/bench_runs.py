@@ -1,34 +1,42 @@
 """Benchmark of free runs (run by hand, prints figures; not part of the test suite).
 
-    .venv/bin/python bench/bench_runs.py [--steps 600] [--repeats 5]
+    .venv/bin/python bench/bench_runs.py [--steps 600] [--repeats 5] [--ratio-steps 2000]
 
-Steps/s of a bcl-med run: bare `Trainer.train` (no callbacks); with the capture pipeline only;
-with the capture pipeline and a `DebugController` attached and running (a `FreeRun`); and a
-`FreeRun` served over HTTP with an SSE client connected. The controller's own cost is also timed
-per step directly. Then the pause latency (pause() → loop blocked at the boundary) and the latency
-of one step while paused. Target: the attached-and-running overhead under 1%.
+Steps/s of a bcl-med run: bare `Trainer.train` (no callbacks); with the capture a free run uses
+(every 10th step in full, the loss and the weight cosine mean on the others); with the capture
+and a `DebugController` attached and running (a `FreeRun`). The controller's own cost is also
+timed per step directly. Then the pause latency (pause() → loop blocked at the boundary) and the
+latency of one step while paused.
+
+Last, the target of the run page: a bcl-med run started from the dashboard, with the page open
+in Chromium (its event stream, charts and force views live), against `acc run` of the same
+recipe and condition, both `--ratio-steps` steps, interleaved `--repeats` times. The dashboard
+run's rate is the run's own `steps_per_second` (training time); `acc run`'s is its summary's.
+Target: the dashboard run at >= 0.9x `acc run`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
-import httpx2
+from bench_inspect_ui import CHROMIUM_ARGS, free_port, start, stop
+from playwright.sync_api import Page, sync_playwright
 
 from acc.data import MnistData, load_mnist
 from acc.debug_controller import DebugController
 from acc.free_run import FreeRun
 from acc.recipes import get_recipe
 from acc.session import Session
+from acc.step_capture import Detail, every_nth_full
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +54,8 @@ def bare(data: MnistData, steps: int) -> float:
 
 
 def capture_only(data: MnistData, steps: int) -> float:
-    with Session("gradient_gating_l0", "bcl-med", data=data, capture_every=10) as session:
+    plan = every_nth_full(10, Detail.SCALARS)  # what a free run keeps while running freely
+    with Session("gradient_gating_l0", "bcl-med", data=data, plan=plan) as session:
         session.submit_train(20).result()
         return steps_per_second(lambda: session.submit_train(steps).result(), steps)
 
@@ -94,63 +103,82 @@ def latencies(data: MnistData, samples: int) -> tuple[list[float], list[float]]:
     return pause_ms, step_ms
 
 
-def with_sse(steps: int) -> float:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "acc.cli", "serve", "--port", str(port)],
+def acc_run(steps: int, out: Path) -> float:
+    """`acc run gradient_gating_l0 --condition bcl-med`: its summary's steps/s."""
+    subprocess.run(
+        [sys.executable, "-m", "acc", "run", "gradient_gating_l0", "--condition", "bcl-med"]
+        + ["--steps", str(steps), "--out", str(out)],
         cwd=ROOT,
-        start_new_session=True,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    return float(json.loads((out / "summary.json").read_text())["steps_per_second"])
+
+
+def dashboard_run(page: Page, ui: str, steps: int) -> float:
+    """Start a bcl-med run from the open run page and wait (on the page's own status text) until
+    it completes; the run's steps/s over its training time."""
+    page.goto(ui + "/")
+    page.locator("#runs-condition").select_option("bcl-med")
+    page.locator("#runs-steps").fill(str(steps))
+    page.get_by_test_id("runs-start-btn").click()
+    # The page may still show the previous run's end: first the new run, then its end.
+    page.locator('[data-testid="runs-status"][data-status="running"]').wait_for(timeout=60_000)
+    page.locator('[data-testid="runs-status"][data-status="completed"]').wait_for(timeout=600_000)
+    with urllib.request.urlopen(ui + "/api/runs/current", timeout=10) as answer:
+        state = json.loads(answer.read())
+    if "steps_per_second" not in state:
+        raise RuntimeError(f"no run rate in {state}")
+    return float(state["steps_per_second"])
+
+
+def speed_ratio(steps: int, repeats: int) -> None:
+    """The dashboard run (page open) against `acc run`, interleaved."""
+    trainer_port, ui_port = free_port(), free_port()
+    trainer, ui = f"http://127.0.0.1:{trainer_port}", f"http://127.0.0.1:{ui_port}"
+    servers = [
+        start(
+            [sys.executable, "-m", "acc", "serve", "--port", str(trainer_port)], trainer + "/health"
+        ),
+        start(["./run_ui.sh", "--port", str(ui_port), "--trainer", trainer], ui + "/"),
+    ]
+    cli: list[float] = []
+    page_open: list[float] = []
     try:
-        with httpx2.Client(base_url=url, timeout=120) as http:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    http.get("/health")
-                    break
-                except httpx2.TransportError:
-                    assert time.monotonic() < deadline
-                    time.sleep(0.1)
-            events = {"count": 0}
-
-            def listen() -> None:
-                with (
-                    httpx2.Client(base_url=url, timeout=None) as sse,
-                    sse.stream("GET", "/runs/events") as stream,
-                ):
-                    for line in stream.iter_lines():
-                        if line.startswith("event: steps"):
-                            events["count"] += 1
-                        if line.startswith("data:") and '"status":"completed"' in line:
-                            return
-
-            listener = threading.Thread(target=listen, daemon=True)
-            listener.start()
-            http.post(
-                "/runs", json={"condition": "bcl-med", "steps": steps + 20}
-            ).raise_for_status()
-            while http.get("/runs/current").json()["step"] < 20:
-                time.sleep(0.005)
-            start_step = http.get("/runs/current").json()["step"]
-            start = time.perf_counter()
-            while (state := http.get("/runs/current").json())["status"] != "completed":
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - start
-            listener.join(10)
-            print(f"{'  SSE steps events received':<46} {events['count']}")
-            return (state["step"] - start_step) / elapsed
+        with sync_playwright() as playwright, tempfile.TemporaryDirectory() as tmp:
+            browser = playwright.chromium.launch(
+                executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+            )
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for repeat in range(repeats):
+                cli.append(acc_run(steps, Path(tmp) / str(repeat)))
+                page_open.append(dashboard_run(page, ui, steps))
+            browser.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
+        for server in reversed(servers):
+            stop(server)
+    cli_rate, page_rate = statistics.median(cli), statistics.median(page_open)
+    print(f"{'acc run (bcl-med)':<46} {cli_rate:8.1f} steps/s  {_spread(cli)}")
+    print(
+        f"{'dashboard run, page open (bcl-med)':<46} {page_rate:8.1f} steps/s  {_spread(page_open)}"
+    )
+    ratios = [p / c for p, c in zip(page_open, cli, strict=True)]
+    print(
+        f"{'ratio, dashboard / acc run':<46} {page_rate / cli_rate:8.2f}   "
+        f"(per pair {min(ratios):.2f}..{max(ratios):.2f}; target >= 0.90)"
+    )
+
+
+def _spread(values: list[float]) -> str:
+    return f"(n={len(values)}, {min(values):.1f}..{max(values):.1f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--ratio-steps", type=int, default=2000)
     args = parser.parse_args()
     data = load_mnist()
     figures: dict[str, list[float]] = {"bare": [], "capture": [], "controller": []}
@@ -170,7 +198,6 @@ def main() -> None:
         f"{'controller callbacks per step, timed alone':<46} {cost:8.2f} µs"
         f" = {cost / step_us * 100:.3f} % of a step  (target < 1 %)"
     )
-    print(f"{'FreeRun over HTTP with an SSE client':<46} {with_sse(args.steps * 2):8.1f} steps/s")
     pause_ms, step_ms = latencies(data, 20)
     print(
         f"{'pause latency (request → loop blocked)':<46} median {statistics.median(pause_ms):6.2f} ms"
@@ -180,6 +207,7 @@ def main() -> None:
         f"{'one step while paused (grant → blocked again)':<46} median "
         f"{statistics.median(step_ms):6.2f} ms   max {max(step_ms):6.2f} ms"
     )
+    speed_ratio(args.ratio_steps, args.repeats)
 
 
 if __name__ == "__main__":

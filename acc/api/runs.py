@@ -28,6 +28,7 @@ from acc.api.validation import (
     read_json_object,
     reject_unknown,
 )
+from acc.api.waiting import changed_within
 from acc.free_run import (
     DEFAULT_CAPTURE_EVERY,
     DEFAULT_RUN_STEPS,
@@ -41,7 +42,7 @@ from acc.recipes import get_recipe, recipe_catalogue, recipe_names
 DEFAULT_RECIPE = "gradient_gating_l0"
 # Server-sent events go out at most this often: a run doing 300 steps/s sends one batched
 # `steps` event per tick instead of 300, so a fast run cannot flood the browser.
-EVENT_INTERVAL_S = 0.1
+EVENT_INTERVAL_S = 0.25
 HEARTBEAT_S = 15.0
 # What a `steps` event carries per step; a reconnecting client far behind catches up in pages.
 SSE_KEYS = ("loss", "weight_cosine_mean")
@@ -167,8 +168,8 @@ async def events_route(request: Request) -> Response:
         sent_state: dict[str, Any] | None = None
         run_id: str | None = None
         next_step = 1
-        quiet = 0.0
         while True:
+            version = seat.changes.version
             run = seat.run
             body = run_body(run)
             if run is not None and run.run_id != run_id:
@@ -178,27 +179,28 @@ async def events_route(request: Request) -> Response:
             summary = {k: body.get(k) for k in ("active", "run_id", "status", "blocked", "error")}
             if summary != sent_state:
                 sent_state = summary
-                quiet = 0.0
                 yield _sse("state", body)
             if run is not None:
                 history = run.session.history(next_step, keys=SSE_KEYS, limit=SSE_PAGE_STEPS)
                 if history.steps.size:
                     next_step = int(history.steps[-1]) + 1
-                    quiet = 0.0
                     yield _sse(
                         "steps",
                         _steps_event(run.run_id, history),
                         event_id=f"{run.run_id}:{next_step - 1}",
                     )
-            if quiet >= HEARTBEAT_S:
-                quiet = 0.0
+            # Sleep until something changes (a step, a pause, a new run): a paused or idle run
+            # wakes nobody. A quiet stream sends a comment now and then so proxies keep it open.
+            if not await changed_within(seat.changes, version, shutdown, HEARTBEAT_S):
+                if shutdown.is_set():
+                    return
                 yield b": keep-alive\n\n"
-            # One batched event per interval; the stream ends when the server shuts down.
+                continue
+            # Then gather what comes within the interval into one event.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(shutdown.wait(), EVENT_INTERVAL_S)
             if shutdown.is_set():
                 return
-            quiet += EVENT_INTERVAL_S
 
     return StreamingResponse(
         stream(),

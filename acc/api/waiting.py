@@ -9,6 +9,8 @@ from typing import TypeVar
 
 from starlette.requests import Request
 
+from acc.change_signal import ChangeSignal
+
 T = TypeVar("T")
 
 
@@ -45,3 +47,19 @@ async def result_while_connected(
 async def _disconnected(request: Request) -> None:
     while (await request.receive())["type"] != "http.disconnect":
         pass
+
+
+async def changed_within(
+    signal: ChangeSignal, version: int, shutdown: asyncio.Event, timeout: float
+) -> bool:
+    """Wait until `signal` passes `version` (True), `timeout` seconds pass or the server shuts
+    down (False either way; `shutdown.is_set()` tells which)."""
+    change = asyncio.wrap_future(signal.after(version))
+    stop = asyncio.ensure_future(shutdown.wait())
+    try:
+        await asyncio.wait((change, stop), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+        changed = change.done() and not change.cancelled()
+        change.cancel()  # also drops the waiter from the signal
+    return changed and not shutdown.is_set()

@@ -52,7 +52,7 @@ class TrainingSetup:
     layer_name: str  # the layer BCL attaches to (or would), e.g. "encoder.0"
     options: dict[str, Any]  # the recipe options the setup was built with (batch_size, lr, …)
     num_features: int = 0  # what "feature" indexes count: encoder units, or codes per level
-    # Builds the capture for this setup: (setup, inspector, full_every, force_full) → an
+    # Builds the capture for this setup: (setup, inspector, plan) → an
     # acc.step_capture.Capture callback. None: the linear-encoder capture (StepCapture).
     capture_factory: Callable[..., Any] | None = None
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,8 +14,8 @@ import torch
 from acc.image_grid import encode_png, make_grid
 from acc.models import VQVAE, VQVAEOutput
 from acc.recipes import TrainingSetup
-from acc.step_capture import Capture
-from acc.step_inspector import KEY_META, StepData, StepInspector, StepTensorKey
+from acc.step_capture import Capture, Detail, DetailPlan, always_full
+from acc.step_inspector import StepData, StepInspector, StepTensorKey
 from acc.trainer import StepInfo
 from acc.vq.health import CodebookHealth, dead_code_mask, utilisation
 from acc.vq.monitor import CodebookMonitor
@@ -35,8 +34,7 @@ class VQCapture(Capture):
         self,
         setup: TrainingSetup,
         inspector: StepInspector,
-        full_every: int = 1,
-        force_full: Callable[[], bool] | None = None,
+        plan: DetailPlan = always_full,
         *,
         eval_images: torch.Tensor,
         val_every: int = VAL_EVERY,
@@ -46,8 +44,7 @@ class VQCapture(Capture):
         self.setup = setup
         self.model = model
         self.inspector = inspector
-        self.full_every = full_every
-        self.force_full = force_full
+        self.plan = plan
         self.eval_images = eval_images.to(setup.device)
         self.val_every = val_every
         levels, codes = model.num_levels, model.num_codes
@@ -55,7 +52,7 @@ class VQCapture(Capture):
         self.monitor = CodebookMonitor(levels, codes)
         self.lock = threading.Lock()
         self.validation: list[dict[str, Any]] = []  # {step, loss, commitment, usage, counts}
-        self.full = True
+        self.detail = Detail.FULL
         self.last_committed: StepData | None = None
         self._grads: np.ndarray | None = None
         self._counts: np.ndarray | None = None
@@ -67,16 +64,16 @@ class VQCapture(Capture):
         """Nothing to detach (no hooks); present for the capture interface."""
 
     def _capture(self, key: StepTensorKey, value: torch.Tensor | np.ndarray | float) -> None:
-        if self.full or KEY_META[key].history:
+        if self.wants(key):
             self.inspector.capture(key, value, fresh=True)
+
+    def on_step_start(self, step: int) -> None:
+        """Decide how much this step keeps: at least every history key, which are small here
+        ([L] vectors and scalars) and which the codebook views draw for every step."""
+        self.detail = max(self.plan(step), Detail.HISTORY)
 
     def on_after_backward(self, info: StepInfo) -> None:
         """Before the optimizer step: the batch, the losses, code usage and code gradients."""
-        self.full = (
-            self.full_every == 1
-            or info.step % self.full_every == 0
-            or (self.force_full is not None and self.force_full())
-        )
         output = info.output
         assert isinstance(output, VQVAEOutput)
         losses = info.losses

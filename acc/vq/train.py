@@ -14,6 +14,7 @@ import torch
 from acc.data import MnistData
 from acc.recipes import TrainingSetup
 from acc.session import Session
+from acc.step_capture import Detail
 from acc.step_inspector import CaptureBudget
 from acc.vq.capture import VQCapture
 from acc.vq.checkpoint import save_checkpoint
@@ -42,7 +43,7 @@ def train_vq_headless(
         data=data,
         seed=seed,
         device=device,
-        capture_every=10**9,  # no full captures: only the history and the codebook health
+        plan=lambda step: Detail.HISTORY,  # no full captures: the history and the codebook health
         budget=CaptureBudget(max_full_snapshots=1),
         recipe_options=options or {},
     ) as session:

@@ -241,15 +241,18 @@ export async function refreshTrajectories(): Promise<void> {
 
 const forcesSeq = runSequence();
 
-/** The forces of the newest step, from the run's history (one step's [D] vectors). */
+/** The forces of the newest fully captured step, from the run's history (one step's [D]
+ * vectors: a running run keeps them only on its full steps, every `capture_every`-th). */
 async function refreshForces(): Promise<void> {
   const run = $run.get();
   if (!run) return;
-  const last = $runStep.get();
+  // Running freely, every `capture_every`-th step is full; a step taken while paused is too.
+  const step = $runStep.get();
+  const last = Math.max(run.last_full_step ?? 0, step - (step % run.capture_every));
   if (last < 1) return;
   const ticket = forcesSeq.next();
   try {
-    // The newest step's three [D] vectors only, not every column of the run's history.
+    // That step's three [D] vectors only, not every column of the run's history.
     const history = await fetchJSON<InspectHistoryResponse>(`/runs/history?${historyQuery(last, FORCE_KEYS, 1)}`);
     if (!forcesSeq.isCurrent(ticket) || !isCurrentRun(run.run_id)) return;
     const forces = forcesFromHistory(run.run_id, history);

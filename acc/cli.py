@@ -19,7 +19,7 @@ import acc
 from acc.integers import parse_ascii_int
 
 if TYPE_CHECKING:
-    from acc.recipes.vqvae import OptionSpec
+    from acc.recipes.options import OptionSpec
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -157,8 +157,8 @@ def _available_devices() -> list[str]:
 
 def _run(args: argparse.Namespace) -> int:
     from acc.data import DataError, load_mnist
-    from acc.headless_run import SUMMARY_FILE, run_headless
-    from acc.recipes import get_recipe
+    from acc.headless_run import run_headless
+    from acc.recipes import get_recipe, recipe_names
 
     try:
         recipe = get_recipe(args.recipe)
@@ -168,6 +168,18 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"acc run: {error}", file=sys.stderr)
         return 2
+    options: dict[str, Any] = {}
+    for name in recipe_names():  # flags given for this recipe's options only
+        for option in get_recipe(name).options:
+            if hasattr(args, option):
+                if name != recipe.name:
+                    flag = "--" + option.replace("_", "-")
+                    print(
+                        f"acc run: {flag} is an option of recipe {name}, not {recipe.name}",
+                        file=sys.stderr,
+                    )
+                    return 2
+                options[option] = getattr(args, option)
     devices = _available_devices()
     if args.device not in devices:
         print(
@@ -184,37 +196,31 @@ def _run(args: argparse.Namespace) -> int:
     out = (
         args.out if args.out is not None else f"runs/{args.recipe}/{args.condition}-seed{args.seed}"
     )
-    if args.recipe == "vqvae":
-        return _run_vq(args, data, out)
-    summary = run_headless(
-        args.recipe,
-        args.condition,
-        args.steps,
-        seed=args.seed,
-        out_dir=out,
-        device=args.device,
-        data=data,
-        progress=sys.stderr,
-    )
-    rates = " ".join(f"{rate:.3f}" for rate in summary.win_rates)
-    print(
-        f"{summary.recipe} {summary.condition} seed {summary.seed}: {summary.steps} steps on "
-        f"{summary.device}, {summary.steps_per_second:.1f} steps/s\n"
-        f"final loss            {summary.final_loss:.4f} "
-        f"(mean of the last {summary.win_rate_window} steps {summary.final_loss_mean:.4f})\n"
-        f"weight cosine (mean)  {summary.weight_cosine_mean:.4f}\n"
-        f"dead features         {summary.dead_features} of {len(summary.win_rates)} "
-        f"(win rate < {summary.dead_threshold} over the last {summary.win_rate_window} steps)\n"
-        f"win rates             {rates}\n"
-        f"summary               {Path(out) / SUMMARY_FILE}"
-    )
+    try:
+        report = run_headless(
+            recipe.name,
+            args.condition,
+            args.steps,
+            out,
+            seed=args.seed,
+            device=args.device,
+            data=data,
+            options=options,
+            progress=sys.stderr,
+        )
+    except ValueError as error:  # an option the recipe refuses (e.g. out of its range)
+        print(f"acc run: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines))
+    for warning in report.warnings:
+        print(warning, file=sys.stderr)
     return 0
 
 
 def _codebook_report(args: argparse.Namespace) -> int:
     from acc.data import DataError, load_mnist
-    from acc.vq.checkpoint import CheckpointError
-    from acc.vq.report import newest_checkpoint, write_report
+    from acc.recipes.vqvae.checkpoint import CheckpointError
+    from acc.recipes.vqvae.report import newest_checkpoint, write_report
 
     checkpoint: Path | None = None
     skipped = None
@@ -251,41 +257,6 @@ def _codebook_report(args: argparse.Namespace) -> int:
                 f"± {level['perplexity_std']:.1f}, {level['dead_codes']} dead"
             )
     print(f"wrote {', '.join(result['written'])} to {args.out}")
-    return 0
-
-
-def _run_vq(args: argparse.Namespace, data: Any, out: str) -> int:
-    from acc.recipes.vqvae import OPTIONS
-    from acc.vq.train import SUMMARY_FILE, train_vq_headless
-
-    options = {name: getattr(args, name) for name in OPTIONS}
-    try:
-        summary = train_vq_headless(
-            args.condition,
-            args.steps,
-            data=data,
-            out_dir=out,
-            seed=args.seed,
-            device=args.device,
-            options=options,
-            progress=sys.stderr,
-        )
-    except ValueError as error:
-        print(f"acc run: {error}", file=sys.stderr)
-        return 2
-    print(
-        f"vqvae {args.condition} seed {args.seed}: {args.steps} steps, "
-        f"{summary['steps_per_second']:.1f} steps/s, {summary['config']['num_codes']} codes/level"
-    )
-    for level in summary["levels"]:
-        print(
-            f"level {level['level']}: utilisation {level['utilisation']:.0%}, perplexity "
-            f"{level['perplexity']:.1f}, dead {level['dead_codes']} (last {summary['window']} batches)"
-        )
-    print(f"summary {Path(out) / SUMMARY_FILE}, checkpoint {summary['checkpoint']}")
-    # The dashboard's codebook warnings (acc/vq/health.py: utilisation, dead codes) at the end.
-    for warning in summary["warnings"]:
-        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -345,7 +316,7 @@ def _add_budget_options(serve: argparse.ArgumentParser) -> None:
     )
 
 
-def _vq_flag_type(spec: OptionSpec[Any]) -> Callable[[str], Any]:
+def _option_flag_type(spec: OptionSpec[Any]) -> Callable[[str], Any]:
     flag = "--" + spec.name.replace("_", "-")
     assert spec.low is not None and spec.high is not None
     if spec.kind == "float":
@@ -354,24 +325,31 @@ def _vq_flag_type(spec: OptionSpec[Any]) -> Callable[[str], Any]:
     return parse if spec.default is not None else _auto_or(parse, flag, spec.allowed)
 
 
-def _add_vq_options(run: argparse.ArgumentParser) -> None:
-    """The `vqvae` recipe's options: names, defaults and ranges from its `OPTIONS`."""
-    from acc.recipes.vqvae import OPTIONS
+def _add_recipe_options(run: argparse.ArgumentParser) -> None:
+    """Every recipe's options, one group per recipe: names, defaults and ranges from its
+    `options`. A flag not given stays out of the namespace (the recipe's default applies)."""
+    from acc.recipes import get_recipe, recipe_names
 
-    vq = run.add_argument_group("vqvae options")
-    for spec in OPTIONS.values():
-        flag = "--" + spec.name.replace("_", "-")
-        if spec.kind == "bool":
-            vq.add_argument(flag, action="store_true", default=spec.default, help=spec.help)
+    for name in recipe_names():
+        specs = get_recipe(name).options
+        if not specs:
             continue
-        default = AUTO if spec.default is None else f"{spec.default:g}"
-        vq.add_argument(
-            flag,
-            type=_vq_flag_type(spec),
-            default=spec.default,
-            metavar="N" if spec.kind == "int" else "X",
-            help=f"{spec.help} ({spec.allowed}, default {default})",
-        )
+        group = run.add_argument_group(f"{name} options")
+        for spec in specs.values():
+            flag = "--" + spec.name.replace("_", "-")
+            if spec.kind == "bool":
+                group.add_argument(
+                    flag, action="store_true", default=argparse.SUPPRESS, help=spec.help
+                )
+                continue
+            default = AUTO if spec.default is None else f"{spec.default:g}"
+            group.add_argument(
+                flag,
+                type=_option_flag_type(spec),
+                default=argparse.SUPPRESS,
+                metavar="N" if spec.kind == "int" else "X",
+                help=f"{spec.help} ({spec.allowed}, default {default})",
+            )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -427,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--device", default="cpu", help="torch device (default cpu)")
     assert isinstance(run, _Parser)
-    run.deferred.append(_add_vq_options)
+    run.deferred.append(_add_recipe_options)
     run.set_defaults(handler=_run)
 
     report = commands.add_parser(

@@ -22,7 +22,7 @@ from acc.callbacks import Callback
 from acc.data import MnistData
 from acc.host_memory import release_freed_memory
 from acc.recipes import TrainingSetup, get_recipe
-from acc.step_capture import Capture, DetailPlan, StepCapture, always_full
+from acc.step_capture import Capture, DetailPlan, always_full
 from acc.step_inspector import (
     CaptureBudget,
     FailedStep,
@@ -192,8 +192,7 @@ class Session:
         options: dict[str, Any],
     ) -> tuple[TrainingSetup, Capture]:
         setup = self.recipe.build(condition, seed, data, device, **options)
-        make = setup.capture_factory if setup.capture_factory is not None else StepCapture
-        capture: Capture = make(setup, self.inspector, self._plan)
+        capture = setup.make_capture(self.inspector, self._plan)
         return setup, capture
 
     # -- stepping ----------------------------------------------------------------------------------
@@ -341,7 +340,7 @@ class Session:
     @property
     def run_layer(self) -> torch.nn.Linear | None:
         """The per-feature layer, if the recipe has one. Touch it only from the worker thread."""
-        return self._setup.layer if self._setup.has_layer else None
+        return self._setup.feature_layer
 
     @property
     def setup_options(self) -> dict[str, Any]:

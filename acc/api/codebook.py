@@ -31,9 +31,10 @@ from acc.api.validation import (
 )
 from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
 from acc.recipes import get_recipe
-from acc.recipes.vqvae import CONDITIONS, NUM_CODES_RULE, OPTIONS, OptionSpec, auto_codebook_size
-from acc.vq.capture import VQCapture
-from acc.vq.health import RULES
+from acc.recipes.options import OptionSpec
+from acc.recipes.vqvae import CONDITIONS, NUM_CODES_RULE, OPTIONS, auto_codebook_size
+from acc.recipes.vqvae.capture import VQCapture
+from acc.recipes.vqvae.health import RULES
 
 RECIPE = "vqvae"
 DEFAULT_STEPS = 2000

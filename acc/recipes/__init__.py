@@ -1,28 +1,36 @@
 """Recipes: named, seeded, ready-to-train setups (model, optimizer, trainer, batches, hooks).
 
-`get_recipe(name)` returns a `Recipe`; `recipe.build(condition, seed, data, device)` returns a
-`TrainingSetup` that a Session or a headless run owns and closes. Recipe modules are imported on
-first use, so listing the names costs nothing.
+Each recipe is a package here (`bcl/`, `vqvae/`) that defines its conditions, options and
+defaults once, its model, its capture (what the inspector keeps of a step) and its run summary
+(what `acc run` reports). `get_recipe(name)` returns a `Recipe`; `recipe.build(condition, seed,
+data, device)` returns a `TrainingSetup` that a Session or a headless run owns and closes.
+Recipe packages are imported on first use, so listing the names costs nothing.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
+from acc.callbacks import Callback
 from acc.data import BatchIterator
-from acc.gradient_gating import BCL
+from acc.recipes.options import OptionSpec
 from acc.trainer import Trainer
+
+if TYPE_CHECKING:
+    from acc.step_capture import Capture, DetailPlan
+    from acc.step_inspector import StepInspector
 
 # name → module defining `RECIPE`; the modules are imported lazily by `get_recipe`.
 _RECIPE_MODULES: dict[str, str] = {
-    "gradient_gating_l0": "acc.recipes.gradient_gating_l0",
+    "gradient_gating_l0": "acc.recipes.bcl",
     "vqvae": "acc.recipes.vqvae",
 }
 
@@ -35,10 +43,31 @@ class UnknownConditionError(ValueError):
     """The recipe has no condition of that name; the message lists the valid ones."""
 
 
+@dataclass(frozen=True)
+class RunReport:
+    """What a recipe says at the end of a headless run (`acc run`): `summary` is written as
+    `summary.json`, `lines` are printed, `warnings` go to stderr."""
+
+    summary: dict[str, Any]
+    lines: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+class RunSummarizer(Callback):
+    """A callback that watches a headless run and reports on it at the end; each recipe has
+    its own (`TrainingSetup.summary_factory`)."""
+
+    def report(self, out_dir: Path, wall_time_s: float) -> RunReport:
+        """The run's report; may also write files (e.g. a checkpoint) into `out_dir`."""
+        raise NotImplementedError
+
+
 @dataclass
 class TrainingSetup:
     """Everything one training run needs, built by a recipe. A plain object: no threads, no
-    globals; whoever owns it calls `close()` (or uses it as a context manager) when done."""
+    globals; whoever owns it calls `close()` (or uses it as a context manager) when done.
+    Each recipe subclasses it with its own parts (hooks, a layer of interest), its capture
+    (`make_capture`) and its run summary (`make_summarizer`)."""
 
     recipe: str
     condition: str
@@ -47,34 +76,23 @@ class TrainingSetup:
     optimizer: torch.optim.Optimizer
     trainer: Trainer
     batches: BatchIterator
-    bcl: BCL | None  # None when the condition trains without BCL (e.g. `control`)
     device: torch.device
-    layer_name: str  # the layer BCL attaches to (or would), e.g. "encoder.0"
     options: dict[str, Any]  # the recipe options the setup was built with (batch_size, lr, …)
     num_features: int = 0  # what "feature" indexes count: encoder units, or codes per level
-    # Builds the capture for this setup: (setup, inspector, plan) → an
-    # acc.step_capture.Capture callback. None: the linear-encoder capture (StepCapture).
-    capture_factory: Callable[..., Any] | None = None
+    # The Linear whose weight rows are the features (watches and feature views read its rows);
+    # None when the recipe's features are not rows of one layer.
+    feature_layer: nn.Linear | None = None
 
-    @property
-    def has_layer(self) -> bool:
-        """Whether `layer_name` names an `nn.Linear` (the per-feature views need one)."""
-        try:
-            return isinstance(self.model.get_submodule(self.layer_name), nn.Linear)
-        except AttributeError:
-            return False
+    def make_capture(self, inspector: StepInspector, plan: DetailPlan) -> Capture:
+        """The recipe's capture: what `inspector` keeps of each step, as much as `plan` says."""
+        raise NotImplementedError
 
-    @property
-    def layer(self) -> nn.Linear:
-        """The layer named `layer_name` (the encoder's Linear)."""
-        layer = self.model.get_submodule(self.layer_name)
-        assert isinstance(layer, nn.Linear)
-        return layer
+    def make_summarizer(self, steps: int) -> RunSummarizer:
+        """The recipe's summary of a headless run of `steps` steps (`acc run`)."""
+        raise NotImplementedError
 
     def close(self) -> None:
-        """Detach BCL's hooks. Idempotent."""
-        if self.bcl is not None:
-            self.bcl.detach()
+        """Free what the recipe attached (hooks). Idempotent."""
 
     def __enter__(self) -> TrainingSetup:
         return self
@@ -97,6 +115,8 @@ class Recipe:
     conditions: tuple[str, ...]
     default_condition: str
     builder: Callable[..., TrainingSetup]
+    # The options a user may set (API, CLI, dashboard), each with its default and range.
+    options: Mapping[str, OptionSpec[Any]] = field(default_factory=dict)
 
     def check_condition(self, condition: str) -> str:
         """Return `condition` if the recipe has it, else raise `UnknownConditionError`."""

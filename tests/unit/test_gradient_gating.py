@@ -19,7 +19,7 @@ from torch import nn
 from acc.callbacks import LambdaCallback
 from acc.data import BatchIterator, MnistData
 from acc.gradient_gating import BCL, BCLConfig, attach_bcl, nearest_neighbors
-from acc.models import LinearAutoencoder
+from acc.recipes.bcl.model import LinearAutoencoder
 from acc.trainer import StepInfo, Trainer, reconstruction_loss
 
 EPS = 1e-8

@@ -7,7 +7,7 @@ import torch
 
 from acc.callbacks import LambdaCallback
 from acc.data import BatchIterator, MnistData
-from acc.models import LinearAutoencoder
+from acc.recipes.bcl.model import LinearAutoencoder
 from acc.trainer import StepInfo, Trainer, reconstruction_loss
 
 

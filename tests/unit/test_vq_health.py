@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from acc.vq.health import (
+from acc.recipes.vqvae.health import (
     CodebookHealth,
     codebook_drift,
     dead_code_mask,
@@ -21,8 +21,8 @@ from acc.vq.health import (
     transition_entropy,
     utilisation,
 )
-from acc.vq.monitor import CodebookMonitor, pca_2d
-from acc.vq.quantizer import ResidualVQ, Revival
+from acc.recipes.vqvae.monitor import CodebookMonitor, pca_2d
+from acc.recipes.vqvae.quantizer import ResidualVQ, Revival
 
 
 def test_perplexity_utilisation_and_dead_codes_by_hand() -> None:

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from acc.vq.quantizer import (
+from acc.recipes.vqvae.quantizer import (
     ResidualVQ,
     VectorQuantizer,
     VectorQuantizerEMA,
@@ -148,7 +148,7 @@ def test_bad_arguments_name_the_value(kwargs: dict[str, float], message: str) ->
 
 
 def test_sinkhorn_loss_pulls_a_dead_code_toward_the_data() -> None:
-    from acc.vq.sinkhorn import sinkhorn_loss
+    from acc.recipes.vqvae.sinkhorn import sinkhorn_loss
 
     data = torch.randn(64, 2)
     codes = torch.cat([torch.randn(3, 2), torch.full((1, 2), 20.0)]).requires_grad_(True)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import torch
 
-from acc.vq.quantizer import VectorQuantizerEMA
+from acc.recipes.vqvae.quantizer import VectorQuantizerEMA
 
 vqp = pytest.importorskip("vector_quantize_pytorch")
 

@@ -18,9 +18,9 @@ from PIL import Image
 from acc.cli import build_parser, main
 from acc.data import MnistData
 from acc.recipes.vqvae import OPTIONS
-from acc.vq.checkpoint import CheckpointError, load_checkpoint
-from acc.vq.health import CodebookHealth
-from acc.vq.report import write_report
+from acc.recipes.vqvae.checkpoint import CheckpointError, load_checkpoint
+from acc.recipes.vqvae.health import CodebookHealth
+from acc.recipes.vqvae.report import write_report
 
 REPORT_FIELDS = {
     "active_codes",
@@ -76,11 +76,20 @@ def test_bad_vq_options_exit_2_naming_the_range(
 
 
 def test_the_vq_options_come_from_the_recipe(capsys: pytest.CaptureFixture[str]) -> None:
-    """`acc run vqvae`'s defaults and ranges are the recipe's OPTIONS (as the API's are)."""
+    """`acc run vqvae`'s defaults and ranges are the recipe's OPTIONS (as the API's are): a flag
+    not given leaves the recipe's default in force, and the help names it."""
     args = build_parser().parse_args(["run", "vqvae", "--steps", "1"])
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--help"])
+    # The vqvae group of the help, its wrapped lines joined.
+    usage = " ".join(capsys.readouterr().out.split("vqvae options:", 1)[1].split())
     for name, spec in OPTIONS.items():
-        assert getattr(args, name) == spec.default, name
+        assert not hasattr(args, name), name
+        flag = "--" + name.replace("_", "-")
+        assert flag in usage
         if spec.kind != "bool":
+            default = "auto" if spec.default is None else f"{spec.default:g}"
+            assert f"default {default})" in usage.split(flag + " ", 1)[1].split(" --", 1)[0], name
             flag = "--" + name.replace("_", "-")
             top = f"{spec.high:g}"
             assert (
@@ -92,6 +101,17 @@ def test_the_vq_options_come_from_the_recipe(capsys: pytest.CaptureFixture[str])
     capsys.readouterr()
 
 
+def test_an_option_of_another_recipe_exits_2_naming_its_recipe(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "gradient_gating_l0", "--steps", "1", "--levels", "3"]
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    assert (
+        "--levels is an option of recipe vqvae, not gradient_gating_l0" in capsys.readouterr().err
+    )
+    assert not (tmp_path / "summary.json").exists()
+
+
 def test_run_prints_the_codebook_warnings_of_the_dashboard(
     mnist: MnistData,
     tmp_path: Path,
@@ -99,7 +119,9 @@ def test_run_prints_the_codebook_warnings_of_the_dashboard(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # The dashboard's rules without their 100-step warm-up, so a short run already warns.
-    monkeypatch.setattr("acc.vq.capture.CodebookHealth", partial(CodebookHealth, warmup_steps=0))
+    monkeypatch.setattr(
+        "acc.recipes.vqvae.capture.CodebookHealth", partial(CodebookHealth, warmup_steps=0)
+    )
     argv = ["run", "vqvae", "--condition", "collapse", "--steps", "3", "--levels", "2"]
     assert main([*argv, "--num-codes", "16", "--out", str(tmp_path)]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())

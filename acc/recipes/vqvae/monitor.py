@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from acc.vq.health import codebook_drift
+from acc.recipes.vqvae.health import codebook_drift
 
 SNAPSHOT_EVERY = 50
 MAX_SNAPSHOTS = 200

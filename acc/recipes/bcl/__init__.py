@@ -1,18 +1,28 @@
 """Recipe `gradient_gating_l0`: a 784 → 64 → 784 linear autoencoder on MNIST, with BCL on the
-encoder's Linear at one of five SOM step sizes, or without BCL at all (`control`)."""
+encoder's Linear at one of five SOM step sizes, or without BCL at all (`control`).
+
+The package holds the recipe whole: its conditions and defaults (here), its model (`model.py`),
+what the inspector keeps of a step (`capture.py`) and what `acc run` reports (`summary.py`). The
+BCL algorithm itself is `acc.gradient_gating`.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from acc.data import DEFAULT_BATCH_SIZE, BatchIterator, MnistData
-from acc.gradient_gating import BCLConfig, attach_bcl
-from acc.models import LinearAutoencoder
-from acc.recipes import Recipe, TrainingSetup
+from acc.gradient_gating import BCL, BCLConfig, attach_bcl
+from acc.recipes import Recipe, RunSummarizer, TrainingSetup
+from acc.recipes.bcl.capture import BCLCapture
+from acc.recipes.bcl.model import LinearAutoencoder
+from acc.recipes.bcl.summary import BCLSummarizer
+from acc.step_capture import Capture, DetailPlan
+from acc.step_inspector import StepInspector
 from acc.trainer import Trainer, reconstruction_loss
 
 NAME = "gradient_gating_l0"
@@ -30,6 +40,38 @@ CONDITIONS: dict[str, float | None] = {
     "bcl-nan-demo": 1e3,
 }
 DEFAULT_CONDITION = "bcl-med"
+
+
+@dataclass
+class BCLSetup(TrainingSetup):
+    """A setup of this recipe: also the BCL hooks (None for `control`) and the encoder Linear
+    they attach to (or would)."""
+
+    bcl: BCL | None = None
+    layer_name: ClassVar[str] = LAYER_NAME
+
+    @property
+    def layer(self) -> nn.Linear:
+        """The encoder's Linear (`layer_name`)."""
+        return encoder_layer(self.model)
+
+    def make_capture(self, inspector: StepInspector, plan: DetailPlan) -> Capture:
+        return BCLCapture(self, inspector, plan)
+
+    def make_summarizer(self, steps: int) -> RunSummarizer:
+        return BCLSummarizer(self, steps)
+
+    def close(self) -> None:
+        """Detach BCL's hooks. Idempotent."""
+        if self.bcl is not None:
+            self.bcl.detach()
+
+
+def encoder_layer(model: nn.Module) -> nn.Linear:
+    """The encoder's Linear (`LAYER_NAME`)."""
+    layer = model.get_submodule(LAYER_NAME)
+    assert isinstance(layer, nn.Linear)
+    return layer
 
 
 def init_parameters(model: nn.Module, generator: torch.Generator) -> None:
@@ -53,7 +95,7 @@ def build(
     dim: int = 64,
     lr: float = 1e-3,
     bcl_config: BCLConfig | None = None,
-) -> TrainingSetup:
+) -> BCLSetup:
     """A ready-to-train setup: LinearAutoencoder(784 → `dim`), Adam(`lr`), L1 reconstruction loss,
     seeded batches of `batch_size`; BCL with η of the condition (other fields from `bcl_config`,
     default `BCLConfig()`). The same arguments give identical runs."""
@@ -73,7 +115,7 @@ def build(
         bcl = attach_bcl(model, LAYER_NAME, config)
     batches = BatchIterator(data.train, batch_size=batch_size, seed=seed)
     trainer = Trainer(model, optimizer, batches, reconstruction_loss("l1"), device)
-    return TrainingSetup(
+    return BCLSetup(
         recipe=NAME,
         condition=condition,
         seed=seed,
@@ -81,11 +123,11 @@ def build(
         optimizer=optimizer,
         trainer=trainer,
         batches=batches,
-        bcl=bcl,
         device=device,
-        layer_name=LAYER_NAME,
         options={"batch_size": batch_size, "dim": dim, "lr": lr, "loss": "l1", "som_lr": som_lr},
         num_features=dim,
+        feature_layer=encoder_layer(model),
+        bcl=bcl,
     )
 
 

@@ -1,6 +1,12 @@
 """Recipe `vqvae`: a small convolutional VQ-VAE on MNIST with a residual codebook (2–4 levels),
 EMA or learned codes, an optional Sinkhorn dead-code loss and optional dead-code revival.
 
+The package holds the recipe whole: its conditions and options (here, defined once), its model
+(`model.py`) and quantizers (`quantizer.py`, `sinkhorn.py`), what the inspector keeps of a step
+and the codebook's health and dynamics (`capture.py`, `health.py`, `monitor.py`), what `acc run`
+reports (`summary.py`), checkpoints and the offline codebook report (`checkpoint.py`,
+`report.py`).
+
 Conditions: `ema` and `learned` (the codebook type; codes start at vectors of the first batch),
 and `collapse`: a learned codebook drawn at random far from the data (8× the scale, no data
 init), which collapses onto a few codes — the case the codebook health warnings exist for.
@@ -11,18 +17,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from acc.data import DEFAULT_BATCH_SIZE, Batch, BatchIterator, MnistData
-from acc.models import VQVAE, VQVAEOutput
 from acc.recipes import Recipe, TrainingSetup
+from acc.recipes.options import OptionSpec
+from acc.recipes.vqvae.capture import VQCapture
+from acc.recipes.vqvae.model import VQVAE, VQVAEOutput
+from acc.recipes.vqvae.quantizer import QuantizerKind
+from acc.recipes.vqvae.sinkhorn import sinkhorn_loss
+from acc.recipes.vqvae.summary import VQSummarizer
+from acc.step_capture import DetailPlan
+from acc.step_inspector import StepInspector
 from acc.trainer import Trainer
-from acc.vq.capture import VQCapture
-from acc.vq.quantizer import QuantizerKind
-from acc.vq.sinkhorn import sinkhorn_loss
 
 NAME = "vqvae"
 CONDITIONS = ("ema", "learned", "collapse")
@@ -30,52 +40,6 @@ DEFAULT_CONDITION = "ema"
 MIN_CODES, MAX_CODES = 16, 512
 NUM_CODES_RULE = f"the power of two nearest to √(training images), kept in {MIN_CODES}..{MAX_CODES}"
 EVAL_IMAGES = 512
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class OptionSpec(Generic[T]):
-    """One user-facing option of the recipe: its default and its allowed values. Defined once
-    here; `build`, `POST /codebook/start` and `acc run vqvae` all read them."""
-
-    name: str
-    kind: Literal["int", "float", "bool"]
-    default: T  # None: chosen automatically (`num_codes`: "auto")
-    low: float | None = None  # inclusive bounds (None for booleans)
-    high: float | None = None
-    help: str = ""
-
-    @property
-    def allowed(self) -> str:
-        """The allowed values in words, e.g. "an integer in 2..4"."""
-        if self.kind == "bool":
-            return "true or false"
-        noun = "an integer" if self.kind == "int" else "a number"
-        auto = ' or "auto"' if self.default is None else ""
-        return f"{noun} in {self.low:g}..{self.high:g}{auto}"
-
-    def check(self, value: Any) -> Any:
-        """`value` if allowed (None means "auto" where the default is automatic), else a
-        `ValueError` naming the option, the allowed values and the value given."""
-        if value is None and self.default is None:
-            return None
-        if self.kind == "bool":
-            ok = isinstance(value, bool)
-        else:
-            types = (int,) if self.kind == "int" else (int, float)
-            ok = (
-                isinstance(value, types)
-                and not isinstance(value, bool)
-                and math.isfinite(value)
-                and self.low is not None
-                and self.high is not None
-                and self.low <= value <= self.high
-            )
-        if not ok:
-            raise ValueError(f"{self.name} must be {self.allowed}, got {value!r}")
-        return value
-
 
 LEVELS = OptionSpec("levels", "int", 3, 2, 4, "residual codebook levels")
 NUM_CODES: OptionSpec[int | None] = OptionSpec(
@@ -100,6 +64,20 @@ OPTIONS: dict[str, OptionSpec[Any]] = {
     spec.name: spec
     for spec in (LEVELS, NUM_CODES, COMMITMENT, WASSERSTEIN_WEIGHT, WASSERSTEIN_EPSILON, REVIVE)
 }
+
+
+@dataclass
+class VQSetup(TrainingSetup):
+    """A setup of this recipe: also the held-out images its validation pass reads."""
+
+    eval_images: torch.Tensor | None = None
+
+    def make_capture(self, inspector: StepInspector, plan: DetailPlan) -> VQCapture:
+        assert self.eval_images is not None
+        return VQCapture(self, inspector, plan, eval_images=self.eval_images)
+
+    def make_summarizer(self, steps: int) -> VQSummarizer:
+        return VQSummarizer(self, steps)
 
 
 def auto_codebook_size(train_images: int) -> int:
@@ -153,7 +131,7 @@ def build(
     code_dim: int = 16,
     batch_size: int = DEFAULT_BATCH_SIZE,
     lr: float = 2e-3,
-) -> TrainingSetup:
+) -> VQSetup:
     """A ready-to-train VQ-VAE setup; the same arguments give identical runs."""
     RECIPE.check_condition(condition)
     given = {
@@ -192,7 +170,7 @@ def build(
     )
     trainer = Trainer(model, optimizer, batches, loss_fn, device)
     eval_images = data.eval.images[:EVAL_IMAGES]
-    return TrainingSetup(
+    return VQSetup(
         recipe=NAME,
         condition=condition,
         seed=seed,
@@ -200,9 +178,7 @@ def build(
         optimizer=optimizer,
         trainer=trainer,
         batches=batches,
-        bcl=None,
         device=device,
-        layer_name="",
         options={
             "levels": levels,
             "num_codes": codes,
@@ -218,7 +194,7 @@ def build(
             "lr": lr,
         },
         num_features=codes,
-        capture_factory=partial(VQCapture, eval_images=eval_images),
+        eval_images=eval_images,
     )
 
 
@@ -228,4 +204,5 @@ RECIPE = Recipe(
     conditions=CONDITIONS,
     default_condition=DEFAULT_CONDITION,
     builder=build,
+    options=OPTIONS,
 )

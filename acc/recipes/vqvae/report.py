@@ -26,8 +26,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from acc.data import MnistData  # noqa: E402
-from acc.models import VQVAE  # noqa: E402
-from acc.vq.health import (  # noqa: E402
+from acc.recipes.vqvae.health import (  # noqa: E402
     DEFAULT_DEAD_FRACTION,
     RULES,
     dead_code_mask,
@@ -37,14 +36,15 @@ from acc.vq.health import (  # noqa: E402
     transition_counts,
     transition_entropy,
 )
-from acc.vq.monitor import pca_2d  # noqa: E402
-from acc.vq.quantizer import VectorQuantizerEMA  # noqa: E402
+from acc.recipes.vqvae.model import VQVAE  # noqa: E402
+from acc.recipes.vqvae.monitor import pca_2d  # noqa: E402
+from acc.recipes.vqvae.quantizer import VectorQuantizerEMA  # noqa: E402
 
 ANALYSIS_FILE = "codebook_analysis.json"
 FIGURE_FILE = "codebook_visualization.png"
 SELFTEST_FILE = "selftest.txt"
 FREEZE_FILE = "pip-freeze.txt"
-CHECKPOINT_NAME = "checkpoint.pt"  # what `acc run vqvae` writes (acc/vq/train.py)
+CHECKPOINT_NAME = "checkpoint.pt"  # what `acc run vqvae` writes (acc/recipes/vqvae/train.py)
 CLUSTERS = 8
 PANELS = 6  # per level, one row of the figure
 
@@ -255,7 +255,7 @@ def write_report(
 ) -> dict[str, Any]:
     """Write the report files; returns what was written and what was skipped (`skipped`: why
     there is no checkpoint, when the caller knows better than "none given")."""
-    from acc.vq.checkpoint import load_checkpoint
+    from acc.recipes.vqvae.checkpoint import load_checkpoint
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

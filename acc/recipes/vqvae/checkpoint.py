@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from acc.models import VQVAE
+from acc.recipes.vqvae.model import VQVAE
 
 FORMAT = "acc-vqvae-1"
 

@@ -1,6 +1,6 @@
 """What a VQ-VAE training step feeds the inspector, the codebook health window and the dynamics
 monitor; plus the validation pass every `val_every` steps. Plugs into `Trainer.train` like the
-linear-encoder capture (`acc.step_capture.StepCapture`)."""
+BCL recipe's capture (`acc.recipes.bcl.capture.BCLCapture`)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import numpy as np
 import torch
 
 from acc.image_grid import encode_png, make_grid
-from acc.models import VQVAE, VQVAEOutput
 from acc.recipes import TrainingSetup
+from acc.recipes.vqvae.health import CodebookHealth, dead_code_mask, utilisation
+from acc.recipes.vqvae.model import VQVAE, VQVAEOutput
+from acc.recipes.vqvae.monitor import CodebookMonitor
+from acc.recipes.vqvae.quantizer import VectorQuantizerEMA
 from acc.step_capture import Capture, Detail, DetailPlan, always_full
 from acc.step_inspector import StepData, StepInspector, StepTensorKey
 from acc.trainer import StepInfo
-from acc.vq.health import CodebookHealth, dead_code_mask, utilisation
-from acc.vq.monitor import CodebookMonitor
-from acc.vq.quantizer import VectorQuantizerEMA
 
 K = StepTensorKey
 VAL_EVERY = 50

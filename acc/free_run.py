@@ -12,6 +12,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -108,6 +109,8 @@ class FreeRun:
         recipe_options: dict[str, Any] | None = None,
         budget: CaptureBudget = DEFAULT_BUDGET,
         changes: ChangeSignal | None = None,
+        callbacks: Sequence[Callback] = (),
+        run_id: str | None = None,
     ) -> None:
         if not 1 <= steps <= MAX_RUN_STEPS:
             raise ValueError(f"steps must be an integer in 1..{MAX_RUN_STEPS}, got {steps!r}")
@@ -115,7 +118,7 @@ class FreeRun:
             raise ValueError(
                 f"capture_every must be an integer in 1..{MAX_CAPTURE_EVERY}, got {capture_every!r}"
             )
-        self.run_id = uuid.uuid4().hex[:12]
+        self.run_id = run_id if run_id is not None else uuid.uuid4().hex[:12]
         self.steps = steps
         self.capture_every = capture_every
         # Bumped at every committed step and every change of state: what event streams wait on.
@@ -132,6 +135,7 @@ class FreeRun:
             plan=self._plan,
             recipe_options=recipe_options,
             budget=budget,
+            callbacks=callbacks,  # after the capture, before the pause gate blocks
         )
         self._lock = threading.Lock()
         self._finished = threading.Event()

@@ -159,10 +159,15 @@ class Session:
         budget: CaptureBudget = DEFAULT_BUDGET,
         recipe_options: dict[str, Any] | None = None,
         plan: DetailPlan = always_full,
+        callbacks: Sequence[Callback] = (),
+        session_id: str | None = None,
     ) -> None:
         self.recipe = get_recipe(recipe)
         self.recipe.check_condition(condition)
-        self.session_id = uuid.uuid4().hex[:12]
+        self.session_id = session_id if session_id is not None else uuid.uuid4().hex[:12]
+        # Watch every step after the capture committed it (e.g. a recorder); closed with the
+        # session.
+        self._callbacks = tuple(callbacks)
         self._condition = condition
         self._plan = plan
         self.inspector = StepInspector.within(budget)
@@ -243,7 +248,7 @@ class Session:
         # The job's client went away or the session closes: end after the step in progress.
         cancel = _StopWhen(lambda: job.cancelled, setup.trainer)
         try:
-            setup.trainer.train(job.n, callbacks=[self._capture, outcome, cancel])
+            setup.trainer.train(job.n, callbacks=[self._capture, outcome, *self._callbacks, cancel])
         except Exception as error:
             assert outcome.failed_step is not None
             raise StepFailed(outcome.failed_step, error) from error
@@ -265,7 +270,9 @@ class Session:
         outcome = _StepOutcome(self.inspector)
         # The capture keeps what a run needs; per-step results would grow without bound.
         self._setup.trainer.train(
-            steps, callbacks=[self._capture, outcome, *callbacks], keep_results=False
+            steps,
+            callbacks=[self._capture, outcome, *self._callbacks, *callbacks],
+            keep_results=False,
         )
         return self._setup.trainer.global_step
 
@@ -380,6 +387,9 @@ class Session:
             self._executor.shutdown(wait=True)
 
     def _teardown(self) -> None:
+        # Before the inspector is cleared: a recorder may still save the steps it holds.
+        for callback in self._callbacks:
+            callback.close()
         self._capture.close()
         self._setup.close()
         self.inspector.clear()

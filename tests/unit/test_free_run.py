@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 import torch
 
+from acc.callbacks import Callback
 from acc.data import MnistData
 from acc.debug_controller import NotPaused
 from acc.free_run import FreeRun, RunFinished, RunStatus
+from acc.trainer import StepInfo
 
 
 def wait_blocked(run: FreeRun, timeout: float = 30.0) -> None:
@@ -141,3 +143,42 @@ def test_the_step_a_run_pauses_at_is_always_fully_captured(mnist: MnistData) -> 
             run.controller.resume()
     finally:
         run.close()
+
+
+class _Seen(Callback):
+    """Records what each step end finds committed, whether the run was paused then, and close."""
+
+    def __init__(self) -> None:
+        self.run: FreeRun | None = None
+        self.steps: list[tuple[int, int | None, bool]] = []
+        self.closed = False
+
+    def on_step_end(self, info: StepInfo) -> None:
+        assert self.run is not None
+        committed = self.run.session.inspector.last_step
+        self.steps.append((info.step, committed, self.run.controller.state().blocked))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_callbacks_see_each_committed_step_before_the_pause_gate_blocks(mnist: MnistData) -> None:
+    seen = _Seen()
+    run = FreeRun(
+        "gradient_gating_l0", "control", 30, data=mnist, paused=True, callbacks=[seen], run_id="r1"
+    )
+    seen.run = run
+    try:
+        assert run.run_id == "r1"
+        assert run.pause()  # blocked at the first full step's boundary
+        blocked_at = run.state().step
+        run.step(2)
+        run.controller.resume()
+        assert run.wait(60)
+        assert [step for step, _, _ in seen.steps] == list(range(1, 31))
+        # each step was committed before the callback ran, and the loop had not blocked yet
+        assert all(committed == step and not blocked for step, committed, blocked in seen.steps)
+        assert blocked_at in (1, 2)
+    finally:
+        run.close()
+    assert seen.closed  # closed with the run's session

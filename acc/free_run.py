@@ -12,7 +12,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -109,7 +109,7 @@ class FreeRun:
         recipe_options: dict[str, Any] | None = None,
         budget: CaptureBudget = DEFAULT_BUDGET,
         changes: ChangeSignal | None = None,
-        callbacks: Sequence[Callback] = (),
+        watchers: Sequence[Callable[[FreeRun], Callback]] = (),
         run_id: str | None = None,
     ) -> None:
         if not 1 <= steps <= MAX_RUN_STEPS:
@@ -135,7 +135,6 @@ class FreeRun:
             plan=self._plan,
             recipe_options=recipe_options,
             budget=budget,
-            callbacks=callbacks,  # after the capture, before the pause gate blocks
         )
         self._lock = threading.Lock()
         self._finished = threading.Event()
@@ -147,7 +146,12 @@ class FreeRun:
         self._finished_at: float | None = None
         self._paused_seconds = 0.0
         self._blocked_since: float | None = None
-        self._future: Future[int] = self.session.submit_train(steps, [_PauseGate(self)])
+        # Made once the session exists; each watches every step after the capture committed it
+        # and before a pause blocks (e.g. a recorder), and is closed with the run.
+        self._watchers = tuple(make(self) for make in watchers)
+        self._future: Future[int] = self.session.submit_train(
+            steps, [*self._watchers, _PauseGate(self)]
+        )
         self._future.add_done_callback(self._on_done)
 
     # -- the training thread -----------------------------------------------------------------------
@@ -286,4 +290,6 @@ class FreeRun:
         """Stop the run if it goes on, then free everything. Idempotent."""
         self.stop()
         self._finished.wait()
+        for watcher in self._watchers:
+            watcher.close()
         self.session.close()

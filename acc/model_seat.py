@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from acc.archive.seat import free_run_watchers, session_watchers
+from acc.archive.store import RunArchive
 from acc.change_signal import ChangeSignal
 from acc.data import MnistData
 from acc.free_run import DEFAULT_CAPTURE_EVERY, FreeRun
@@ -68,8 +70,10 @@ class ModelSeat:
         device: torch.device | str = "cpu",
         *,
         budget: CaptureBudget = DEFAULT_BUDGET,
+        archive: RunArchive | None = None,
     ) -> None:
         self.data = data
+        self.archive = archive  # where every session and run is recorded (None: nowhere)
         self.device = torch.device(device)
         self.budget = budget
         # Bumped by the current run (steps, state) and whenever a run is started or replaced.
@@ -129,6 +133,7 @@ class ModelSeat:
                 seed=seed,
                 device=self.device,
                 budget=self.budget,
+                watchers=session_watchers(self.archive),
             )
             return self._session
 
@@ -175,6 +180,7 @@ class ModelSeat:
                 recipe_options=recipe_options,
                 budget=self.budget,
                 changes=self.changes,
+                watchers=free_run_watchers(self.archive),
             )
             self.changes.bump()
             return self._run

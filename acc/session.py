@@ -159,15 +159,12 @@ class Session:
         budget: CaptureBudget = DEFAULT_BUDGET,
         recipe_options: dict[str, Any] | None = None,
         plan: DetailPlan = always_full,
-        callbacks: Sequence[Callback] = (),
+        watchers: Sequence[Callable[[Session], Callback]] = (),
         session_id: str | None = None,
     ) -> None:
         self.recipe = get_recipe(recipe)
         self.recipe.check_condition(condition)
         self.session_id = session_id if session_id is not None else uuid.uuid4().hex[:12]
-        # Watch every step after the capture committed it (e.g. a recorder); closed with the
-        # session.
-        self._callbacks = tuple(callbacks)
         self._condition = condition
         self._plan = plan
         self.inspector = StepInspector.within(budget)
@@ -187,6 +184,9 @@ class Session:
         self._image_shape = tuple(int(n) for n in data.train.images.shape[1:])
         self._seed = seed
         self._model_dim = int(self._setup.num_features)
+        # Each watcher is made once the setup exists and watches every step after the capture
+        # committed it (e.g. a recorder); they are closed with the session.
+        self._callbacks = tuple(make(self) for make in watchers)
 
     def _build(
         self,

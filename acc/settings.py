@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -34,6 +35,10 @@ class Settings:
     device: str = field(default_factory=default_device)
     # What each session and run keeps of its captures (and so the memory it may take).
     budget: CaptureBudget = field(default_factory=CaptureBudget)
+    # Where every run is recorded (`--runs-dir`, env ACC_RUNS_DIR; `acc serve` defaults to
+    # ./acc-runs); None records nothing. The cap prunes the oldest kept tensors beyond it.
+    runs_dir: Path | None = None
+    runs_max_bytes: int | None = None
 
     @property
     def guard_policy(self) -> GuardPolicy:

@@ -578,7 +578,7 @@ class StepInspector:
     def _append_history(self, data: StepData) -> None:
         row = self._count
         for key, array in data.arrays.items():
-            if KEY_META[StepTensorKey(key)].history and key not in self._columns:
+            if key not in self._columns and self._keeps_history(key, array):
                 # A column born late holds no rows before `row` (they read as missing).
                 limit = self.max_vector_history if array.ndim else self.max_history_steps
                 self._columns[key] = _HistoryColumn(array.shape, array.dtype, row, limit)
@@ -587,6 +587,11 @@ class StepInspector:
             column.append(data.arrays.get(key))
         self._count += 1
         self._last_step = data.step
+
+    def _keeps_history(self, key: str, array: np.ndarray) -> bool:
+        """Whether every step keeps `key` in the history (its metadata says; a store of other
+        names overrides this)."""
+        return KEY_META[StepTensorKey(key)].history
 
     def _retain(self, data: StepData) -> None:
         size = data.nbytes

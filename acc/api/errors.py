@@ -13,9 +13,18 @@ from starlette.responses import Response
 
 from acc.api.responses import JSONResponse
 from acc.api.waiting import ClientGone, WorkCancelled
+from acc.archive.store import (
+    ArchivedRunActive,
+    ArchivedRunNotFound,
+    ArchiveError,
+    NoArchive,
+    UnknownHistoryKey,
+)
+from acc.attached_loop import LoopClosed, LoopStopped
 from acc.data import DataError
 from acc.debug_controller import NotPaused, StepsInterrupted, WatchError
 from acc.free_run import RunFinished
+from acc.model_capture import UnknownTensor
 from acc.model_seat import ModelBusy, NoRun, NoSession
 from acc.recipes import UnknownConditionError, UnknownRecipeError
 from acc.session import SessionClosed, StepFailed, TooManyPendingSteps
@@ -102,6 +111,14 @@ LIBRARY_ERRORS: dict[type[BaseException], tuple[int, str]] = {
     StepsInterrupted: (409, "conflict"),
     WorkCancelled: (409, "conflict"),
     StepNotRetained: (404, "not_found"),
+    LoopClosed: (409, "conflict"),
+    LoopStopped: (409, "conflict"),
+    UnknownTensor: (404, "not_found"),
+    NoArchive: (409, "conflict"),
+    ArchivedRunActive: (409, "conflict"),
+    ArchivedRunNotFound: (404, "not_found"),
+    UnknownHistoryKey: (422, "invalid_value"),
+    ArchiveError: (503, "archive_unavailable"),  # the runs directory is damaged or foreign
     WatchError: (422, "invalid_value"),
     UnknownRecipeError: (422, "invalid_value"),
     UnknownConditionError: (422, "invalid_value"),

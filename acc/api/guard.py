@@ -7,6 +7,8 @@ A local API is reachable by every web page the researcher opens. Two attacks mat
   preflight. State changes therefore need `Content-Type: application/json` (which a cross-origin
   page can only send after a preflight that CORS refuses) and, when the browser names one, an
   `Origin` of this server or its dashboard, and a `Sec-Fetch-Site` other than `cross-site`.
+  A DELETE needs no body: a browser preflights every cross-origin DELETE, so it gets the Origin
+  and Sec-Fetch-Site checks, and a body, if it has one, must still be JSON.
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ class GuardPolicy:
                 "server's state",
             )
         content_type = headers.get("content-type")
+        if content_type is None and method == "DELETE":
+            return None
         if content_type is None or _media_type(content_type) != JSON_MEDIA_TYPE:
             got = "no Content-Type" if content_type is None else f"Content-Type {content_type!r}"
             return (

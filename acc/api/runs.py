@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,7 +27,7 @@ from acc.api.validation import (
     read_json_object,
     reject_unknown,
 )
-from acc.api.waiting import changed_within
+from acc.api.waiting import paced_changes
 from acc.free_run import (
     DEFAULT_CAPTURE_EVERY,
     DEFAULT_RUN_STEPS,
@@ -168,8 +167,13 @@ async def events_route(request: Request) -> Response:
         sent_state: dict[str, Any] | None = None
         run_id: str | None = None
         next_step = 1
-        while True:
-            version = seat.changes.version
+        pace = paced_changes(
+            seat.changes, shutdown, interval=EVENT_INTERVAL_S, heartbeat=HEARTBEAT_S
+        )
+        async for changed in pace:
+            if not changed:  # quiet: a comment keeps proxies from closing the stream
+                yield b": keep-alive\n\n"
+                continue
             run = seat.run
             body = run_body(run)
             if run is not None and run.run_id != run_id:
@@ -189,18 +193,6 @@ async def events_route(request: Request) -> Response:
                         _steps_event(run.run_id, history),
                         event_id=f"{run.run_id}:{next_step - 1}",
                     )
-            # Sleep until something changes (a step, a pause, a new run): a paused or idle run
-            # wakes nobody. A quiet stream sends a comment now and then so proxies keep it open.
-            if not await changed_within(seat.changes, version, shutdown, HEARTBEAT_S):
-                if shutdown.is_set():
-                    return
-                yield b": keep-alive\n\n"
-                continue
-            # Then gather what comes within the interval into one event.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(shutdown.wait(), EVENT_INTERVAL_S)
-            if shutdown.is_set():
-                return
 
     return StreamingResponse(
         stream(),

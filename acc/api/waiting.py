@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from typing import TypeVar
 
@@ -63,3 +64,27 @@ async def changed_within(
         changed = change.done() and not change.cancelled()
         change.cancel()  # also drops the waiter from the signal
     return changed and not shutdown.is_set()
+
+
+async def paced_changes(
+    signal: ChangeSignal, shutdown: asyncio.Event, *, interval: float, heartbeat: float
+) -> AsyncIterator[bool]:
+    """What an event stream waits on: True at once and after each change of `signal` (what
+    comes within `interval` of a change is gathered into one), False after each `heartbeat`
+    seconds without one (time for a keep-alive); it ends when the server shuts down. A paused
+    or idle source wakes nobody. The version is read before each True, so a change made while
+    the stream answers it is never missed."""
+    version = signal.version
+    yield True
+    while True:
+        if not await changed_within(signal, version, shutdown, heartbeat):
+            if shutdown.is_set():
+                return
+            yield False
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(shutdown.wait(), interval)
+        if shutdown.is_set():
+            return
+        version = signal.version
+        yield True

@@ -53,29 +53,9 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Limits shared with the trainer, generated from its Python source by `acc codegen`. */
 const LIMITS_FILE = path.resolve(HERE, "../src/lib/generated/limits.json");
 
-const CONTENT_TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-  ".txt": "text/plain; charset=utf-8",
-  ".xml": "application/xml; charset=utf-8",
-  ".webmanifest": "application/manifest+json",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".gif": "image/gif",
-  ".webp": "image/webp",
-  ".avif": "image/avif",
-  ".ico": "image/x-icon",
-  ".woff": "font/woff",
-  ".woff2": "font/woff2",
-  ".ttf": "font/ttf",
-  ".wasm": "application/wasm",
-};
+/** How built files are served (content types, caching), generated from the trainer's own static
+ * site (acc/api/dashboard_site.py) by `acc codegen`, so both servers answer alike. */
+const STATIC_SITE_FILE = path.resolve(HERE, "../src/lib/generated/static-site.json");
 
 // RFC 9110 §7.6.1: these describe one connection and must not be forwarded.
 const HOP_BY_HOP = new Set([
@@ -210,6 +190,21 @@ async function readBodyLimit() {
   return max;
 }
 
+/** The static-site rules of static-site.json; exits with a reason when missing or malformed. */
+async function readStaticSite() {
+  let site;
+  try {
+    site = JSON.parse(await readFile(STATIC_SITE_FILE, "utf8"));
+  } catch (err) {
+    const why = err.code === "ENOENT" ? "is missing" : `cannot be read (${err.message})`;
+    fail(`${STATIC_SITE_FILE} ${why}: run '.venv/bin/acc codegen' to generate it`, 1);
+  }
+  if (typeof site?.content_types?.[".html"] !== "string" || typeof site.hashed_assets !== "string") {
+    fail(`${STATIC_SITE_FILE} is malformed: run '.venv/bin/acc codegen'`, 1);
+  }
+  return site;
+}
+
 /** Exit with a one-line reason: 2 for bad arguments, 1 for anything else. */
 function fail(message, status = 2) {
   console.error(`acc dashboard: ${message}`);
@@ -218,7 +213,7 @@ function fail(message, status = 2) {
 
 // ---- static files -------------------------------------------------------------------------
 
-function createStaticHandler(dist) {
+function createStaticHandler(dist, site) {
   return async function serveStatic(req, res, pathname) {
     if (req.method !== "GET" && req.method !== "HEAD") {
       return sendText(res, 405, "Method not allowed", { allow: "GET, HEAD" });
@@ -232,25 +227,25 @@ function createStaticHandler(dist) {
     // Never hand out dotfiles (build stamps) or anything outside dist/.
     const segments = decoded.split("/").filter(Boolean);
     if (decoded.includes("\0") || segments.some((s) => s.startsWith("."))) {
-      return sendNotFound(req, res, dist);
+      return sendNotFound(req, res, dist, site);
     }
     let file = path.join(dist, ...segments);
-    if (file !== dist && !file.startsWith(dist + path.sep)) return sendNotFound(req, res, dist);
+    if (file !== dist && !file.startsWith(dist + path.sep)) return sendNotFound(req, res, dist, site);
 
     let info = await statOrNull(file);
     if (info?.isDirectory()) {
       file = path.join(file, "index.html");
       info = await statOrNull(file);
     }
-    if (!info?.isFile()) return sendNotFound(req, res, dist);
+    if (!info?.isFile()) return sendNotFound(req, res, dist, site);
 
     const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
     const headers = {
-      "content-type": CONTENT_TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream",
+      "content-type": site.content_types[path.extname(file).toLowerCase()] ?? "application/octet-stream",
       "last-modified": info.mtime.toUTCString(),
       etag,
       // Astro puts content-hashed bundles under /_astro/; everything else may change per build.
-      "cache-control": segments[0] === "_astro" ? "public, max-age=31536000, immutable" : "no-cache",
+      "cache-control": segments[0] === site.hashed_assets ? site.immutable : site.revalidate,
       "x-content-type-options": "nosniff",
     };
     if (req.headers["if-none-match"] === etag) {
@@ -262,14 +257,14 @@ function createStaticHandler(dist) {
   };
 }
 
-async function sendNotFound(req, res, dist) {
+async function sendNotFound(req, res, dist, site) {
   const page = path.join(dist, "404.html");
   const info = await statOrNull(page);
   if (!info?.isFile()) return sendText(res, 404, "Not found");
   sendFile(req, res, 404, page, {
-    "content-type": CONTENT_TYPES[".html"],
+    "content-type": site.content_types[".html"],
     "content-length": info.size,
-    "cache-control": "no-cache",
+    "cache-control": site.revalidate,
   });
 }
 
@@ -586,7 +581,7 @@ async function main() {
   }
   const maxBodyBytes = await readBodyLimit();
 
-  const serveStatic = createStaticHandler(dist);
+  const serveStatic = createStaticHandler(dist, await readStaticSite());
   // Filled in once listening: with --port 0 the port (part of this site's origin) is known only then.
   const origins = new Set();
   const proxy = createProxy(trainer, { maxBodyBytes, origins });

@@ -105,13 +105,15 @@ def dashboard(trainer: Server) -> Iterator[Server]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+# Per test package (tests/e2e, tests/packaging), not per session: Playwright's sync API keeps an
+# event loop on the main thread while it lives, and the unit tests after them run their own.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as instance:
         yield instance
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(
         executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from acc.archive.store import RunArchive
 from acc.cli import main
 from acc.data import MnistData
 from acc.step_capture import cosine_matrix, mean_offdiagonal_cosine
@@ -167,3 +168,21 @@ def test_version_and_python_dash_m(entry: list[str]) -> None:
         [sys.executable, *entry, "--help"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and "codebook-report" in done.stdout
+
+
+def test_acc_run_is_recorded_in_the_runs_archive(cli_data: MnistData, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    argv = ["run", "gradient_gating_l0", "--condition", "control", "--steps", "20"]
+    assert run_cli([*argv, "--out", str(tmp_path / "out"), "--runs-dir", str(runs)]) == 0
+    with RunArchive(runs) as archive:
+        (run,) = archive.list_runs().runs
+        assert (run.kind, run.recipe, run.condition, run.status) == (
+            "cli run",
+            "gradient_gating_l0",
+            "control",
+            "completed",
+        )
+        assert run.steps == 20 and run.options["steps"] == 20
+        summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+        history = archive.history(run.id, keys=["loss"]).history
+        assert float(history.columns["loss"][-1]) == pytest.approx(summary["final_loss"])

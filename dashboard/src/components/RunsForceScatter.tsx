@@ -13,6 +13,7 @@ import { $featureDetail, $runForces, $runForcesNote, $runFrame, $watched, select
 import { type Axis, linearAxis, logAxis } from "../lib/ticks";
 import { useElementWidth } from "../lib/use-element-width";
 import { AGREE_ABOVE, countForceRelations } from "../lib/views/forces";
+import { Segmented } from "./ChartControls";
 import { AxisOffset } from "./StepChart";
 
 const HEIGHT = 318;
@@ -148,21 +149,16 @@ export default function RunsForceScatter() {
               <span className="mono">{formatPercent(Number(chart.winMax.toPrecision(2)))}</span>
             </span>
           )}
-          <div className="segmented" role="group" aria-label="Axes">
-            {(["linear", "log"] as const).map((kind) => (
-              <button
-                key={kind}
-                type="button"
-                className={kind === axes ? "segmented-btn active" : "segmented-btn"}
-                aria-pressed={kind === axes}
-                data-testid={`runs-scatter-${kind}`}
-                onClick={() => setAxes(kind)}
-                title={kind === "log" ? "Log axes: spread the features crowded near 0 (zeros sit on the axis)" : "Linear axes from 0"}
-              >
-                {kind}
-              </button>
-            ))}
-          </div>
+          <Segmented
+            label="Axes"
+            options={[
+              { value: "linear", label: "linear", title: "Linear axes from 0" },
+              { value: "log", label: "log", title: "Log axes: spread the features crowded near 0 (zeros sit on the axis)" },
+            ]}
+            value={axes}
+            onChange={setAxes}
+            testIdPrefix="runs-scatter"
+          />
         </div>
       </header>
 

@@ -2,9 +2,10 @@ import { useStore } from "@nanostores/react";
 import { useMemo, useState } from "react";
 
 import { formatCount } from "../lib/format";
-import { MAX_SMOOTHING, emaSmooth } from "../lib/runs/line";
+import { emaSmooth } from "../lib/runs/line";
 import { $run } from "../lib/run-store";
 import { $runSeries } from "../lib/runs-store";
+import { Segmented, SmoothingSlider } from "./ChartControls";
 import RunsLineChart, { type ChartLine } from "./RunsLineChart";
 
 type Metric = "loss" | "cosine";
@@ -72,56 +73,34 @@ export default function RunsLossChart() {
           </span>
         </h2>
         <div className="runs-head-tools">
-          <label className="runs-smoothing" title="Exponential moving average of the curve; the raw curve stays behind it, faint">
-            <span className="muted">smoothing</span>
-            <input
-              type="range"
-              min={0}
-              max={MAX_SMOOTHING}
-              step={0.01}
-              value={smoothing}
-              data-testid="runs-loss-smoothing"
-              aria-label="Smoothing (exponential moving average weight)"
-              onChange={(event) => setSmoothing(Number(event.target.value))}
-            />
-            <span className="mono runs-smoothing-value" data-testid="runs-loss-smoothing-value">
-              {smoothing.toFixed(2)}
-            </span>
-          </label>
-          <div className="segmented" role="group" aria-label="Y axis">
-            {(["linear", "log"] as const).map((kind) => {
-              const active = (kind === "log") === logShown;
-              return (
-                <button
-                  key={kind}
-                  type="button"
-                  className={active ? "segmented-btn active" : "segmented-btn"}
-                  aria-pressed={active}
-                  data-testid={`runs-loss-scale-${kind}`}
-                  disabled={kind === "log" && metric !== "loss"}
-                  title={kind === "log" ? (metric === "loss" ? "Log y axis: the late, small changes of the loss show" : "Only the loss has a log axis") : "Linear y axis"}
-                  onClick={() => setLog(kind === "log")}
-                >
-                  {kind}
-                </button>
-              );
-            })}
-          </div>
-          <div className="segmented" role="group" aria-label="Metric">
-            {METRICS.map((m) => (
-              <button
-                key={m.id}
-                type="button"
-                className={m.id === metric ? "segmented-btn active" : "segmented-btn"}
-                aria-pressed={m.id === metric}
-                title={m.title}
-                data-testid={`runs-loss-metric-${m.id}`}
-                onClick={() => setMetric(m.id)}
-              >
-                {m.label}
-              </button>
-            ))}
-          </div>
+          <SmoothingSlider
+            value={smoothing}
+            onChange={setSmoothing}
+            testId="runs-loss-smoothing"
+            title="Exponential moving average of the curve; the raw curve stays behind it, faint"
+          />
+          <Segmented
+            label="Y axis"
+            options={[
+              { value: "linear", label: "linear", title: "Linear y axis" },
+              {
+                value: "log",
+                label: "log",
+                title: metric === "loss" ? "Log y axis: the late, small changes of the loss show" : "Only the loss has a log axis",
+                disabled: metric !== "loss",
+              },
+            ]}
+            value={logShown ? "log" : "linear"}
+            onChange={(kind) => setLog(kind === "log")}
+            testIdPrefix="runs-loss-scale"
+          />
+          <Segmented
+            label="Metric"
+            options={METRICS.map((m) => ({ value: m.id, label: m.label, title: m.title }))}
+            value={metric}
+            onChange={setMetric}
+            testIdPrefix="runs-loss-metric"
+          />
         </div>
       </header>
       <div className="runs-loss-body">

@@ -26,6 +26,7 @@ import {
   setWatched,
   unwatchFeature,
 } from "../lib/runs-store";
+import { Segmented } from "./ChartControls";
 import RunsLineChart, { type ChartLine } from "./RunsLineChart";
 
 /**
@@ -167,21 +168,13 @@ export default function RunsWatchPanel() {
       <div className="runs-watch-body">
         <div className="runs-trajectory">
           <div className="runs-trajectory-head">
-            <div className="segmented" role="group" aria-label="Trajectory metric">
-              {TRAJECTORY_METRICS.map((m) => (
-                <button
-                  key={m.field}
-                  type="button"
-                  className={m.field === metric ? "segmented-btn active" : "segmented-btn"}
-                  aria-pressed={m.field === metric}
-                  title={m.hint}
-                  data-testid={`runs-metric-${m.field}`}
-                  onClick={() => setTrajectoryMetric(m.field)}
-                >
-                  {m.label}
-                </button>
-              ))}
-            </div>
+            <Segmented
+              label="Trajectory metric"
+              options={TRAJECTORY_METRICS.map((m) => ({ value: m.field, label: m.label, title: m.hint }))}
+              value={metric}
+              onChange={setTrajectoryMetric}
+              testIdPrefix="runs-metric"
+            />
             <span className="muted runs-trajectory-hint">{metricInfo.hint}</span>
           </div>
           <RunsLineChart
@@ -256,21 +249,14 @@ function SimilarityPanel({ matrix, features }: { matrix: SimilarityMatrix | null
     <div className="runs-similarity" data-testid="runs-similarity" data-size={n} data-scale={scale}>
       <div className="runs-similarity-head">
         <h3 className="side-title">Pairwise similarity</h3>
-        <div className="segmented segmented-sm" role="group" aria-label="Colour scale">
-          {COSINE_SCALES.map((option) => (
-            <button
-              key={option.id}
-              type="button"
-              className={option.id === scale ? "segmented-btn active" : "segmented-btn"}
-              aria-pressed={option.id === scale}
-              title={option.title}
-              data-testid={`runs-similarity-scale-${option.id}`}
-              onClick={() => setScale(option.id)}
-            >
-              {option.label}
-            </button>
-          ))}
-        </div>
+        <Segmented
+          label="Colour scale"
+          options={COSINE_SCALES.map((option) => ({ value: option.id, label: option.label, title: option.title }))}
+          value={scale}
+          onChange={setScale}
+          testIdPrefix="runs-similarity-scale"
+          small
+        />
       </div>
       {!matrix ? (
         <p className="runs-similarity-empty muted">Cosine of the watched features' weights, after their first step.</p>

@@ -67,6 +67,15 @@ export async function postJSON<T>(
   return (await res.json()) as T;
 }
 
+/**
+ * `DELETE /api<path>` and parse the JSON answer. It carries the JSON content type though it has no
+ * body: the UI server's write checks ask every write for it.
+ */
+export async function deleteJSON<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const res = await request(path, { method: "DELETE", headers: { "content-type": "application/json" } }, options);
+  return (await res.json()) as T;
+}
+
 /** The content type of the binary step frame (architecture.md, "Wire format"). */
 export const FRAME_CONTENT_TYPE = "application/x-acc-frame";
 

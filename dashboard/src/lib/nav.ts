@@ -8,6 +8,8 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: "/", label: "Runs" },
   { href: "/inspect", label: "Inspect" },
   { href: "/codebook", label: "Codebook" },
+  { href: "/history", label: "History" },
+  { href: "/model", label: "Model" },
 ];
 
 /** Whether `href` is the current page (or a section under it). */

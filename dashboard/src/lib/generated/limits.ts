@@ -10,3 +10,5 @@ export const MAX_PENDING_STEPS = 1000;
 export const MAX_WATCHED = 8;
 export const DEFAULT_RUN_STEPS = 2000;
 export const DEFAULT_CAPTURE_EVERY = 10;
+export const MAX_HEATMAP_CELLS = 1024;
+export const DEFAULT_HEATMAP_CELLS = 128;

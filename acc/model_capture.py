@@ -1,0 +1,402 @@
+"""Capture for any PyTorch model: per-parameter statistics, per-module activation statistics,
+full weights, gradients and updates of held steps, and the first non-finite value, stored under
+free-form names in a `NamedStepInspector` (the `StepInspector` with its `CaptureBudget`, keyed by
+names such as `weight/encoder.0.weight` instead of the recipes' fixed vocabulary).
+
+What a step keeps depends on how it was planned at the boundary before it:
+
+    light   the scalars given to `dbg.step` only (a free-running step between captures)
+    stats   + `stats/<param>` (PARAM_FIELDS), `hist/<param>` (a fixed-bin histogram of |weight|)
+            and `act/<module>` (ACTIVATION_FIELDS): small vectors, kept in the history
+    full    + `weight/<param>`, `grad/<param>`, `update/<param>` and the tensors a callback
+            recorded: kept only for the most recent steps, within the byte budget
+
+Statistics are computed on the model's device and leave it in one transfer per step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.hooks import RemovableHandle
+
+from acc.step_inspector import CaptureBudget, StepInspector
+
+# Name spaces of the attached store. Scalars and the statistics vectors are kept every step they
+# are captured (the history); the rest only for held steps.
+SCALAR = "scalar/"
+STATS = "stats/"
+HIST = "hist/"
+ACT = "act/"
+WEIGHT = "weight/"
+GRAD = "grad/"
+UPDATE = "update/"
+TENSOR = "tensor/"  # what a callback or the loop recorded with `record()`
+HISTORY_PREFIXES = (SCALAR, STATS, HIST, ACT)
+
+PARAM_FIELDS = (
+    "weight_norm",
+    "grad_norm",
+    "update_norm",
+    "update_ratio",  # update_norm / weight_norm
+    "weight_nonfinite",
+    "grad_nonfinite",
+)
+ACTIVATION_FIELDS = ("mean", "std", "zero_fraction", "nonfinite")
+# |weight| histogram: bin 0 counts exact zeros; bin 1 + i counts |w| in [2^(e), 2^(e+1)) with
+# e = HIST_MIN_EXP + i, the first and last bins also holding everything below and above.
+# Fixed bins (not the tensor's own range) make steps and parameters comparable.
+HIST_MIN_EXP = -24
+HIST_MAX_EXP = 8
+HIST_BINS = HIST_MAX_EXP - HIST_MIN_EXP + 1  # magnitude bins, plus the zero bin
+MAX_NAME_LENGTH = 200  # of a name given to `record()`
+
+
+class UnknownTensor(LookupError):
+    """A name the store does not hold at the step asked; says which names it has."""
+
+
+class NoParameters(ValueError):
+    """The model has no parameters to watch."""
+
+
+def hist_edges() -> list[float]:
+    """The lower edge of every magnitude bin (bin 0, the zeros, has none)."""
+    return [2.0**exponent for exponent in range(HIST_MIN_EXP, HIST_MAX_EXP + 1)]
+
+
+class NamedStepInspector(StepInspector):
+    """A `StepInspector` keyed by free-form names: scalars and names under `HISTORY_PREFIXES`
+    go to the history, everything goes to the full snapshot of a full step (bounded by the same
+    budget)."""
+
+    @classmethod
+    def within(cls, budget: CaptureBudget) -> NamedStepInspector:
+        return cls(
+            budget.max_full_snapshots,
+            budget.max_snapshot_bytes,
+            max_history_steps=budget.max_history_steps,
+            max_vector_history=budget.max_vector_history,
+        )
+
+    def put(self, name: str, array: np.ndarray) -> None:
+        """Store a host array under `name` for the current step (it must not change later)."""
+        self._current[name] = array
+
+    def _keeps_history(self, key: str, array: np.ndarray) -> bool:
+        return array.ndim == 0 or key.startswith(HISTORY_PREFIXES)
+
+
+def as_host(value: torch.Tensor | np.ndarray | float | int) -> np.ndarray:
+    """A float32 host copy of `value` (a tensor is detached and copied off its device)."""
+    if isinstance(value, torch.Tensor):
+        return np.asarray(value.detach().to("cpu", torch.float32, copy=True).numpy(), order="C")
+    return np.array(value, dtype=np.float32)
+
+
+def _hosts(tensors: list[torch.Tensor]) -> list[np.ndarray]:
+    """Float32 host copies of many tensors: on an accelerator every copy is queued at once
+    (asynchronously) and the stream is waited for once, not once per tensor."""
+    if not tensors:
+        return []
+    device = tensors[0].device
+    if device.type == "cuda":
+        copies = [t.detach().float().to("cpu", non_blocking=True) for t in tensors]
+        torch.cuda.current_stream(device).synchronize()
+        return [copy.numpy() for copy in copies]
+    return [t.detach().to(torch.float32, copy=True).numpy() for t in tensors]
+
+
+def magnitude_histogram(tensor: torch.Tensor) -> torch.Tensor:
+    """Counts of |values| in the fixed bins (zeros first), as a float32 tensor on its device."""
+    flat = tensor.detach().reshape(-1).float()
+    _, exponent = torch.frexp(flat)
+    # frexp: |x| = m * 2^e with m in [0.5, 1), so |x| lies in [2^(e-1), 2^e).
+    bins = (exponent - 1 - HIST_MIN_EXP).clamp_(0, HIST_BINS - 1)
+    counts = torch.bincount(bins, minlength=HIST_BINS).float()
+    zeros = (flat.numel() - torch.count_nonzero(flat)).float()
+    # frexp gives zeros the exponent 0: move them from that bin to the zero bin
+    zero_bin = min(max(-1 - HIST_MIN_EXP, 0), HIST_BINS - 1)
+    counts[zero_bin] -= zeros
+    return torch.cat([zeros.reshape(1), counts])
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    name: str
+    shape: tuple[int, ...]
+
+
+class ModelCapture:
+    """Watches one model (and optionally its optimizer's parameters are the model's): forward
+    hooks on its leaf modules for activation statistics, and at each step boundary the statistics
+    and tensors the step was planned to keep. Driven by one training thread; `close()` removes
+    the hooks."""
+
+    def __init__(self, model: nn.Module, inspector: NamedStepInspector) -> None:
+        self.model = model
+        self.inspector = inspector
+        self.params: list[tuple[str, nn.Parameter]] = [
+            (name, param) for name, param in model.named_parameters() if param.requires_grad
+        ]
+        if not self.params:
+            raise NoParameters(
+                f"{type(model).__name__} has no trainable parameters: nothing to watch "
+                "(attach the model after its layers are built)"
+            )
+        self.param_info = [ParamInfo(name, tuple(param.shape)) for name, param in self.params]
+        self.modules: dict[str, str] = {}  # module name -> its class name
+        self._handles: list[RemovableHandle] = []
+        for name, module in model.named_modules():
+            if name and not any(True for _ in module.children()):
+                self.modules[name] = type(module).__name__
+                self._handles.append(module.register_forward_hook(self._forward_hook(name)))
+        self._activations: dict[str, torch.Tensor] = {}  # in forward order, this step
+        self._watching = False  # this step computes statistics
+        self._before: list[torch.Tensor] | None = None  # weights at the last boundary
+        self._recorded: dict[str, np.ndarray] = {}
+        self._first_bad: dict[str, int | str] | None = None
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def plan(self, stats: bool) -> None:
+        """Set what the next step keeps (at a boundary, before it runs): with `stats`, the
+        activation hooks record and the weights are copied to measure the update."""
+        self._watching = stats
+        self._activations = {}
+        self._recorded = {}
+        self._first_bad = None
+        if stats:
+            with torch.no_grad():
+                self._before = [param.detach().clone() for _, param in self.params]
+        else:
+            self._before = None
+
+    @property
+    def watching(self) -> bool:
+        return self._watching
+
+    def record(self, name: str, value: torch.Tensor | np.ndarray | float) -> None:
+        """Add a named tensor to the current step, as `tensor/<name>` (a scalar joins the
+        history; larger tensors are kept when the step is held)."""
+        if not isinstance(name, str) or not name or len(name) > MAX_NAME_LENGTH:
+            raise ValueError(f"a tensor name must be 1..{MAX_NAME_LENGTH} characters, got {name!r}")
+        self._recorded[TENSOR + name] = as_host(value)
+
+    def _forward_hook(self, name: str) -> Any:
+        def hook(module: nn.Module, inputs: Any, output: Any) -> None:
+            # The step's first training forward only: evaluation passes (no graph) are not it.
+            if not self._watching or name in self._activations or not torch.is_grad_enabled():
+                return
+            tensor = _first_float(output)
+            if tensor is not None:
+                self._activations[name] = _activation_stats(tensor.detach())
+
+        return hook
+
+    # -- at the boundary --------------------------------------------------------------------------
+
+    def capture(self, scalars: Mapping[str, np.ndarray], full: bool) -> None:
+        """Put the finished step's captures in the inspector's current step (not committed):
+        the scalars always, statistics when the step was planned with them, the full tensors
+        when `full` (and the step had statistics, which measured the update)."""
+        inspector = self.inspector
+        for name, value in scalars.items():
+            inspector.put(SCALAR + name, value)
+        for name, value in self._recorded.items():
+            if value.ndim == 0 or full:
+                inspector.put(name, value)
+        if not self._watching:
+            return
+        names = [name for name, _ in self.params]
+        weights = [param.detach() for _, param in self.params]
+        grads = [
+            param.grad.detach() if param.grad is not None else None for _, param in self.params
+        ]
+        before = self._before or weights
+        updates = list(torch._foreach_sub(weights, before))
+        # One fused call per kind of norm, not one per parameter: on a small model the per-call
+        # overhead is most of the cost.
+        weight_norms = torch.stack(_norms(weights))
+        update_norms = torch.stack(_norms(updates))
+        with_grad = [index for index, grad in enumerate(grads) if grad is not None]
+        grad_norms = torch.full_like(weight_norms, math.nan)
+        if with_grad:
+            present_grads = [grad for grad in grads if grad is not None]
+            grad_norms[with_grad] = torch.stack(_norms(present_grads))
+        ratios = update_norms / weight_norms.clamp_min(1e-30)
+        rows = torch.stack([weight_norms, grad_norms, update_norms, ratios], dim=1)
+        hists = torch.stack([magnitude_histogram(weight) for weight in weights])
+        activation_names = list(self._activations)
+        parts = [rows, hists]
+        if activation_names:
+            parts.append(torch.stack([self._activations[name] for name in activation_names]))
+        host = _hosts(parts)  # one transfer for every statistic
+        norms, histograms = host[0], host[1]
+        activations = host[2] if activation_names else np.zeros((0, len(ACTIVATION_FIELDS)))
+        first_bad: dict[str, int | str] | None = None
+        for index, name in enumerate(activation_names):
+            row = activations[index]
+            inspector.put(ACT + name, np.ascontiguousarray(row, dtype=np.float32))
+            if row[3] > 0 and first_bad is None:
+                first_bad = {"key": ACT + name, "module": name, "count": int(row[3])}
+        for index, name in enumerate(names):
+            weight_bad = _nonfinite_count(weights[index], norms[index, 0])
+            grad = grads[index]
+            grad_bad = 0 if grad is None else _nonfinite_count(grad, norms[index, 1])
+            stats = np.empty(len(PARAM_FIELDS), dtype=np.float32)
+            stats[:4] = norms[index]
+            stats[4], stats[5] = weight_bad, grad_bad
+            inspector.put(STATS + name, stats)
+            inspector.put(HIST + name, np.ascontiguousarray(histograms[index], dtype=np.float32))
+            if first_bad is None and (weight_bad or grad_bad):
+                key = (WEIGHT if weight_bad else GRAD) + name
+                first_bad = {"key": key, "parameter": name, "count": weight_bad or grad_bad}
+        if full:
+            tensors = _hosts(weights + [g for g in grads if g is not None] + updates)
+            count = len(weights)
+            for name, array in zip(names, tensors[:count], strict=True):
+                inspector.put(WEIGHT + name, array)
+            present = [name for name, grad in zip(names, grads, strict=True) if grad is not None]
+            with_grads = len(present)
+            for name, array in zip(present, tensors[count : count + with_grads], strict=True):
+                inspector.put(GRAD + name, array)
+            for name, array in zip(names, tensors[count + with_grads :], strict=True):
+                inspector.put(UPDATE + name, array)
+        self._first_bad = first_bad
+
+    def nonfinite_found(self) -> dict[str, int | str] | None:
+        """Where the step just captured first held a non-finite value (activations in forward
+        order first, then parameters in model order), or None."""
+        return self._first_bad
+
+    def close(self) -> None:
+        """Remove the forward hooks and free the copied weights. Idempotent."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self._watching = False
+        self._before = None
+        self._activations = {}
+
+
+def _norms(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The L2 norm of each tensor, as float32 0-d tensors on its device."""
+    return [norm.float() for norm in torch._foreach_norm([t.float() for t in tensors])]
+
+
+def _first_float(output: Any) -> torch.Tensor | None:
+    """The first floating-point tensor of a module's output (a tensor, tuple, list or dict)."""
+    if isinstance(output, torch.Tensor):
+        return output if output.is_floating_point() and output.numel() else None
+    values: Iterable[Any] = ()
+    if isinstance(output, (tuple, list)):
+        values = output
+    elif isinstance(output, dict):
+        values = output.values()
+    for value in values:
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel():
+            return value
+    return None
+
+
+def _activation_stats(tensor: torch.Tensor) -> torch.Tensor:
+    """[mean, std, zero fraction, non-finite count] of an activation, on its device."""
+    values = tensor.float()
+    numel = values.numel()
+    # The population std from the mean and the mean square: two fast reductions, where
+    # torch.std_mean takes ~30x as long on the CPU. Cancellation only matters when the mean
+    # dwarfs the spread by ~1e3, far below what the table shows.
+    mean = values.mean()
+    square = torch.linalg.vector_norm(values).square() / numel
+    std = (square - mean.square()).clamp_min(0).sqrt()
+    zeros = 1.0 - torch.count_nonzero(values).float() / numel
+    # A finite mean means every element is finite. Counting the bad ones is another pass: on the
+    # CPU only when the mean says there are any (reading it costs nothing there); on an
+    # accelerator always, as reading it would wait for the device.
+    if values.device.type == "cpu":
+        finite = math.isfinite(float(mean)) and math.isfinite(float(square))
+        count = 0.0 if finite else float((~torch.isfinite(values)).sum())
+        nonfinite = torch.tensor(count)
+    else:
+        nonfinite = (~torch.isfinite(values)).sum().float()
+    return torch.stack([mean, std, zeros, nonfinite])
+
+
+def _nonfinite_count(tensor: torch.Tensor, norm: float) -> int:
+    """NaN and infinite elements of `tensor`; counted only when its norm is not finite (a
+    finite norm means every element is finite)."""
+    if math.isfinite(float(norm)):
+        return 0
+    return int((~torch.isfinite(tensor.detach())).sum())
+
+
+def reduce_grid(
+    array: np.ndarray,
+    rows: int,
+    cols: int,
+    window: tuple[int, int, int, int] | None = None,
+) -> dict[str, Any]:
+    """A tensor as a 2-D grid of at most `rows` x `cols` cells, each the min, max and mean of
+    the elements it covers. Tensors of rank > 2 are viewed as [shape[0], rest], vectors as one
+    row. `window` = (row0, row1, col0, col1), half-open, zooms in; a window no larger than the
+    grid comes back exact (one element a cell)."""
+    grid = as_matrix(array)
+    height, width = grid.shape
+    r0, r1, c0, c1 = window if window is not None else (0, height, 0, width)
+    if not (0 <= r0 < r1 <= height and 0 <= c0 < c1 <= width):
+        raise ValueError(
+            f"window rows {r0}..{r1}, columns {c0}..{c1} is outside the {height} x {width} tensor"
+        )
+    part = grid[r0:r1, c0:c1]
+    out_rows, out_cols = min(rows, r1 - r0), min(cols, c1 - c0)
+    row_starts = (np.arange(out_rows) * (r1 - r0)) // out_rows
+    col_starts = (np.arange(out_cols) * (c1 - c0)) // out_cols
+    exact = out_rows == r1 - r0 and out_cols == c1 - c0
+    if exact:
+        low = high = mean = part.astype(np.float32, copy=False)
+    else:
+        # Columns first: along contiguous rows reduceat is ~10x faster than down the columns,
+        # and the second pass then runs over a grid `cols` wide.
+        low = np.minimum.reduceat(np.minimum.reduceat(part, col_starts, 1), row_starts, 0)
+        high = np.maximum.reduceat(np.maximum.reduceat(part, col_starts, 1), row_starts, 0)
+        partial = np.add.reduceat(part, col_starts, 1, dtype=np.float32)
+        sums = np.add.reduceat(partial, row_starts, 0, dtype=np.float64)
+        row_sizes = np.diff(np.append(row_starts, r1 - r0))
+        col_sizes = np.diff(np.append(col_starts, c1 - c0))
+        mean = (sums / np.outer(row_sizes, col_sizes)).astype(np.float32)
+    # The colour range: over the cells whose elements are all finite (no second pass over the
+    # whole tensor); a cell holding a NaN or an infinity shows as such.
+    finite_low = low[np.isfinite(low)]
+    finite_high = high[np.isfinite(high)]
+    return {
+        "shape": list(array.shape),
+        "grid_shape": [height, width],
+        "window": [r0, r1, c0, c1],
+        "rows": out_rows,
+        "cols": out_cols,
+        "exact": exact,
+        "row_starts": (row_starts + r0).tolist(),
+        "col_starts": (col_starts + c0).tolist(),
+        "min": np.asarray(low, dtype=np.float32),
+        "max": np.asarray(high, dtype=np.float32),
+        "mean": np.asarray(mean, dtype=np.float32),
+        "value_range": [float(finite_low.min()), float(finite_high.max())]
+        if finite_low.size and finite_high.size
+        else None,
+    }
+
+
+def as_matrix(array: np.ndarray) -> np.ndarray:
+    """`array` viewed as 2-D: [shape[0], rest] for rank > 2, one row for a vector or scalar."""
+    if array.ndim == 2:
+        return array
+    if array.ndim < 2:
+        return array.reshape(1, -1)
+    return array.reshape(array.shape[0], -1)

@@ -88,6 +88,10 @@ class _PauseGate(Callback):
     def __init__(self, run: FreeRun) -> None:
         self.run = run
 
+    def on_train_start(self) -> None:
+        # The rate counts training time only: not the model's build before it.
+        self.run._training_since = time.time()
+
     def on_step_end(self, info: StepInfo) -> None:
         self.run._end_step(info)
 
@@ -143,6 +147,7 @@ class FreeRun:
         self._traceback: str | None = None
         self._last_full: int | None = None
         self._started = time.time()
+        self._training_since: float | None = None  # when the loop began (after the build)
         self._finished_at: float | None = None
         self._paused_seconds = 0.0
         self._blocked_since: float | None = None
@@ -264,7 +269,8 @@ class FreeRun:
             time.perf_counter() - blocked_since if blocked_since is not None else 0.0
         )
         # Training time only: the time spent paused does not count against the rate.
-        elapsed = (finished_at or time.time()) - self._started - paused
+        since = self._training_since if self._training_since is not None else time.time()
+        elapsed = (finished_at or time.time()) - since - paused
         return RunState(
             run_id=self.run_id,
             recipe=self.session.recipe.name,

@@ -48,11 +48,11 @@ export default function ModelControls() {
         )}
       </p>
       <div className="model-buttons">
-        <button type="button" data-testid="model-pause" disabled={!live || paused || busy !== null} onClick={() => void pauseModel()}>
+        <button type="button" className="btn" data-testid="model-pause" disabled={!live || paused || busy !== null} onClick={() => void pauseModel()}>
           Pause
         </button>
         <form className="model-step-form" onSubmit={onStep}>
-          <button type="submit" data-testid="model-step" disabled={!paused || !validCount || busy !== null}>
+          <button type="submit" className="btn btn-primary" data-testid="model-step" disabled={!paused || !validCount || busy !== null}>
             Step
           </button>
           <label>
@@ -69,10 +69,10 @@ export default function ModelControls() {
             />
           </label>
         </form>
-        <button type="button" data-testid="model-resume" disabled={!paused || busy !== null} onClick={() => void resumeModel()}>
+        <button type="button" className="btn" data-testid="model-resume" disabled={!paused || busy !== null} onClick={() => void resumeModel()}>
           Resume
         </button>
-        <button type="button" className="danger" data-testid="model-stop" disabled={!live || busy !== null} onClick={() => void stopModel()}>
+        <button type="button" className="btn btn-danger" data-testid="model-stop" disabled={!live || busy !== null} onClick={() => void stopModel()}>
           Stop
         </button>
         <BusyNote busy={busy} text={(b) => BUSY_TEXT[b.action]} testId="model-busy" />

@@ -21,16 +21,26 @@ export default function ModelPage() {
         conflict="this trainer runs a built-in recipe or the loop has ended"
       />
       <section className="card" aria-labelledby="model-scalars-title">
-        <h2 id="model-scalars-title">Scalars</h2>
-        <ModelScalars />
+        <header className="card-head">
+          <h2 id="model-scalars-title">Scalars</h2>
+        </header>
+        <div className="model-card-body">
+          <ModelScalars />
+        </div>
       </section>
       <section className="card" aria-labelledby="model-layers-title">
-        <h2 id="model-layers-title">Layers</h2>
-        <ModelLayerTable />
+        <header className="card-head">
+          <h2 id="model-layers-title">Layers</h2>
+        </header>
+        <div className="model-card-body">
+          <ModelLayerTable />
+        </div>
       </section>
       <section className="card model-detail" aria-labelledby="model-detail-title">
-        <h2 id="model-detail-title">Tensors</h2>
-        <div className="model-detail-row">
+        <header className="card-head">
+          <h2 id="model-detail-title">Tensors</h2>
+        </header>
+        <div className="model-card-body model-detail-row">
           <ModelHeatmap />
           <ModelHistograms />
         </div>

@@ -1,8 +1,9 @@
 import { useStore } from "@nanostores/react";
-import { Component, type ReactNode, useState } from "react";
+import { useState } from "react";
 
 import { formatCount } from "../lib/format";
 import { $archiveList, $keptStep, $selectedRuns, closeKeptStep, openKeptStep } from "../lib/history-store";
+import ViewsBoundary from "./ViewsBoundary";
 import StepViews from "./views/StepViews";
 
 /**
@@ -69,7 +70,7 @@ export default function HistoryKeptStep() {
           <p className="muted history-note">
             Step {formatCount(kept.step)} of run {kept.runId}, as it was kept on disk.
           </p>
-          <ViewsBoundary step={kept.step}>
+          <ViewsBoundary step={kept.step} testId="history-kept-error">
             <StepViews frame={kept.frame} />
           </ViewsBoundary>
         </div>
@@ -78,28 +79,4 @@ export default function HistoryKeptStep() {
       )}
     </section>
   );
-}
-
-/** A view that fails on an archived step must not take the History page down with it. */
-class ViewsBoundary extends Component<{ step: number; children: ReactNode }, { error: Error | null; step: number }> {
-  state = { error: null as Error | null, step: this.props.step };
-
-  static getDerivedStateFromError(error: Error) {
-    return { error };
-  }
-
-  static getDerivedStateFromProps(props: { step: number }, state: { error: Error | null; step: number }) {
-    return props.step !== state.step ? { error: null, step: props.step } : null;
-  }
-
-  render() {
-    if (this.state.error) {
-      return (
-        <p role="alert" data-testid="history-kept-error">
-          The step views failed on step {this.props.step}: {this.state.error.message}
-        </p>
-      );
-    }
-    return this.props.children;
-  }
 }

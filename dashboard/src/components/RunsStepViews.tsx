@@ -1,9 +1,9 @@
 import { useStore } from "@nanostores/react";
-import { Component, type ReactNode } from "react";
 
 import { formatCount } from "../lib/format";
 import { $run, $runStep } from "../lib/run-store";
 import { $runFrame } from "../lib/runs-store";
+import ViewsBoundary from "./ViewsBoundary";
 import StepViews from "./views/StepViews";
 
 /**
@@ -29,33 +29,9 @@ export default function RunsStepViews() {
           {latest > frame.step ? ` · the run has moved on to step ${formatCount(latest)}` : ""}
         </span>
       </header>
-      <ViewsBoundary step={frame.step}>
+      <ViewsBoundary step={frame.step} testId="runs-step-views-error" className="card runs-step-views-error">
         <StepViews frame={frame} stale={latest > frame.step && run?.status === "running"} />
       </ViewsBoundary>
     </section>
   );
-}
-
-/** A failing view must not take the runs page down with it; the next step gets a fresh try. */
-class ViewsBoundary extends Component<{ step: number; children: ReactNode }, { error: Error | null; step: number }> {
-  state = { error: null as Error | null, step: this.props.step };
-
-  static getDerivedStateFromError(error: Error) {
-    return { error };
-  }
-
-  static getDerivedStateFromProps(props: { step: number }, state: { error: Error | null; step: number }) {
-    return props.step !== state.step ? { error: null, step: props.step } : null;
-  }
-
-  render() {
-    if (this.state.error) {
-      return (
-        <p className="card runs-step-views-error" role="alert" data-testid="runs-step-views-error">
-          The inspector views failed on step {this.props.step}: {this.state.error.message}
-        </p>
-      );
-    }
-    return this.props.children;
-  }
 }

@@ -23,7 +23,7 @@ from torch import nn
 
 from acc.callbacks import Callback, CallbackList
 from acc.change_signal import ChangeSignal
-from acc.debug_controller import DebugController
+from acc.debug_controller import PAUSE_WAIT_S, DebugController
 from acc.model_capture import (
     ACT,
     ACTIVATION_FIELDS,
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CAPTURE_EVERY = 10  # statistics every 10th step while running freely
 MAX_CAPTURE_EVERY = 10_000
-PAUSE_WAIT_S = 2.0  # how long a pause request waits for the loop to reach its boundary
 MAX_SCALAR_NAME = 200
 # A held step's tensors are ~3x the model's parameters (weight, gradient, update): the default
 # keeps a few held steps of a small model and one of an 11M-parameter one.

@@ -123,6 +123,10 @@ class ControllerState:
     watched: tuple[int, ...]
 
 
+# How long a pause request waits for the loop to reach its step boundary before it answers.
+PAUSE_WAIT_S = 2.0
+
+
 class DebugController:
     """Pause/step/resume at step boundaries, plus the watches. Thread-safe: the training thread
     calls `end_step`, `record_watches` and `wait_if_paused`; any other thread controls it."""

@@ -24,7 +24,7 @@ import torch
 from acc.callbacks import Callback
 from acc.change_signal import ChangeSignal
 from acc.data import MnistData
-from acc.debug_controller import DebugController, StepsInterrupted
+from acc.debug_controller import PAUSE_WAIT_S, DebugController, StepsInterrupted
 from acc.session import DEFAULT_BUDGET, Session
 from acc.step_capture import Detail
 from acc.step_inspector import CaptureBudget, StepData
@@ -34,7 +34,6 @@ MAX_RUN_STEPS = 1_000_000
 MAX_CAPTURE_EVERY = 10_000
 DEFAULT_RUN_STEPS = 2000  # a few minutes of a BCL recipe on a laptop CPU
 DEFAULT_CAPTURE_EVERY = 10  # full tensors every 10th step: ~10 % of the capture cost
-PAUSE_WAIT_S = 2.0  # how long a pause request waits for the loop to reach the step boundary
 
 
 class RunFinished(RuntimeError):

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from anyio import to_thread
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute
 
 from acc.api import codebook, debug, health, inspect, openapi, runs
 from acc.api.archive import routes as archive_routes
-from acc.api.dashboard_site import serve_dashboard
-from acc.api.errors import EXCEPTION_HANDLERS
-from acc.api.guard import RequestGuard
+from acc.api.base_app import api_app
 from acc.archive.store import RunArchive
 from acc.data import MnistData
 from acc.model_seat import ModelSeat
@@ -48,13 +40,11 @@ def create_app(
         else ModelSeat(data, settings.device, budget=settings.budget, archive=archive)
     )
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        # free the models and stop their worker threads
-        await to_thread.run_sync(seat.close)
+    def close() -> None:
+        # free the models and stop their worker threads, then write what is queued
+        seat.close()
         if owns_archive and archive is not None:
-            await to_thread.run_sync(archive.close)
+            archive.close()
 
     api: list[BaseRoute] = [
         *health.routes,
@@ -65,28 +55,14 @@ def create_app(
         *archive_routes,
         *openapi.routes,
     ]
-    app = Starlette(
-        routes=[*api, Mount("/api", routes=api)],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[
-            # First: a refused Host or cross-site write never reaches CORS or a route.
-            Middleware(RequestGuard, policy=settings.guard_policy),
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.ui_origins),
-                allow_methods=["GET", "POST", "DELETE"],
-                allow_headers=["content-type", "accept"],
-                expose_headers=["x-acc-step"],
-            ),
-        ],
-        lifespan=lifespan,
+    app = api_app(
+        api,
+        settings=settings,
+        on_close=close,
+        dashboard=dashboard,
+        methods=("GET", "POST", "DELETE"),
     )
-    # Set when the server begins to shut down: open event streams end on it.
-    app.state.shutdown = asyncio.Event()
-    app.state.settings = settings
     app.state.data = data
     app.state.seat = seat
     app.state.archive = archive
-    if dashboard is not None:
-        serve_dashboard(app, dashboard)
     return app

@@ -10,24 +10,20 @@ from __future__ import annotations
 import asyncio
 import platform
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import orjson
 import torch
 from anyio import to_thread
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 
 import acc
 from acc.api import openapi
-from acc.api.dashboard_site import serve_dashboard
-from acc.api.errors import EXCEPTION_HANDLERS, Conflict, InvalidValue, PayloadTooLarge
-from acc.api.guard import RequestGuard
+from acc.api.base_app import api_app
+from acc.api.errors import Conflict, InvalidValue, PayloadTooLarge
 from acc.api.openapi import integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.runs import EVENT_INTERVAL_S, HEARTBEAT_S
@@ -39,7 +35,8 @@ from acc.api.validation import (
     reject_unknown,
 )
 from acc.api.waiting import paced_changes, result_while_connected
-from acc.attached_loop import PAUSE_WAIT_S, AttachedLoop
+from acc.attached_loop import AttachedLoop
+from acc.debug_controller import PAUSE_WAIT_S
 from acc.session import MAX_STEPS_PER_CALL
 from acc.settings import Settings
 
@@ -319,29 +316,6 @@ def create_attached_app(
 ) -> Starlette:
     """The API for one attached loop, at the root and under `/api`; with `dashboard` (a built
     dashboard folder, `find_dashboard()`), its pages at every path the API does not answer."""
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await to_thread.run_sync(loop.close)
-
-    app = Starlette(
-        routes=[*API_ROUTES, Mount("/api", routes=API_ROUTES)],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[
-            Middleware(RequestGuard, policy=settings.guard_policy),
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.ui_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["content-type", "accept"],
-            ),
-        ],
-        lifespan=lifespan,
-    )
-    app.state.shutdown = asyncio.Event()
-    app.state.settings = settings
+    app = api_app(API_ROUTES, settings=settings, on_close=loop.close, dashboard=dashboard)
     app.state.loop = loop
-    if dashboard is not None:
-        serve_dashboard(app, dashboard)
     return app

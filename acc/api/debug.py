@@ -26,9 +26,9 @@ from acc.api.validation import (
     reject_unknown,
 )
 from acc.api.waiting import result_while_connected
-from acc.debug_controller import MAX_WATCHED
+from acc.debug_controller import MAX_WATCHED, PAUSE_WAIT_S
 from acc.feature_detail import force_detail
-from acc.free_run import PAUSE_WAIT_S, FreeRun
+from acc.free_run import FreeRun
 from acc.image_grid import encode_png, make_grid
 from acc.session import MAX_STEPS_PER_CALL
 from acc.step_inspector import StepData

@@ -115,16 +115,23 @@ def _hosts(tensors: list[torch.Tensor]) -> list[np.ndarray]:
 
 def magnitude_histogram(tensor: torch.Tensor) -> torch.Tensor:
     """Counts of |values| in the fixed bins (zeros first), as a float32 tensor on its device."""
-    flat = tensor.detach().reshape(-1).float()
+    return magnitude_histograms([tensor])[0]
+
+
+def magnitude_histograms(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """`magnitude_histogram` of every tensor as one [len(tensors), HIST_BINS + 1] float32 tensor:
+    one pass over all of them (a handful of operations, not a dozen per tensor: on a small model
+    the per-operation overhead is most of the cost)."""
+    flat = torch.cat([tensor.detach().reshape(-1).float() for tensor in tensors])
     _, exponent = torch.frexp(flat)
-    # frexp: |x| = m * 2^e with m in [0.5, 1), so |x| lies in [2^(e-1), 2^e).
-    bins = (exponent - 1 - HIST_MIN_EXP).clamp_(0, HIST_BINS - 1)
-    counts = torch.bincount(bins, minlength=HIST_BINS).float()
-    zeros = (flat.numel() - torch.count_nonzero(flat)).float()
-    # frexp gives zeros the exponent 0: move them from that bin to the zero bin
-    zero_bin = min(max(-1 - HIST_MIN_EXP, 0), HIST_BINS - 1)
-    counts[zero_bin] -= zeros
-    return torch.cat([zeros.reshape(1), counts])
+    # frexp: |x| = m * 2^e with m in [0.5, 1), so |x| lies in [2^(e-1), 2^e); slot 0 is the zeros.
+    slots = (exponent - 1 - HIST_MIN_EXP).clamp_(0, HIST_BINS - 1).add_(1)
+    slots.masked_fill_(flat == 0, 0)
+    sizes = torch.tensor([tensor.numel() for tensor in tensors], device=flat.device)
+    offsets = torch.arange(len(tensors), dtype=slots.dtype, device=flat.device) * (HIST_BINS + 1)
+    slots.add_(torch.repeat_interleave(offsets, sizes))
+    counts = torch.bincount(slots, minlength=len(tensors) * (HIST_BINS + 1))
+    return counts.float().reshape(len(tensors), HIST_BINS + 1)
 
 
 @dataclass(frozen=True)
@@ -152,12 +159,15 @@ class ModelCapture:
             )
         self.param_info = [ParamInfo(name, tuple(param.shape)) for name, param in self.params]
         self.modules: dict[str, str] = {}  # module name -> its class name
-        self._handles: list[RemovableHandle] = []
+        self._leaves: list[tuple[str, nn.Module]] = []
         for name, module in model.named_modules():
             if name and not any(True for _ in module.children()):
                 self.modules[name] = type(module).__name__
-                self._handles.append(module.register_forward_hook(self._forward_hook(name)))
-        self._activations: dict[str, torch.Tensor] = {}  # in forward order, this step
+                self._leaves.append((name, module))
+        # The forward hooks are on only for the steps that compute statistics: a module with a
+        # hook takes PyTorch's slow call path, which a free-running step should not pay.
+        self._handles: list[RemovableHandle] = []
+        self._activations: dict[str, ActivationSums] = {}  # in forward order, this step
         self._watching = False  # this step computes statistics
         self._before: list[torch.Tensor] | None = None  # weights at the last boundary
         self._recorded: dict[str, np.ndarray] = {}
@@ -173,9 +183,15 @@ class ModelCapture:
         self._recorded = {}
         self._first_bad = None
         if stats:
+            if not self._handles:
+                self._handles = [
+                    module.register_forward_hook(self._forward_hook(name))
+                    for name, module in self._leaves
+                ]
             with torch.no_grad():
                 self._before = [param.detach().clone() for _, param in self.params]
         else:
+            self._remove_hooks()
             self._before = None
 
     @property
@@ -196,7 +212,7 @@ class ModelCapture:
                 return
             tensor = _first_float(output)
             if tensor is not None:
-                self._activations[name] = _activation_stats(tensor.detach())
+                self._activations[name] = _activation_sums(tensor.detach())
 
         return hook
 
@@ -232,11 +248,11 @@ class ModelCapture:
             grad_norms[with_grad] = torch.stack(_norms(present_grads))
         ratios = update_norms / weight_norms.clamp_min(1e-30)
         rows = torch.stack([weight_norms, grad_norms, update_norms, ratios], dim=1)
-        hists = torch.stack([magnitude_histogram(weight) for weight in weights])
+        hists = magnitude_histograms(weights)
         activation_names = list(self._activations)
         parts = [rows, hists]
         if activation_names:
-            parts.append(torch.stack([self._activations[name] for name in activation_names]))
+            parts.append(_activation_rows([self._activations[name] for name in activation_names]))
         host = _hosts(parts)  # one transfer for every statistic
         norms, histograms = host[0], host[1]
         activations = host[2] if activation_names else np.zeros((0, len(ACTIVATION_FIELDS)))
@@ -271,6 +287,11 @@ class ModelCapture:
                 inspector.put(UPDATE + name, array)
         self._first_bad = first_bad
 
+    def _remove_hooks(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
     def nonfinite_found(self) -> dict[str, int | str] | None:
         """Where the step just captured first held a non-finite value (activations in forward
         order first, then parameters in model order), or None."""
@@ -278,9 +299,7 @@ class ModelCapture:
 
     def close(self) -> None:
         """Remove the forward hooks and free the copied weights. Idempotent."""
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
+        self._remove_hooks()
         self._watching = False
         self._before = None
         self._activations = {}
@@ -306,27 +325,59 @@ def _first_float(output: Any) -> torch.Tensor | None:
     return None
 
 
-def _activation_stats(tensor: torch.Tensor) -> torch.Tensor:
-    """[mean, std, zero fraction, non-finite count] of an activation, on its device."""
+@dataclass(frozen=True)
+class ActivationSums:
+    """What the forward hook keeps of one activation: its sum, L2 norm, non-zero count and
+    non-finite count (0-d tensors on its device, or a float), and its size. The statistics are
+    made from these at the boundary, for every module at once."""
+
+    total: torch.Tensor
+    norm: torch.Tensor
+    nonzero: torch.Tensor
+    nonfinite: torch.Tensor | float
+    numel: int
+
+
+def _activation_sums(tensor: torch.Tensor) -> ActivationSums:
+    """Three reductions of an activation, taken in the hook (a later in-place op, such as
+    `ReLU(inplace=True)`, must not change what is measured)."""
     values = tensor.float()
-    numel = values.numel()
-    # The population std from the mean and the mean square: two fast reductions, where
-    # torch.std_mean takes ~30x as long on the CPU. Cancellation only matters when the mean
-    # dwarfs the spread by ~1e3, far below what the table shows.
-    mean = values.mean()
-    square = torch.linalg.vector_norm(values).square() / numel
-    std = (square - mean.square()).clamp_min(0).sqrt()
-    zeros = 1.0 - torch.count_nonzero(values).float() / numel
-    # A finite mean means every element is finite. Counting the bad ones is another pass: on the
-    # CPU only when the mean says there are any (reading it costs nothing there); on an
-    # accelerator always, as reading it would wait for the device.
+    total = values.sum()
+    norm = torch.linalg.vector_norm(values)
+    # Finite sums mean every element is finite. Counting the bad ones is another pass: on the
+    # CPU only when the sums say there are any (reading them costs nothing there); on an
+    # accelerator always, as reading them would wait for the device.
+    nonfinite: torch.Tensor | float
     if values.device.type == "cpu":
-        finite = math.isfinite(float(mean)) and math.isfinite(float(square))
-        count = 0.0 if finite else float((~torch.isfinite(values)).sum())
-        nonfinite = torch.tensor(count)
+        finite = math.isfinite(float(total)) and math.isfinite(float(norm))
+        nonfinite = 0.0 if finite else float((~torch.isfinite(values)).sum())
+        # count_nonzero is ~10x slower than this on the CPU; sign() is NaN at a NaN, so a
+        # non-finite activation is counted the exact way.
+        nonzero = values.sign().abs_().sum() if finite else torch.count_nonzero(values)
     else:
-        nonfinite = (~torch.isfinite(values)).sum().float()
-    return torch.stack([mean, std, zeros, nonfinite])
+        nonfinite = (~torch.isfinite(values)).sum()
+        nonzero = torch.count_nonzero(values)
+    return ActivationSums(total, norm, nonzero, nonfinite, values.numel())
+
+
+def _activation_rows(sums: list[ActivationSums]) -> torch.Tensor:
+    """[mean, std, zero fraction, non-finite count] of each activation (ACTIVATION_FIELDS), as
+    one [len(sums), 4] float32 tensor, computed for all of them together."""
+    device = sums[0].total.device
+    numel = torch.tensor([s.numel for s in sums], dtype=torch.float32, device=device)
+    mean = torch.stack([s.total for s in sums]).float() / numel
+    # The population std from the mean and the mean square: where torch.std_mean takes ~30x as
+    # long on the CPU. Cancellation only matters when the mean dwarfs the spread by ~1e3, far
+    # below what the table shows.
+    square = torch.stack([s.norm for s in sums]).float().square() / numel
+    std = (square - mean.square()).clamp_min(0).sqrt()
+    zeros = 1.0 - torch.stack([s.nonzero for s in sums]).float() / numel
+    bad = [s.nonfinite for s in sums]
+    if all(isinstance(count, float) for count in bad):
+        nonfinite = torch.tensor(bad, dtype=torch.float32, device=device)
+    else:
+        nonfinite = torch.stack([torch.as_tensor(count, device=device) for count in bad]).float()
+    return torch.stack([mean, std, zeros, nonfinite], dim=1)
 
 
 def _nonfinite_count(tensor: torch.Tensor, norm: float) -> int:

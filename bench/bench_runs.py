@@ -1,6 +1,6 @@
 """Benchmark of free runs (run by hand, prints figures; not part of the test suite).
 
-    .venv/bin/python bench/bench_runs.py [--steps 600] [--repeats 5] [--ratio-steps 2000]
+    .venv/bin/python bench/bench_runs.py [--steps 600] [--repeats 5] [--ratio-steps 2000] [--ratio-only]
 
 Steps/s of a bcl-med run: bare `Trainer.train` (no callbacks); with the capture a free run uses
 (every 10th step in full, the loss and the weight cosine mean on the others); with the capture
@@ -8,8 +8,9 @@ and a `DebugController` attached and running (a `FreeRun`). The controller's own
 timed per step directly. Then the pause latency (pause() → loop blocked at the boundary) and the
 latency of one step while paused.
 
-Last, the target of the run page: a bcl-med run started from the dashboard, with the page open
-in Chromium (its event stream, charts and force views live), against `acc run` of the same
+Last, the target of the run page: a bcl-med run started from the dashboard (served by `acc serve`
+on one port, as `./run.sh` does), with the page open in Chromium (its event stream, charts and
+force views live), against `acc run` of the same
 recipe and condition, both `--ratio-steps` steps, interleaved `--repeats` times. The dashboard
 run's rate is the run's own `steps_per_second` (training time); `acc run`'s is its summary's.
 Target: the dashboard run at >= 0.9x `acc run`.
@@ -135,14 +136,10 @@ def dashboard_run(page: Page, ui: str, steps: int) -> float:
 
 def speed_ratio(steps: int, repeats: int) -> None:
     """The dashboard run (page open) against `acc run`, interleaved."""
-    trainer_port, ui_port = free_port(), free_port()
-    trainer, ui = f"http://127.0.0.1:{trainer_port}", f"http://127.0.0.1:{ui_port}"
-    servers = [
-        start(
-            [sys.executable, "-m", "acc", "serve", "--port", str(trainer_port)], trainer + "/health"
-        ),
-        start(["./run_ui.sh", "--port", str(ui_port), "--trainer", trainer], ui + "/"),
-    ]
+    # One process on one port, as `./run.sh` and an installed wheel serve the dashboard.
+    port = free_port()
+    ui = f"http://127.0.0.1:{port}"
+    servers = [start([sys.executable, "-m", "acc", "serve", "--port", str(port)], ui + "/health")]
     cli: list[float] = []
     page_open: list[float] = []
     try:
@@ -179,7 +176,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--ratio-steps", type=int, default=2000)
+    parser.add_argument(
+        "--ratio-only", action="store_true", help="only the dashboard run against `acc run`"
+    )
     args = parser.parse_args()
+    if args.ratio_only:
+        speed_ratio(args.ratio_steps, args.repeats)
+        return
     data = load_mnist()
     figures: dict[str, list[float]] = {"bare": [], "capture": [], "controller": []}
     for _ in range(args.repeats):  # interleaved, so drifts in machine load hit all three alike

@@ -13,8 +13,17 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from acc.callbacks import Callback
     from acc.debugger import AttachError, Debugger, StopTraining, attach
+    from acc.distributed import RankLost
 
-__all__ = ["AttachError", "Callback", "Debugger", "StopTraining", "__version__", "attach"]
+__all__ = [
+    "AttachError",
+    "Callback",
+    "Debugger",
+    "RankLost",
+    "StopTraining",
+    "__version__",
+    "attach",
+]
 
 # Where each public name lives. They are imported on first use, so `import acc` (and the `acc`
 # command's help) costs no torch import.
@@ -24,6 +33,7 @@ _HOMES = {
     "Debugger": "acc.debugger",
     "StopTraining": "acc.debugger",
     "Callback": "acc.callbacks",
+    "RankLost": "acc.distributed",
 }
 
 

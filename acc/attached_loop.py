@@ -21,9 +21,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from acc.breakpoints import Breakpoints
 from acc.callbacks import Callback, CallbackList
 from acc.change_signal import ChangeSignal
 from acc.debug_controller import PAUSE_WAIT_S, DebugController
+from acc.distributed import NotDistributed
 from acc.model_capture import (
     ACT,
     ACTIVATION_FIELDS,
@@ -37,9 +39,11 @@ from acc.model_capture import (
     hist_edges,
     reduce_grid,
 )
+from acc.step_events import MAX_STATE_EVENTS
 from acc.step_inspector import CaptureBudget, StepData, StepNotRetained
 
 if TYPE_CHECKING:
+    from acc.distributed import Lockstep
     from acc.trainer import StepInfo
 
 DEFAULT_CAPTURE_EVERY = 10  # statistics every 10th step while running freely
@@ -101,6 +105,11 @@ class AttachedState:
     parameters: int  # trainable parameter tensors
     parameter_count: int  # their elements
     steps_per_second: float  # over the time spent running (pauses excluded)
+    # Every rank of a distributed job (`acc.distributed`): rank, step, paused, loss, ...; None
+    # for a loop in one process.
+    ranks: list[dict[str, Any]] | None = None
+    break_reason: dict[str, Any] | None = None  # the last breakpoint that fired
+    events: tuple[dict[str, Any], ...] = ()  # the newest step events (breakpoints)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +149,7 @@ class AttachedLoop:
         budget: CaptureBudget = DEFAULT_ATTACH_BUDGET,
         callbacks: Sequence[Callback] = (),
         paused: bool = False,
+        lockstep: Lockstep | None = None,
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -159,8 +169,19 @@ class AttachedLoop:
         self.inspector = NamedStepInspector.within(budget)
         self.capture = ModelCapture(model, self.inspector)  # NoParameters for an empty model
         self.changes = ChangeSignal()  # bumped at every step and change of state
-        self.controller = DebugController(changes=self.changes)
-        self.callbacks = CallbackList(callbacks)
+        # One rank of several: the lockstep gates the boundary and its controller is the one
+        # the API drives (on rank 0).
+        self.lockstep = lockstep
+        self.controller = (
+            lockstep.make_controller(self.changes)
+            if lockstep is not None
+            else DebugController(changes=self.changes)
+        )
+        # Breakpoints are checked at each boundary; while armed every step is held in full, so
+        # the step where one fires (and the loop pauses) is kept whole.
+        self.breakpoints = Breakpoints(self.inspector.events)
+        breaks = self.breakpoints.callback(model, lambda: None, lambda _: self.controller.pause())
+        self.callbacks = CallbackList([*callbacks, breaks])
         self._lock = threading.Lock()
         self._step = 0
         self._last_full: int | None = None
@@ -223,7 +244,10 @@ class AttachedLoop:
         self.changes.bump()
         started = time.perf_counter()
         self._blocked_since = started
-        going_on = controller.wait_if_paused(full=full)
+        if self.lockstep is not None:
+            going_on = self.lockstep.wait(step, values)
+        else:
+            going_on = controller.wait_if_paused(full=full)
         self._blocked_since = None
         waited = time.perf_counter() - started
         if waited > 0.0005:  # a pause, not the one-check fast path: not training time
@@ -242,7 +266,7 @@ class AttachedLoop:
     def _plan(self, step: int, force_stats: bool) -> None:
         # While paused or stepping, every step is held in full; otherwise statistics every
         # `capture_every` steps.
-        full = self.controller.stepping
+        full = self.controller.stepping or self.breakpoints.armed
         self._full_next = full
         self.capture.plan(full or force_stats or step % self.capture_every == 0)
 
@@ -290,6 +314,8 @@ class AttachedLoop:
             self._closed = True
         self.controller.end("the loop was closed")
         self.controller.request_stop()
+        if self.lockstep is not None:
+            self.lockstep.close()
         self.callbacks.on_train_end()
         for callback in self.callbacks.callbacks:
             callback.close()
@@ -327,10 +353,13 @@ class AttachedLoop:
             last_full_step=last_full,
             retained=self.inspector.retained_range,
             first_nonfinite=self.inspector.first_nonfinite,
+            break_reason=self.breakpoints.reason_dict(),
+            events=self.inspector.events.recent(MAX_STATE_EVENTS),
             model=type(self.model).__name__,
             parameters=len(self.capture.params),
             parameter_count=sum(param.numel() for _, param in self.capture.params),
             steps_per_second=step / elapsed if elapsed > 0 else 0.0,
+            ranks=self.lockstep.ranks() if self.lockstep is not None else None,
         )
 
     def step_data(self, step: int | None = None) -> StepData:
@@ -426,6 +455,20 @@ class AttachedLoop:
             "columns": {name: history.aligned(name) for name in history.columns},
             "more": history.more,
         }
+
+    def rank_history(self, since: int = 0, limit: int | None = None) -> dict[str, Any]:
+        """Per-rank series of a distributed loop (`Lockstep.history`); `NotDistributed` for a
+        loop in one process."""
+        if self.lockstep is None:
+            raise NotDistributed("this loop runs in one process: there are no ranks to compare")
+        return self.lockstep.history(since, limit)
+
+    def rank_batch(self, rank: int) -> dict[str, Any]:
+        """One rank's batch of the newest held step (`Lockstep.batch_view`); `NotDistributed`
+        for a loop in one process."""
+        if self.lockstep is None:
+            raise NotDistributed("this loop runs in one process: there are no ranks to compare")
+        return self.lockstep.batch_view(rank)
 
     def scalar_names(self) -> list[str]:
         """The history names of the scalars the loop has given so far."""

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -342,3 +343,19 @@ class BatchIterator(Iterator[Batch]):
         )
         self._index += 1
         return batch
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where the stream stands: the generator, epoch, position and order of the epoch."""
+        return {
+            "generator": self._generator.get_state(),
+            "epoch": self._epoch,
+            "index": self._index,
+            "order": self._order,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Go back to where `state_dict()` stood: the next batch is the one that came then."""
+        self._generator.set_state(state["generator"])
+        self._epoch = int(state["epoch"])
+        self._index = int(state["index"])
+        self._order = state["order"]

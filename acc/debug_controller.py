@@ -13,11 +13,11 @@ the granted steps have run (or fails at once on resume, stop or the end of the r
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from acc.change_signal import ChangeSignal
 
 MAX_WATCHED = 8
+T = TypeVar("T")
 DEFAULT_MAX_POINTS = 10_000
 # What a trajectory point holds besides the step: the weight's cosine to the weight it had when
 # the watch began, then the per-feature metrics the run hands in (missing ones stay NaN).
@@ -247,6 +248,18 @@ class DebugController:
     @property
     def stop_requested(self) -> bool:
         return self._stop
+
+    def while_held(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the calling thread while the loop waits at a step boundary, keeping it
+        there until `fn` returns (e.g. a rewind: nothing else touches the model meanwhile).
+        `NotPaused` when the loop does not wait at a boundary now."""
+        with self._lock:
+            if self._running.is_set() or not self._blocked or self._granted or self._stop:
+                raise NotPaused(
+                    "the run is not held at a step boundary; pause it and wait until it is "
+                    "blocked (its state says blocked: true)"
+                )
+            return fn()
 
     def state(self) -> ControllerState:
         with self._lock:

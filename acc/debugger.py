@@ -42,6 +42,7 @@ from acc.attached_loop import (
     LoopClosed,
 )
 from acc.callbacks import Callback
+from acc.distributed import DEFAULT_RANK_TIMEOUT_S, Lockstep, active_world
 from acc.settings import Settings
 from acc.step_inspector import CaptureBudget
 
@@ -111,11 +112,17 @@ class Debugger:
         raise_on_stop: bool = True,
         dashboard: Path | None = None,
         archive: RunArchive | None = None,
+        serve: bool = True,
     ) -> None:
         self._closed = True  # until the server answers
         self.loop = loop
         self.archive = archive  # where the loop is recorded (closed after the loop)
         self.raise_on_stop = raise_on_stop
+        self.host, self.port = host, port
+        self._thread: threading.Thread | None = None
+        if not serve:  # a rank of a distributed job other than 0: rank 0 serves every rank
+            self._closed = False
+            return
         self._sock = _bind(host, port)
         self.host = host
         self.port = int(self._sock.getsockname()[1])
@@ -175,7 +182,16 @@ class Debugger:
             self.archive.close()  # everything recorded is written before close() returns
         self._shutdown()
 
+    def record_batch(self, batch: torch.Tensor | Sequence[Any]) -> None:
+        """The batch of the current step (a tensor, or a tuple whose first item is the inputs).
+        In a distributed job its fingerprint (mean, std, size) joins this rank's report, so a
+        rank that trains on other data than the rest shows in the per-rank comparison."""
+        if self.loop.lockstep is not None:
+            self.loop.lockstep.note_batch(batch)
+
     def _shutdown(self) -> None:
+        if self._thread is None:
+            return
         self._server.should_exit = True
         self._thread.join(SERVER_STOP_S)
         self._sock.close()
@@ -220,6 +236,7 @@ def attach(
     record: bool = True,
     quiet: bool = False,
     out: TextIO | None = None,
+    rank_timeout: float = DEFAULT_RANK_TIMEOUT_S,
 ) -> Debugger:
     """Serve the acc API for `model` from a background thread of this process and return the
     `Debugger` whose `step(**scalars)` the loop calls at each step boundary.
@@ -232,7 +249,12 @@ def attach(
     `find_dashboard()` finds, if any; a folder: that one; False: the API only). The loop is
     recorded in the runs archive (`runs_dir`, default `$ACC_RUNS_DIR` or ./acc-runs; its
     scalars, and how it ended) unless `record=False`. The URL of the model page (or of the
-    API) is printed to `out` (default stdout) unless `quiet`."""
+    API) is printed to `out` (default stdout) unless `quiet`.
+
+    In a torch.distributed job (the default process group initialised, two or more ranks) every
+    rank calls `attach` at the same point: the ranks pause, step and stop in lockstep, rank 0
+    serves (and records) every rank, the others serve nothing; a rank silent for `rank_timeout`
+    seconds makes the others stop with `acc.RankLost` (see docs/distributed.md)."""
     site: Path | None
     if dashboard is True:
         site, why = find_dashboard(), f"no built dashboard found; {BUILD_HINT}"
@@ -240,8 +262,13 @@ def attach(
         site, why = None, "dashboard=False"
     else:
         site, why = dashboard, ""
+    world = active_world()
+    lockstep = Lockstep(model, rank_timeout=rank_timeout) if world is not None else None
+    leader = lockstep is None or lockstep.leader
     archive = (
-        RunArchive(runs_dir if runs_dir is not None else default_runs_dir()) if record else None
+        RunArchive(runs_dir if runs_dir is not None else default_runs_dir())
+        if record and leader
+        else None
     )
     watchers: list[Callback] = []
     if archive is not None:  # a damaged runs directory records nothing; the loop goes on
@@ -260,18 +287,26 @@ def attach(
         budget=budget,
         callbacks=[*watchers, *callbacks],
         paused=paused,
+        lockstep=lockstep,
     )
     try:
         debugger = Debugger(
-            loop, host, port, raise_on_stop=raise_on_stop, dashboard=site, archive=archive
+            loop,
+            host,
+            port,
+            raise_on_stop=raise_on_stop,
+            dashboard=site,
+            archive=archive,
+            serve=leader,
         )
     except BaseException:
         loop.close()
         if archive is not None:
             archive.close()
         raise
-    if not quiet:
+    if not quiet and leader:
         stream = out or sys.stdout
         where = f"{debugger.url}/model" if site is not None else f"{debugger.url} (API only: {why})"
-        print(f"acc: watching {type(model).__name__} at {where}", file=stream, flush=True)
+        ranks = f" (all {world[1]} ranks)" if world is not None else ""
+        print(f"acc: watching {type(model).__name__}{ranks} at {where}", file=stream, flush=True)
     return debugger

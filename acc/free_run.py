@@ -21,11 +21,12 @@ from typing import Any
 
 import torch
 
+from acc.branches import Branch
 from acc.callbacks import Callback
 from acc.change_signal import ChangeSignal
 from acc.data import MnistData
 from acc.debug_controller import PAUSE_WAIT_S, DebugController, StepsInterrupted
-from acc.session import DEFAULT_BUDGET, Session
+from acc.session import DEFAULT_BUDGET, MAX_STATE_EVENTS, Session
 from acc.step_capture import Detail
 from acc.step_inspector import CaptureBudget, StepData
 from acc.trainer import StepInfo
@@ -71,12 +72,19 @@ class RunState:
     finished_at: float | None
     steps_per_second: float  # over the time spent training (pauses excluded)
     first_nonfinite: dict[str, int | str] | None
+    break_reason: dict[str, Any] | None  # the last breakpoint that fired (BreakReason.to_dict)
+    events: tuple[dict[str, Any], ...]  # the newest step events: live edits, breakpoints
+    rewindable: tuple[int, ...]  # the steps whose restore point is held (while paused: rewind)
+    branches: tuple[dict[str, Any], ...]  # the branches rewinds left (`Branch.summary`)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.__dict__,
             "status": self.status.value,
             "retained": list(self.retained) if self.retained else None,
+            "events": list(self.events),
+            "rewindable": list(self.rewindable),
+            "branches": list(self.branches),
         }
 
 
@@ -138,6 +146,11 @@ class FreeRun:
             plan=self._plan,
             recipe_options=recipe_options,
             budget=budget,
+            # A breakpoint pauses the run at the step where it fired (captured in full: _plan).
+            on_break=lambda reason: self.controller.pause(),
+            # Not at every full step while breakpoints are armed (each would cost a copy of the
+            # model and optimizer): every `capture_every`-th, every stepped one, and a break's.
+            restore_when=lambda step: step % self.capture_every == 0 or self.controller.stepping,
         )
         self._lock = threading.Lock()
         self._finished = threading.Event()
@@ -162,9 +175,14 @@ class FreeRun:
 
     def _plan(self, step: int) -> Detail:
         """How much step `step` keeps: in full every `capture_every`-th step and every step
-        taken while paused; the history keys while a feature is watched (its trajectory reads
-        them); otherwise the scalars the live charts draw."""
-        if self.controller.stepping or step % self.capture_every == 0:
+        taken while paused or while breakpoints are armed (a step where one fires is then kept
+        whole); the history keys while a feature is watched (its trajectory reads them);
+        otherwise the scalars the live charts draw."""
+        if (
+            self.controller.stepping
+            or step % self.capture_every == 0
+            or self.session.breakpoints.armed
+        ):
             return Detail.FULL
         return Detail.HISTORY if self.controller.watched() else Detail.SCALARS
 
@@ -246,6 +264,25 @@ class FreeRun:
         except FutureTimeout:
             return False
 
+    def rewind(self, step: int) -> Branch | None:
+        """Go back to the end of step `step` while the run is paused and held at a boundary
+        (`Session.rewind`): stepping or resuming then goes on from step `step + 1`, and the run
+        ends after as many steps as it still had to run. `NotPaused` when the loop is not held,
+        `RunFinished` when it has ended, `RewindUnavailable` when `step` has no restore point."""
+        if self.finished:
+            raise RunFinished(f"the run has ended ({self.status().value}); start a new one")
+
+        def go_back() -> Branch | None:
+            branch = self.session.rewind_here(step)
+            committed = self.session.capture.last_committed
+            self._last_full = committed.step if committed is not None else None
+            self.controller.end_step(step)
+            return branch
+
+        branch = self.controller.while_held(go_back)
+        self.changes.bump()
+        return branch
+
     def stop(self) -> None:
         """End the run after the current step, also while paused."""
         self.controller.request_stop()
@@ -289,6 +326,10 @@ class FreeRun:
             finished_at=finished_at,
             steps_per_second=step / elapsed if elapsed > 0 else 0.0,
             first_nonfinite=self.session.inspector.first_nonfinite,
+            break_reason=self.session.breakpoints.reason_dict(),
+            events=self.session.inspector.events.recent(MAX_STATE_EVENTS),
+            rewindable=self.session.restore_points.steps,
+            branches=tuple(self.session.branches.summaries()),
         )
 
     def close(self) -> None:

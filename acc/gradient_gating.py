@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 import torch
 from torch import nn
@@ -305,6 +306,17 @@ class BCL:
             metrics["som_delta"] = som_delta
 
         return hook
+
+    # -- state --
+
+    def state_dict(self) -> dict[str, Any]:
+        """What carries to the next step: the hooked passes so far (when the neighbours are
+        refreshed) and the current neighbour table."""
+        return {"passes": self.passes, "neighbors": self.neighbors}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.passes = int(state["passes"])
+        self.neighbors = state["neighbors"]
 
     # -- diagnostics --
 

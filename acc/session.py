@@ -18,17 +18,23 @@ from typing import Any, TypeVar
 
 import torch
 
+from acc.branches import Branch, Branches, branch_label
+from acc.breakpoints import Breakpoints, BreakReason, feature_key_owner
 from acc.callbacks import Callback
 from acc.data import MnistData
 from acc.host_memory import release_freed_memory
+from acc.live_edits import LiveEdits
 from acc.recipes import TrainingSetup, get_recipe
+from acc.restore_points import KnobValues, RestorePoints, RestorePointTaker, Stateful, restore
 from acc.step_capture import Capture, DetailPlan, always_full
+from acc.step_events import MAX_STATE_EVENTS
 from acc.step_inspector import (
     CaptureBudget,
     FailedStep,
     History,
     StepData,
     StepInspector,
+    StepNotRetained,
 )
 from acc.trainer import StepInfo, Trainer
 
@@ -132,10 +138,18 @@ class SessionState:
     pending_steps: int  # steps requested and not yet finished
     failed_steps: tuple[FailedStep, ...]  # the most recent failed step attempts
     first_nonfinite: dict[str, int | str] | None  # {step, key, count} of the first NaN/Inf
+    break_reason: dict[str, Any] | None  # the last breakpoint that fired (BreakReason.to_dict)
+    events: tuple[dict[str, Any], ...]  # the step events: live edits, breakpoints (StepEvent)
+    rewindable: tuple[int, ...]  # the steps whose restore point is held (rewind targets)
+    restore_bytes: int  # what the restore points take now
+    max_restore_bytes: int
+    branches: tuple[dict[str, Any], ...]  # the branches rewinds left (`Branch.summary`)
 
     def to_dict(self) -> dict[str, Any]:
         state = asdict(self)
         state["retained"] = list(self.retained) if self.retained else None
+        state["rewindable"] = list(self.rewindable)
+        state["branches"] = list(self.branches)
         return state
 
 
@@ -161,6 +175,8 @@ class Session:
         plan: DetailPlan = always_full,
         watchers: Sequence[Callable[[Session], Callback]] = (),
         session_id: str | None = None,
+        on_break: Callable[[BreakReason], None] | None = None,
+        restore_when: Callable[[int], bool] | None = None,
     ) -> None:
         self.recipe = get_recipe(recipe)
         self.recipe.check_condition(condition)
@@ -184,6 +200,33 @@ class Session:
         self._image_shape = tuple(int(n) for n in data.train.images.shape[1:])
         self._seed = seed
         self._model_dim = int(self._setup.num_features)
+        # Edits wait for the next step's start; a breakpoint that fires ends the train() call
+        # after its step (or does what `on_break` says: a free run pauses).
+        self.edits = LiveEdits(self._setup, self.recipe.knobs, self.inspector.events)
+        self.breakpoints = Breakpoints(self.inspector.events)
+        self._loop_callbacks: tuple[Callback, ...] = (
+            self.edits.callback(),
+            self._capture,
+        )
+        self._breaks = self.breakpoints.callback(
+            self._setup.model,
+            lambda: self._capture.last_committed,
+            on_break if on_break is not None else lambda reason: self.stop_training(),
+            feature_key_owner(self._setup),
+        )
+        # Restore points of step 0 and of every step captured in full: what `rewind` goes to.
+        self.restore_points = RestorePoints(budget.max_restore_bytes)
+        self.branches = Branches(budget.max_snapshot_bytes)
+        self._line_events = 0  # the step events before this count belong to earlier branches
+        self._forks: list[int] = []  # the step of each rewind so far (readers keep a cursor)
+        self._restore_when = restore_when
+        self._restore_taker = RestorePointTaker(
+            self.restore_points,
+            self._stateful_parts(),
+            self._setup.device,
+            self._wants_restore_point,
+        )
+        self.run_on_worker(lambda setup: self._restore_taker.take_now(setup.trainer.global_step))
         # Each watcher is made once the setup exists and watches every step after the capture
         # committed it (e.g. a recorder); they are closed with the session.
         self._callbacks = tuple(make(self) for make in watchers)
@@ -248,7 +291,17 @@ class Session:
         # The job's client went away or the session closes: end after the step in progress.
         cancel = _StopWhen(lambda: job.cancelled, setup.trainer)
         try:
-            setup.trainer.train(job.n, callbacks=[self._capture, outcome, *self._callbacks, cancel])
+            setup.trainer.train(
+                job.n,
+                callbacks=[
+                    *self._loop_callbacks,
+                    outcome,
+                    self._breaks,
+                    self._restore_taker,
+                    *self._callbacks,
+                    cancel,
+                ],
+            )
         except Exception as error:
             assert outcome.failed_step is not None
             raise StepFailed(outcome.failed_step, error) from error
@@ -271,7 +324,14 @@ class Session:
         # The capture keeps what a run needs; per-step results would grow without bound.
         self._setup.trainer.train(
             steps,
-            callbacks=[self._capture, outcome, *self._callbacks, *callbacks],
+            callbacks=[
+                *self._loop_callbacks,
+                outcome,
+                self._breaks,
+                self._restore_taker,
+                *self._callbacks,
+                *callbacks,
+            ],
             keep_results=False,
         )
         return self._setup.trainer.global_step
@@ -284,6 +344,62 @@ class Session:
                 raise SessionClosed("the session was torn down; set up a new one")
             future = self._executor.submit(lambda: fn(self._setup))
         return future.result()
+
+    # -- rewinding ---------------------------------------------------------------------------------
+
+    def _wants_restore_point(self, step: int) -> bool:
+        """A restore point at every step captured in full, or those of them `restore_when`
+        picks, and always at a step where a breakpoint fired (a loop stops there)."""
+        if not self._capture.full:
+            return False
+        if self._restore_when is None or self._restore_when(step):
+            return True
+        reason = self.breakpoints.reason
+        return reason is not None and reason.step == step
+
+    def _stateful_parts(self) -> dict[str, Stateful]:
+        return {
+            "setup": self._setup,
+            "capture": self._capture,
+            "knobs": KnobValues(self.edits.knobs, self._setup),
+            "breakpoints": self._breaks,
+        }
+
+    def rewind(self, step: int) -> Branch | None:
+        """Go back to the end of step `step` (0: before the first), on the worker once the queued
+        steps have run: model, optimizer (state and hyper-parameters), the other knobs, batch
+        position, step counter, the capture's state and the random generators as they were then.
+        Stepping on replays the same steps bit for bit (on the CPU) unless something is edited.
+        The steps after `step` become a `Branch` (returned; None when there were none).
+        `RewindUnavailable` when no restore point of `step` is held (`restore_points.steps`
+        are)."""
+        return self.run_on_worker(lambda _: self.rewind_here(step))
+
+    def rewind_here(self, step: int) -> Branch | None:
+        """`rewind` on the calling thread: only for a caller that holds the loop at a step
+        boundary (a paused free run), where nothing else touches the model."""
+        point = self.restore_points.get(step)
+        history, snapshots = self.inspector.split_after(step)
+        branch = None
+        if history.steps.size:
+            events = [e for e in self.inspector.events.after(self._line_events) if e.step > step]
+            branch = self.branches.add(step, history, snapshots, branch_label(step, events))
+        self._line_events = self.inspector.events.count
+        restore(point, self._stateful_parts(), self._setup.device)
+        self._forks.append(step)
+        self.restore_points.drop_after(step)
+        try:
+            self._capture.last_committed = self.inspector.get_step(step)
+        except StepNotRetained:
+            self._capture.last_committed = None
+        return branch
+
+    def rewound_since(self, seen: int) -> tuple[int, int | None]:
+        """For a reader that has seen the first `seen` rewinds: how many there are now, and the
+        lowest step the newer ones went back to (None when there were none): a reader that
+        follows the steps (an event stream) goes on after that step."""
+        forks = self._forks[seen:]
+        return seen + len(forks), min(forks, default=None)
 
     # -- reading (any thread) ----------------------------------------------------------------------
 
@@ -316,6 +432,12 @@ class Session:
             pending_steps=pending,
             failed_steps=inspector.failed_steps,
             first_nonfinite=inspector.first_nonfinite,
+            break_reason=self.breakpoints.reason_dict(),
+            events=inspector.events.recent(MAX_STATE_EVENTS),
+            rewindable=self.restore_points.steps,
+            restore_bytes=self.restore_points.nbytes,
+            max_restore_bytes=self.restore_points.max_bytes,
+            branches=tuple(self.branches.summaries()),
         )
 
     def history(
@@ -390,13 +512,17 @@ class Session:
         # Before the inspector is cleared: a recorder may still save the steps it holds.
         for callback in self._callbacks:
             callback.close()
+        self._breaks.close()
         self._capture.close()
         self._setup.close()
         self.inspector.clear()
+        self.restore_points.clear()
+        self.branches.clear()
+        del self._restore_taker  # it holds the setup and the capture
         self._setup.optimizer.state.clear()
         device = self._setup.device
         # Drop every reference to the model so its memory can go back now, not at the next GC.
-        del self._capture, self._setup
+        del self._capture, self._setup, self._loop_callbacks, self._breaks, self.edits
         gc.collect()
         if device.type == "cuda":
             torch.cuda.empty_cache()

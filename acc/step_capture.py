@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -72,6 +73,14 @@ class Capture(Callback):
     def full(self) -> bool:
         """Whether the current (or just committed) step is captured in full."""
         return self.detail is Detail.FULL
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the capture carries from step to step beyond the inspector (none by default;
+        e.g. the VQ capture's codebook health window)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take `state` (from `state_dict()`) as the current state."""
 
     def wants(self, key: StepTensorKey) -> bool:
         """Whether the current step keeps `key`: a full step keeps every key, a history step

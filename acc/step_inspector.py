@@ -17,6 +17,8 @@ from typing import Literal
 import numpy as np
 import torch
 
+from acc.step_events import StepEvents
+
 RenderKind = Literal[
     "image_grid", "labels", "scalar", "bar_chart", "heatmap", "weight_grid", "index_table"
 ]
@@ -169,6 +171,9 @@ DEFAULT_MAX_SNAPSHOT_BYTES = 256 * 2**20
 DEFAULT_MAX_HISTORY_STEPS = 1_000_000
 # A [D]/[B] vector step of the bcl recipes is ~4.7 KB: 10,000 steps of them stay under 50 MB.
 DEFAULT_MAX_VECTOR_HISTORY = 10_000
+# A BCL restore point is ~1.2 MB and a VQ one ~1.5 MB at the default sizes: 256 MiB go back
+# about 200 steps (every step while stepping, every full capture of a free run).
+DEFAULT_MAX_RESTORE_BYTES = 256 * 2**20
 MAX_FAILED_RECORDS = 1_000
 MAX_FAILED_MESSAGE = 500
 
@@ -179,12 +184,14 @@ class CaptureBudget:
 
     Full snapshots: at most `max_full_snapshots` steps and `max_snapshot_bytes` bytes. History:
     scalars of the last `max_history_steps` steps (4 bytes a key a step), [D]/[B]/[L] vectors of
-    the last `max_vector_history` steps (~4.7 KB a step for the bcl recipes)."""
+    the last `max_vector_history` steps (~4.7 KB a step for the bcl recipes). Restore points
+    (the state to rewind to, `acc.restore_points`): at most `max_restore_bytes` bytes."""
 
     max_full_snapshots: int = DEFAULT_MAX_FULL_SNAPSHOTS
     max_snapshot_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES
     max_history_steps: int = DEFAULT_MAX_HISTORY_STEPS
     max_vector_history: int = DEFAULT_MAX_VECTOR_HISTORY
+    max_restore_bytes: int = DEFAULT_MAX_RESTORE_BYTES
 
     def __post_init__(self) -> None:
         if self.max_full_snapshots < 0 or self.max_snapshot_bytes < 0:
@@ -192,6 +199,8 @@ class CaptureBudget:
                 "snapshot limits must be >= 0, got "
                 f"{self.max_full_snapshots} snapshots and {self.max_snapshot_bytes} bytes"
             )
+        if self.max_restore_bytes < 0:
+            raise ValueError(f"max_restore_bytes must be >= 0, got {self.max_restore_bytes}")
         if self.max_history_steps < 1 or not 1 <= self.max_vector_history <= self.max_history_steps:
             raise ValueError(
                 "history limits need 1 <= max_vector_history <= max_history_steps, got "
@@ -377,6 +386,8 @@ class StepInspector:
         self._snapshots: OrderedDict[int, StepData] = OrderedDict()
         self._snapshot_bytes = 0
         self._lock = threading.Lock()
+        # What happened to the loop at a step besides training it (live edits, breakpoints).
+        self.events = StepEvents()
         self._reset_history()
 
     @classmethod
@@ -565,6 +576,34 @@ class StepInspector:
         index = int(np.searchsorted(held, step))
         return index < held.size and int(held[index]) == step
 
+    def split_after(self, step: int) -> tuple[History, dict[int, StepData]]:
+        """Take the steps after `step` out (a rewind to `step`): returns their history (every
+        column) and their held full data, and the inspector continues as if `step` were the last
+        step committed. Failed attempts after `step` are forgotten, and the first non-finite
+        value too if it came after `step`."""
+        later = self.history(step + 1)
+        with self._lock:
+            self._current = {}
+            held = self._steps.values[: self._steps.length]
+            index = int(np.searchsorted(held, step, side="right"))
+            cut = self._steps.first_row + index  # the row the next commit gets
+            for column in (self._steps, *self._columns.values()):
+                column.length = max(0, min(column.length, cut - column.first_row))
+                column.first_row = min(column.first_row, cut)
+            self._count = cut
+            self._last_step = int(held[index - 1]) if index else (step if cut else None)
+            taken = {held: data for held, data in self._snapshots.items() if held > step}
+            for held_step, data in taken.items():
+                del self._snapshots[held_step]
+                self._snapshot_bytes -= data.nbytes
+            self._failed = deque(
+                (record for record in self._failed if record.step <= step),
+                maxlen=MAX_FAILED_RECORDS,
+            )
+            if self.first_nonfinite is not None and int(self.first_nonfinite["step"]) > step:
+                self.first_nonfinite = None
+        return later, taken
+
     def clear(self) -> None:
         """Forget everything: current captures, snapshots and history."""
         with self._lock:
@@ -572,6 +611,7 @@ class StepInspector:
             self._snapshots.clear()
             self._snapshot_bytes = 0
             self._reset_history()
+        self.events.clear()
 
     # -- internals ---------------------------------------------------------------------------------
 

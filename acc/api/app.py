@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from acc.api import codebook, debug, health, inspect, openapi, runs
+from acc.api import branches, breakpoints, codebook, debug, health, inspect, openapi, runs
 from acc.api.archive import routes as archive_routes
 from acc.api.base_app import api_app
 from acc.archive.store import RunArchive
@@ -51,6 +51,8 @@ def create_app(
         *inspect.routes,
         *runs.routes,
         *debug.routes,
+        *branches.routes,
+        *breakpoints.routes,
         *codebook.routes,
         *archive_routes,
         *openapi.routes,

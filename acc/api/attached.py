@@ -21,7 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 import acc
-from acc.api import openapi
+from acc.api import breakpoints, openapi
 from acc.api.base_app import api_app
 from acc.api.errors import Conflict, InvalidValue, PayloadTooLarge
 from acc.api.openapi import integer, operation
@@ -247,6 +247,34 @@ async def heatmap_route(request: Request) -> Response:
     return JSONResponse(await to_thread.run_sync(reduce))
 
 
+@operation(
+    "Every rank of a distributed loop: loss, gradient norm before the all-reduce and batch "
+    "fingerprint per rank over steps >= since (409 for a loop in one process).",
+    query={"since": integer(0, MAX_STEP_NUMBER), "limit": integer(1, 100_000)},
+)
+async def ranks_route(request: Request) -> Response:
+    reject_unknown(request.query_params, ("since", "limit"), "query parameter")
+    since = int_query(request, "since", 0, MAX_STEP_NUMBER, 0)
+    limit = int_query(request, "limit", 1, 100_000, 100_000)
+    loop = _loop(request)
+    return JSONResponse(await to_thread.run_sync(lambda: loop.rank_history(since, limit)))
+
+
+@operation(
+    "One rank's batch of the newest held step (dbg.record_batch): shape, mean, std and, for "
+    "images, a PNG grid of its first samples (409 for a loop in one process).",
+    query={"rank": integer(0, MAX_STEP_NUMBER)},
+    required_query=("rank",),
+)
+async def rank_batch_route(request: Request) -> Response:
+    reject_unknown(request.query_params, ("rank",), "query parameter")
+    if "rank" not in request.query_params:
+        raise InvalidValue("rank is required: a rank from GET /debug/state")
+    rank = int_query(request, "rank", 0, MAX_STEP_NUMBER, 0)
+    loop = _loop(request)
+    return JSONResponse(await to_thread.run_sync(lambda: loop.rank_batch(rank)))
+
+
 @operation("Server-sent events: the loop's state, on connect and whenever it changes.", stream=True)
 async def events_route(request: Request) -> Response:
     """A `state` event (the body of GET /debug/state without the keys) on connect and after
@@ -297,11 +325,14 @@ API_ROUTES: list[BaseRoute] = [
     Route("/debug/state", state_route, methods=["GET"]),
     Route("/debug/step_data/keys", step_data_keys_route, methods=["GET"]),
     Route("/debug/step_data/{key:path}", step_data_route, methods=["GET"]),
+    *breakpoints.attached_routes,
     Route("/runs/stop", stop_route, methods=["POST"]),
     Route("/model/layers", layers_route, methods=["GET"]),
     Route("/model/history", history_route, methods=["GET"]),
     Route("/model/histograms", histograms_route, methods=["GET"]),
     Route("/model/heatmap", heatmap_route, methods=["GET"]),
+    Route("/model/ranks", ranks_route, methods=["GET"]),
+    Route("/model/ranks/batch", rank_batch_route, methods=["GET"]),
     Route("/model/events", events_route, methods=["GET"]),
     *openapi.routes,
     *[

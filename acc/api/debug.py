@@ -19,6 +19,7 @@ from acc.api.responses import JSONResponse
 from acc.api.runs import require_run, run_body
 from acc.api.step_responses import step_response
 from acc.api.validation import (
+    MAX_STEP_NUMBER,
     choice_query,
     int_field,
     int_query,
@@ -96,6 +97,23 @@ async def step_route(request: Request) -> Response:
     return await step_response(
         request, data, {"run_id": run.run_id, "condition": run.session.condition}
     )
+
+
+@operation(
+    "Go back to the end of step `step` while the run is paused and held at a boundary (409 "
+    "otherwise); `rewindable` in the run state lists the steps that can be. Answers the run "
+    "state, `rewound_to` and `branch` (null when no steps followed).",
+    body={"step": integer(0, MAX_STEP_NUMBER)},
+    required=("step",),
+)
+async def rewind_route(request: Request) -> Response:
+    body = await read_json_object(request)
+    reject_unknown(body, ("step",), "field")
+    step = int_field(body, "step", 0, MAX_STEP_NUMBER)
+    run = _live(request)
+    branch = await to_thread.run_sync(run.rewind, step)
+    summary = None if branch is None else branch.summary()
+    return JSONResponse({**run_body(run), "rewound_to": step, "branch": summary})
 
 
 @operation("The run state with the controller's.")
@@ -265,6 +283,7 @@ routes = [
     Route("/debug/pause", pause_route, methods=["POST"]),
     Route("/debug/resume", resume_route, methods=["POST"]),
     Route("/debug/step", step_route, methods=["POST"]),
+    Route("/debug/rewind", rewind_route, methods=["POST"]),
     Route("/debug/state", state_route, methods=["GET"]),
     Route("/debug/batch", batch_route, methods=["GET"]),
     Route("/debug/step_data/keys", step_data_keys_route, methods=["GET"]),

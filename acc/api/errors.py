@@ -21,12 +21,17 @@ from acc.archive.store import (
     UnknownHistoryKey,
 )
 from acc.attached_loop import LoopClosed, LoopStopped
+from acc.branches import UnknownBranch
+from acc.breakpoints import BreakpointError
 from acc.data import DataError
 from acc.debug_controller import NotPaused, StepsInterrupted, WatchError
+from acc.distributed import NoRankBatch, NotDistributed
 from acc.free_run import RunFinished
+from acc.live_edits import HparamError
 from acc.model_capture import UnknownTensor
 from acc.model_seat import ModelBusy, NoRun, NoSession
 from acc.recipes import UnknownConditionError, UnknownRecipeError
+from acc.restore_points import RewindUnavailable
 from acc.session import SessionClosed, StepFailed, TooManyPendingSteps
 from acc.step_inspector import StepNotRetained
 
@@ -111,8 +116,12 @@ LIBRARY_ERRORS: dict[type[BaseException], tuple[int, str]] = {
     StepsInterrupted: (409, "conflict"),
     WorkCancelled: (409, "conflict"),
     StepNotRetained: (404, "not_found"),
+    RewindUnavailable: (409, "conflict"),  # the step ran, but its restore point is not held
+    UnknownBranch: (404, "not_found"),
     LoopClosed: (409, "conflict"),
     LoopStopped: (409, "conflict"),
+    NotDistributed: (409, "conflict"),
+    NoRankBatch: (404, "not_found"),
     UnknownTensor: (404, "not_found"),
     NoArchive: (409, "conflict"),
     ArchivedRunActive: (409, "conflict"),
@@ -120,6 +129,8 @@ LIBRARY_ERRORS: dict[type[BaseException], tuple[int, str]] = {
     UnknownHistoryKey: (422, "invalid_value"),
     ArchiveError: (503, "archive_unavailable"),  # the runs directory is damaged or foreign
     WatchError: (422, "invalid_value"),
+    BreakpointError: (422, "invalid_value"),
+    HparamError: (422, "invalid_value"),
     UnknownRecipeError: (422, "invalid_value"),
     UnknownConditionError: (422, "invalid_value"),
     DataError: (422, "data_error"),

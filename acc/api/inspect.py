@@ -133,6 +133,24 @@ async def get_step_route(request: Request) -> Response:
     )
 
 
+@operation(
+    "Go back to the end of step `step` (0: the start) if its restore point is held (the state's "
+    "`rewindable`); the steps after it become a branch. Answers the state, `rewound_to` and "
+    "`branch` (null when no steps followed).",
+    body={"step": integer(0, MAX_STEP_NUMBER)},
+    required=("step",),
+)
+async def rewind_route(request: Request) -> Response:
+    body = await read_json_object(request)
+    reject_unknown(body, ("step",), "field")
+    step = int_field(body, "step", 0, MAX_STEP_NUMBER)
+    session = _session(request)
+    branch = await to_thread.run_sync(session.rewind, step)
+    summary = None if branch is None else branch.summary()
+    body = {**_state_body(model_seat(request), session), "rewound_to": step, "branch": summary}
+    return JSONResponse(body)
+
+
 @operation("End the inspector session and free its memory.", body={})
 async def teardown_route(request: Request) -> Response:
     await read_json_object(request)
@@ -148,4 +166,5 @@ routes = [
     Route("/inspect/history", history_route, methods=["GET"]),
     Route("/inspect/step/{step}", get_step_route, methods=["GET"]),
     Route("/inspect/teardown", teardown_route, methods=["POST"]),
+    Route("/inspect/rewind", rewind_route, methods=["POST"]),
 ]

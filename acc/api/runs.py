@@ -167,6 +167,7 @@ async def events_route(request: Request) -> Response:
         sent_state: dict[str, Any] | None = None
         run_id: str | None = None
         next_step = 1
+        rewinds = 0  # the run's rewinds seen: after one, the steps go on from where it went
         pace = paced_changes(
             seat.changes, shutdown, interval=EVENT_INTERVAL_S, heartbeat=HEARTBEAT_S
         )
@@ -178,21 +179,30 @@ async def events_route(request: Request) -> Response:
             body = run_body(run)
             if run is not None and run.run_id != run_id:
                 run_id, next_step = run.run_id, 1
+                rewinds = run.session.rewound_since(0)[0]
                 if resume_run in (None, run_id):
                     next_step = resume_step
+            rewound_to = None
+            if run is not None:
+                rewinds, rewound_to = run.session.rewound_since(rewinds)
+                if rewound_to is not None:
+                    next_step = min(next_step, rewound_to + 1)
             summary = {k: body.get(k) for k in ("active", "run_id", "status", "blocked", "error")}
+            # A new step event (a live edit, a breakpoint) is news for the timelines too.
+            summary["last_event"] = (body.get("events") or [None])[-1]
             if summary != sent_state:
                 sent_state = summary
                 yield _sse("state", body)
             if run is not None:
                 history = run.session.history(next_step, keys=SSE_KEYS, limit=SSE_PAGE_STEPS)
-                if history.steps.size:
-                    next_step = int(history.steps[-1]) + 1
-                    yield _sse(
-                        "steps",
-                        _steps_event(run.run_id, history),
-                        event_id=f"{run.run_id}:{next_step - 1}",
-                    )
+                # After a rewind, an event goes out even without steps: it says to drop some.
+                if history.steps.size or rewound_to is not None:
+                    if history.steps.size:
+                        next_step = int(history.steps[-1]) + 1
+                    event = _steps_event(run.run_id, history)
+                    if rewound_to is not None:  # the reader drops its steps after this one
+                        event["rewound_to"] = rewound_to
+                    yield _sse("steps", event, event_id=f"{run.run_id}:{next_step - 1}")
 
     return StreamingResponse(
         stream(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from acc.api.errors import InvalidValue
 from acc.api.openapi import integer
 from acc.api.validation import MAX_STEP_NUMBER, int_query, reject_unknown
 from acc.session import Session
+from acc.step_events import StepEvent
 from acc.step_inspector import History, StepData, StepTensorKey
 from acc.tensor_wire import FRAME_CONTENT_TYPE, step_to_frame, step_to_json
 
@@ -76,13 +78,15 @@ async def history_response(request: Request, session: Session) -> Response:
     """The session's history for the request's `since`, `limit` and `keys`, as JSON."""
     query = history_query(request)
     history = session.history(query.since, keys=query.keys, limit=query.limit)
-    body = await to_thread.run_sync(history_body, history, query.since)
+    events = session.inspector.events.since(query.since)
+    body = await to_thread.run_sync(history_body, history, query.since, events)
     return Response(body, media_type="application/json")
 
 
-def history_body(history: History, since: int) -> bytes:
+def history_body(history: History, since: int, events: Sequence[StepEvent] = ()) -> bytes:
     """`{since, steps, columns: {key: [...]}, nonfinite: {key: count}, more, vectors_from,
-    failed}` as JSON (NaN → null). Rows a vector column does not hold (older than the vector
+    failed, events}` as JSON (NaN → null); `events` are the step events (live edits,
+    breakpoints) from `since` on. Rows a vector column does not hold (older than the vector
     window, or from before the key was first captured) are `null`."""
     nonfinite = {
         key: int(column.size - np.count_nonzero(np.isfinite(column)))
@@ -99,6 +103,7 @@ def history_body(history: History, since: int) -> bytes:
             "more": history.more,
             "vectors_from": history.vectors_from,
             "failed": [asdict(record) for record in history.failed],
+            "events": [event.to_dict() for event in events],
         },
         option=orjson.OPT_SERIALIZE_NUMPY,
     )

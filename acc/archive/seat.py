@@ -17,6 +17,7 @@ from acc.archive.store import RunArchive
 from acc.archive.vocabulary import RunKind, RunStatus
 from acc.free_run import FreeRun
 from acc.session import Session
+from acc.step_events import StepEvents
 from acc.step_inspector import StepData, StepInspector, StepNotRetained, StepTensorKey
 from acc.trainer import StepInfo
 
@@ -42,6 +43,14 @@ def kept_steps(inspector: StepInspector, limit: int = MAX_SAVED_STEPS) -> list[S
     return found[::-1]
 
 
+def record_step_events(recorder: RunRecorder, events: StepEvents, seen: int) -> int:
+    """Record the step events (live edits, breakpoints) added after the first `seen`; returns
+    how many have been seen now."""
+    for event in events.after(seen):
+        recorder.record_event(event.kind, event.step, name=event.name, old=event.old, new=event.new)
+    return events.count
+
+
 class FreeRunRecorder(RunRecorder):
     """Records one `FreeRun` (its archive id is its run id)."""
 
@@ -63,9 +72,12 @@ class FreeRunRecorder(RunRecorder):
         )
         self.run = run
         self._was_paused = run.controller.is_paused
+        self._events_seen = session.inspector.events.count
 
     def on_step_end(self, info: StepInfo) -> None:
         super().on_step_end(info)
+        events = self.run.session.inspector.events
+        self._events_seen = record_step_events(self, events, self._events_seen)
         paused = self.run.controller.is_paused
         if paused != self._was_paused:
             self.record_event("pause" if paused else "resume", info.step)
@@ -106,7 +118,13 @@ class SessionRecorder(RunRecorder):
             scalars=lambda info: committed_scalars(session.capture.last_committed),
         )
         self.session = session
+        self._events_seen = session.inspector.events.count
         self.start()  # a session exists from its setup on, stepped or not
+
+    def on_step_end(self, info: StepInfo) -> None:
+        super().on_step_end(info)
+        events = self.session.inspector.events
+        self._events_seen = record_step_events(self, events, self._events_seen)
 
     def close(self) -> None:
         """The session is torn down: keep the steps it still holds, then end the record."""

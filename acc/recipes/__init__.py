@@ -25,6 +25,7 @@ from acc.recipes.options import OptionSpec
 from acc.trainer import Trainer
 
 if TYPE_CHECKING:
+    from acc.live_edits import Knob
     from acc.step_capture import Capture, DetailPlan
     from acc.step_inspector import StepInspector
 
@@ -91,6 +92,25 @@ class TrainingSetup:
         """The recipe's summary of a headless run of `steps` steps (`acc run`)."""
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, Any]:
+        """Everything the setup carries from one step to the next (references, not copies):
+        the model's parameters and buffers, the optimizer's state and hyper-parameters, the batch
+        stream's position and the step counter. A recipe with more state (hooks that count, its
+        own random generators) adds it."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "batches": self.batches.state_dict(),
+            "global_step": self.trainer.global_step,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take `state` (from `state_dict()`, a copy the setup may keep) as the current state."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.batches.load_state_dict(state["batches"])
+        self.trainer.global_step = int(state["global_step"])
+
     def close(self) -> None:
         """Free what the recipe attached (hooks). Idempotent."""
 
@@ -117,6 +137,8 @@ class Recipe:
     builder: Callable[..., TrainingSetup]
     # The options a user may set (API, CLI, dashboard), each with its default and range.
     options: Mapping[str, OptionSpec[Any]] = field(default_factory=dict)
+    # The hyper-parameters a live setup lets you edit between steps (besides the optimizer's).
+    knobs: Mapping[str, Knob] = field(default_factory=dict)
 
     def check_condition(self, condition: str) -> str:
         """Return `condition` if the recipe has it, else raise `UnknownConditionError`."""

@@ -86,6 +86,8 @@ def _headless_run(runs_dir: Path, mnist: MnistData, steps: int) -> str:
     try:
         with recording(runs_dir, recipe="gradient_gating_l0", condition="control", seed=0) as rec:
             setup.trainer.train(steps, callbacks=[rec], keep_results=False)
+            # A live edit, recorded as a session's recorder records one.
+            rec.record_event("hparam", steps // 2, name="lr", old=0.001, new=0.01)
     finally:
         setup.close()
     return rec.run_id
@@ -129,8 +131,13 @@ def test_recorded_runs_are_listed_overlaid_filtered_and_deleted(
     expect(chart.locator(f'[data-testid="history-line"][data-run="{headless}"]')).to_have_attribute(
         "data-points", "50"
     )
+    # The headless run's live edit is a marker at its step (on the step axis only).
+    marker = chart.get_by_test_id("history-chart-event")
+    expect(marker).to_have_attribute("data-step", "25")
+    expect(marker).to_have_attribute("data-names", "lr")
     page.get_by_test_id("history-axis-wall").click()
     expect(chart).to_have_attribute("data-axis", "wall")
+    expect(marker).to_have_count(0)
     page.get_by_test_id("history-scale-log").click()
     expect(chart).to_have_attribute("data-scale", "log")
     page.screenshot(path=str(ARTIFACTS / "history_overlay.png"), full_page=True)

@@ -54,7 +54,9 @@ def test_keyboard_selects_in_the_inspector(page: Page, trainer: Server, dashboar
     expect(rows).to_have_count(64)
 
     # Every place-named test id is on the page once (som_targets is drawn in sections 7 and 9).
-    ids = page.locator("[data-testid]").evaluate_all("els => els.map(el => el.dataset.testid)")
+    ids = page.locator("[data-testid]").evaluate_all(
+        "els => els.map(el => el.getAttribute('data-testid'))"
+    )
     counts = Counter(i for i in ids if i.startswith(UNIQUE_PREFIXES))
     assert [i for i, n in counts.items() if n > 1] == []
     expect(page.get_by_test_id("view-som-targets-som_targets")).to_have_count(1)

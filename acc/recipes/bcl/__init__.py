@@ -9,18 +9,21 @@ BCL algorithm itself is `acc.gradient_gating`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import nn
 
 from acc.data import DEFAULT_BATCH_SIZE, BatchIterator, MnistData
 from acc.gradient_gating import BCL, BCLConfig, attach_bcl
+from acc.live_edits import Knob
 from acc.recipes import Recipe, RunSummarizer, TrainingSetup
 from acc.recipes.bcl.capture import BCLCapture
 from acc.recipes.bcl.model import LinearAutoencoder
 from acc.recipes.bcl.summary import BCLSummarizer
+from acc.recipes.options import OptionSpec
 from acc.step_capture import Capture, DetailPlan
 from acc.step_inspector import StepInspector
 from acc.trainer import Trainer, reconstruction_loss
@@ -60,6 +63,18 @@ class BCLSetup(TrainingSetup):
 
     def make_summarizer(self, steps: int) -> RunSummarizer:
         return BCLSummarizer(self, steps)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The common state and BCL's (its pass counter and neighbour table)."""
+        state = super().state_dict()
+        if self.bcl is not None:
+            state["bcl"] = self.bcl.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        if self.bcl is not None:
+            self.bcl.load_state_dict(state["bcl"])
 
     def close(self) -> None:
         """Detach BCL's hooks. Idempotent."""
@@ -131,10 +146,55 @@ def build(
     )
 
 
+def _bcl(setup: TrainingSetup) -> BCL:
+    assert isinstance(setup, BCLSetup) and setup.bcl is not None
+    return setup.bcl
+
+
+def _set_bcl(field: Literal["som_lr", "temperature"]) -> Callable[[TrainingSetup, float], None]:
+    def apply(setup: TrainingSetup, value: float) -> None:
+        bcl = _bcl(setup)
+        # The hooks read `config` at every pass: a new frozen config takes effect next step.
+        config = bcl.config
+        bcl.config = (
+            replace(config, som_lr=value)
+            if field == "som_lr"
+            else replace(config, temperature=value)
+        )
+
+    return apply
+
+
+def _has_bcl(setup: TrainingSetup) -> bool:
+    return isinstance(setup, BCLSetup) and setup.bcl is not None
+
+
+# Editable between steps of a live setup with BCL (not `control`). The SOM step goes up to the
+# nan-demo's 1e3; the temperature must stay > 0 (BCLConfig's own rule).
+KNOBS: dict[str, Knob] = {
+    knob.name: knob
+    for knob in (
+        Knob(
+            OptionSpec("som_lr", "float", 0.005, 0.0, 1e3, "BCL's SOM step size η"),
+            lambda setup: _bcl(setup).config.som_lr,
+            _set_bcl("som_lr"),
+            _has_bcl,
+        ),
+        Knob(
+            OptionSpec("temperature", "float", 5.0, 1e-3, 1e3, "BCL's competition temperature T"),
+            lambda setup: _bcl(setup).config.temperature,
+            _set_bcl("temperature"),
+            _has_bcl,
+        ),
+    )
+}
+
+
 RECIPE = Recipe(
     name=NAME,
     description="Linear autoencoder on MNIST with BCL on the encoder at five SOM step sizes",
     conditions=tuple(CONDITIONS),
     default_condition=DEFAULT_CONDITION,
     builder=build,
+    knobs=KNOBS,
 )

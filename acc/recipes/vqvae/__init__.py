@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from acc.data import DEFAULT_BATCH_SIZE, Batch, BatchIterator, MnistData
+from acc.live_edits import Knob
 from acc.recipes import Recipe, TrainingSetup
 from acc.recipes.options import OptionSpec
 from acc.recipes.vqvae.capture import VQCapture
@@ -71,6 +72,27 @@ class VQSetup(TrainingSetup):
     """A setup of this recipe: also the held-out images its validation pass reads."""
 
     eval_images: torch.Tensor | None = None
+    loss_generator: torch.Generator | None = None  # the Sinkhorn loss's seeded generator
+
+    def state_dict(self) -> dict[str, Any]:
+        """The common state and the seeded generators of the quantizers and the loss."""
+        assert isinstance(self.model, VQVAE) and self.loss_generator is not None
+        return {
+            **super().state_dict(),
+            "generators": [
+                level.generator.get_state() for level in self.model.quantizer.quantizers()
+            ],
+            "loss_generator": self.loss_generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        assert isinstance(self.model, VQVAE) and self.loss_generator is not None
+        for level, generator in zip(
+            self.model.quantizer.quantizers(), state["generators"], strict=True
+        ):
+            level.generator.set_state(generator)
+        self.loss_generator.set_state(state["loss_generator"])
 
     def make_capture(self, inspector: StepInspector, plan: DetailPlan) -> VQCapture:
         assert self.eval_images is not None
@@ -161,12 +183,13 @@ def build(
         model = VQVAE(codes, levels, code_dim, kind=kind, seed=seed, **options).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     batches = BatchIterator(data.train, batch_size=batch_size, seed=seed)
+    loss_generator = torch.Generator().manual_seed(seed)
     loss_fn = partial(
         vq_loss,
         model=model,
         wasserstein_weight=wasserstein_weight,
         wasserstein_epsilon=wasserstein_epsilon,
-        generator=torch.Generator().manual_seed(seed),
+        generator=loss_generator,
     )
     trainer = Trainer(model, optimizer, batches, loss_fn, device)
     eval_images = data.eval.images[:EVAL_IMAGES]
@@ -195,7 +218,28 @@ def build(
         },
         num_features=codes,
         eval_images=eval_images,
+        loss_generator=loss_generator,
     )
+
+
+def _quantizers(setup: TrainingSetup) -> list[Any]:
+    assert isinstance(setup.model, VQVAE)
+    return list(setup.model.quantizer.quantizers())
+
+
+def _set_commitment(setup: TrainingSetup, value: float) -> None:
+    for level in _quantizers(setup):  # every level's loss reads its own weight each forward
+        level.commitment_cost = value
+
+
+# Editable between steps of a live setup: the commitment weight, within the option's range.
+KNOBS: dict[str, Knob] = {
+    "commitment": Knob(
+        COMMITMENT,
+        lambda setup: float(_quantizers(setup)[0].commitment_cost),
+        _set_commitment,
+    )
+}
 
 
 RECIPE = Recipe(
@@ -205,4 +249,5 @@ RECIPE = Recipe(
     default_condition=DEFAULT_CONDITION,
     builder=build,
     options=OPTIONS,
+    knobs=KNOBS,
 )

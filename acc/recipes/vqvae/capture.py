@@ -63,6 +63,25 @@ class VQCapture(Capture):
     def close(self) -> None:
         """Nothing to detach (no hooks); present for the capture interface."""
 
+    def state_dict(self) -> dict[str, Any]:
+        """The codebook health window, the dynamics monitor, how many validation records there
+        are and the latest decoded codes (each step's health and drift depend on them)."""
+        with self.lock:
+            return {
+                "health": self.health.state_dict(),
+                "monitor": self.monitor.state_dict(),
+                "validation_until": self.validation[-1]["step"] if self.validation else -1,
+                "decoded": self.decoded,
+            }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        with self.lock:
+            self.health.load_state_dict(state["health"])
+            self.monitor.load_state_dict(state["monitor"])
+            until = state["validation_until"]
+            self.validation = [record for record in self.validation if record["step"] <= until]
+            self.decoded = state["decoded"]
+
     def _capture(self, key: StepTensorKey, value: torch.Tensor | np.ndarray | float) -> None:
         if self.wants(key):
             self.inspector.capture(key, value, fresh=True)

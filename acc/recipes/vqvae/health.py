@@ -197,6 +197,27 @@ class CodebookHealth:
         )
         self.step = step
 
+    def state_dict(self) -> dict[str, Any]:
+        """The window (at most `window` steps of counts, drift and error) and the last step."""
+        return {
+            "batches": self._batches,
+            "sum": self._sum,
+            "dead_history": self._dead_history,
+            "batch_perplexity": self._batch_perplexity,
+            "drift": self._drift,
+            "error": self._error,
+            "step": self.step,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._batches = state["batches"]
+        self._sum = state["sum"]
+        self._dead_history = state["dead_history"]
+        self._batch_perplexity = state["batch_perplexity"]
+        self._drift = state["drift"]
+        self._error = state["error"]
+        self.step = int(state["step"])
+
     def window_counts(self) -> np.ndarray:
         """`[L, K]` code counts over the window."""
         return self._sum.copy()

@@ -65,6 +65,7 @@ class CodebookMonitor:
         self.grad_ema: np.ndarray | None = None  # [L, K]
         self.ema_cluster_sizes: np.ndarray | None = None  # [L, K]
         self.events: list[RevivalEvent] = []
+        self.last_step: int | None = None  # the step recorded last
 
     def record(
         self,
@@ -80,6 +81,7 @@ class CodebookMonitor:
         batch's `[L]` quantisation error. The step's drift is then `last_drift` (None at the
         first step recorded: there is no previous codebook)."""
         self.last_drift = None
+        self.last_step = step
         if self._previous is not None:
             self.last_drift = np.array(
                 [
@@ -112,6 +114,31 @@ class CodebookMonitor:
                         f"batch vector {int(event.source)}",
                     )
                 )
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the next record depends on (the previous codebooks, the gradient EMA) and how far
+        the logs go. The logs are not copied: `load_state_dict` cuts them back to that step
+        (entries their bounds dropped in the meantime stay dropped)."""
+        return {
+            "last_step": self.last_step,
+            "events": len(self.events),
+            "previous": self._previous,
+            "last_drift": self.last_drift,
+            "grad_ema": self.grad_ema,
+            "ema_cluster_sizes": self.ema_cluster_sizes,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.last_step = state["last_step"]
+        self._previous = state["previous"]
+        self.last_drift = state["last_drift"]
+        self.grad_ema = state["grad_ema"]
+        self.ema_cluster_sizes = state["ema_cluster_sizes"]
+        del self.events[state["events"] :]
+        last = -1 if self.last_step is None else self.last_step
+        for series in (self._snapshots, self._drift, self._error):
+            while series and series[-1][0] > last:
+                series.pop()
 
     def snapshots(self) -> tuple[list[int], list[np.ndarray]]:
         return [step for step, _ in self._snapshots], [book for _, book in self._snapshots]

@@ -118,6 +118,11 @@ class _Quantizer(nn.Module):
         self._generator = torch.Generator().manual_seed(seed)
 
     @property
+    def generator(self) -> torch.Generator:
+        """The seeded generator of data init and revival (its state carries from step to step)."""
+        return self._generator
+
+    @property
     def codebook(self) -> torch.Tensor:
         raise NotImplementedError
 

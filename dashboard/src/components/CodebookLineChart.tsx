@@ -134,8 +134,8 @@ export default function CodebookLineChart(props: {
               <strong className="mono">{fmt(row.value)}</strong>
             </span>
           ))}
-          {hover.marks.map((mark) => (
-            <span key={`m${mark.step}`} className="cb-tooltip-note">
+          {hover.marks.map((mark, i) => (
+            <span key={`m${mark.step}-${i}`} className="cb-tooltip-note">
               {props.markLabel ?? "▲"} step {formatCount(mark.step)}: {mark.label}
             </span>
           ))}
@@ -145,9 +145,9 @@ export default function CodebookLineChart(props: {
     >
       {chart && (
         <>
-          {marks.map((mark) => (
+          {marks.map((mark, i) => (
             <g
-              key={`m${mark.step}`}
+              key={`m${mark.step}-${i}`}
               className={hover?.marks.includes(mark) ? "cb-mark near" : "cb-mark"}
               data-testid={`${props.testId}-mark`}
               data-step={mark.step}

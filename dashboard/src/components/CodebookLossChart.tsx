@@ -4,6 +4,8 @@ import { useMemo, useState } from "react";
 import { $codebookConfig, $codebookEvents, $codebookRunId, $codebookSeries } from "../lib/codebook-store";
 import { eventsByStep, lossLines } from "../lib/codebook/series";
 import { formatCount, formatValue } from "../lib/format";
+import { $run } from "../lib/run-store";
+import { describeEvent } from "../lib/step-events";
 import CodebookLineChart, { type StepMark } from "./CodebookLineChart";
 
 /** Train, validation and commitment loss (green, dashed) of every step; revivals marked on the timeline. */
@@ -12,6 +14,7 @@ export default function CodebookLossChart() {
   const series = useStore($codebookSeries, { ssr: "initial" });
   const config = useStore($codebookConfig, { ssr: "initial" });
   const events = useStore($codebookEvents, { ssr: "initial" });
+  const run = useStore($run, { ssr: () => null });
   const [log, setLog] = useState(true);
 
   const own = runId && series.runId === runId ? series : null;
@@ -19,15 +22,19 @@ export default function CodebookLossChart() {
   const withWasserstein = (runConfig?.wasserstein_weight ?? 0) > 0;
   const lines = useMemo(() => (own ? lossLines(own, withWasserstein) : []), [own, withWasserstein]);
   const ownEvents = events && runId && events.runId === runId ? events : null;
+  // The run's live edits and breakpoints (step events) beside the codebook's own revivals.
+  const stepEvents = run && run.run_id === runId ? run.events : undefined;
   const marks = useMemo<StepMark[]>(
-    () =>
-      ownEvents
+    () => [
+      ...(ownEvents
         ? eventsByStep(ownEvents.events).map((e) => ({
             step: e.step,
             label: `${e.count} dead code${e.count === 1 ? "" : "s"} replaced (level ${e.levels.join(", ")})`,
           }))
-        : [],
-    [ownEvents],
+        : []),
+      ...(stepEvents ?? []).map((e) => ({ step: e.step, label: describeEvent(e) })),
+    ],
+    [ownEvents, stepEvents],
   );
   const latest = own && own.steps.length ? own.steps.length - 1 : -1;
 

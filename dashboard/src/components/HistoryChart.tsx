@@ -2,7 +2,7 @@ import { useStore } from "@nanostores/react";
 import { useMemo, useState } from "react";
 
 import { type HistoryAxis, commonKeys, historySeries } from "../lib/history-lines";
-import { $archiveList, $runHistories, $selectedRuns } from "../lib/history-store";
+import { $archiveList, $runHistories, $runStepEvents, $selectedRuns } from "../lib/history-store";
 import { categorical } from "../lib/views/colour";
 import { Segmented, SmoothingSlider } from "./ChartControls";
 import RunsLineChart, { type ChartLine } from "./RunsLineChart";
@@ -15,6 +15,7 @@ export default function HistoryChart() {
   const selected = useStore($selectedRuns);
   const histories = useStore($runHistories);
   const list = useStore($archiveList);
+  const runEvents = useStore($runStepEvents);
   const [key, setKey] = useState("loss");
   const [axis, setAxis] = useState<HistoryAxis>("step");
   const [smoothing, setSmoothing] = useState(0);
@@ -43,6 +44,12 @@ export default function HistoryChart() {
       ];
     });
   }, [loaded, shownKey, axis, smoothing, list, selected]);
+
+  // Live edits and breakpoints sit at a step: markers on the step axis only.
+  const events = useMemo(
+    () => (axis === "step" ? loaded.flatMap(({ id }) => runEvents[id] ?? []) : undefined),
+    [axis, loaded, runEvents],
+  );
 
   return (
     <section className="card" aria-labelledby="history-chart-title">
@@ -97,6 +104,7 @@ export default function HistoryChart() {
         xTitle={axis === "step" ? "step" : "seconds since the run's start"}
         yTitle={shownKey}
         data={{ "data-lines": String(lines.length), "data-axis": axis }}
+        events={events}
         resetKey={axis}
       />
     </section>

@@ -144,5 +144,7 @@ function busyText(busy: InspectBusy): string {
       return "Stopping the free run…";
     case "step":
       return busy.n === 1 ? "Running 1 step…" : `Running ${busy.n} steps…`;
+    case "rewind":
+      return "Rewinding…";
   }
 }

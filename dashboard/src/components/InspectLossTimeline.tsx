@@ -18,7 +18,8 @@ import { type Axis, linearAxis } from "../lib/ticks";
 import { failureMarkers, fullWindow, nonFiniteSpans, type StepWindow, visibleRange } from "../lib/timeline";
 import { useElementWidth } from "../lib/use-element-width";
 import { useStepZoom } from "../lib/use-step-zoom";
-import { AxisOffset } from "./StepChart";
+import BranchOverlay from "./BranchOverlay";
+import { AxisOffset, StepEventMarkers } from "./StepChart";
 import InspectStepSlider from "./InspectStepSlider";
 
 const HEIGHT = 188;
@@ -188,8 +189,12 @@ export default function InspectLossTimeline() {
                   {formatCount(tick)}
                 </text>
               ))}
+              <BranchOverlay target="inspect" x={chart.x} y={chart.y} lo={shown.lo} hi={shown.hi} clipPath={`url(#${clipId})`} />
               <path className="timeline-line" data-testid="inspect-timeline-line" d={chart.path} clipPath={`url(#${clipId})`} />
               {first && first.step >= shown.lo && first.step <= shown.hi && <NonFiniteMarker first={first} x={chart.x(first.step)} />}
+              {session?.events && (
+                <StepEventMarkers events={session.events} x={chart.x} top={MARGIN.top} height={chart.plotHeight} lo={shown.lo} hi={shown.hi} testId="inspect-timeline-event" />
+              )}
               {markers.map((marker) => (
                 <g
                   key={`f${marker.first}`}

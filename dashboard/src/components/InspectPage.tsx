@@ -1,3 +1,6 @@
+import BreakpointPanel from "./BreakpointPanel";
+import BreakReasonBanner from "./BreakReasonBanner";
+import HparamsPanel from "./HparamsPanel";
 import InspectBatchGrid from "./InspectBatchGrid";
 import InspectControls from "./InspectControls";
 import InspectErrorBanner from "./InspectErrorBanner";
@@ -6,6 +9,7 @@ import InspectFirstNonFinite from "./InspectFirstNonFinite";
 import InspectLossTimeline from "./InspectLossTimeline";
 import InspectStepSummary from "./InspectStepSummary";
 import InspectStepViews from "./InspectStepViews";
+import RewindPanel from "./RewindPanel";
 
 /**
  * The inspector's views, one island. Each view reads the stores with `ssr: "initial"`: the
@@ -20,8 +24,14 @@ export default function InspectPage() {
       <InspectErrorBanner />
       <InspectControls />
       <InspectFirstNonFinite />
+      <BreakReasonBanner target="inspect" />
       <InspectStepSummary />
       <InspectLossTimeline />
+      <RewindPanel target="inspect" />
+      <div className="steering-row-pair">
+        <BreakpointPanel target="inspect" />
+        <HparamsPanel target="inspect" />
+      </div>
       <InspectFeatureTimeline />
       <InspectBatchGrid />
       <InspectStepViews />

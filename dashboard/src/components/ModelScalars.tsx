@@ -1,7 +1,7 @@
 import { useStore } from "@nanostores/react";
 import { useMemo } from "react";
 
-import { $modelScalars } from "../lib/model-store";
+import { $modelScalars, $modelState } from "../lib/model-store";
 import { categorical } from "../lib/views/colour";
 import RunsLineChart, { type ChartLine } from "./RunsLineChart";
 
@@ -10,6 +10,7 @@ const PREFIX = "scalar/";
 /** Every scalar the loop passes to `dbg.step`, over its steps, on one zoomable chart. */
 export default function ModelScalars() {
   const scalars = useStore($modelScalars, { ssr: "initial" });
+  const state = useStore($modelState, { ssr: "initial" });
   const lines = useMemo<ChartLine[]>(() => {
     if (!scalars) return [];
     const xs = Float64Array.from(scalars.steps);
@@ -43,6 +44,7 @@ export default function ModelScalars() {
       empty="No steps yet: the scalars given to dbg.step appear here."
       xTitle="step"
       data={{ "data-lines": String(lines.length) }}
+      events={state?.events}
       />
     </>
   );

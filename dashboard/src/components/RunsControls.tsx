@@ -29,6 +29,7 @@ const BUSY_TEXT: Record<RunBusy["action"], string> = {
   resume: "Resuming…",
   step: "Stepping one batch…",
   stop: "Stopping…",
+  rewind: "Rewinding…",
 };
 
 /** The new-run form (recipe, condition, steps, seed, capture every) and Pause / Step / Resume / Stop. */

@@ -9,7 +9,8 @@ import { linearAxis, logAxis } from "../lib/ticks";
 import { type StepWindow, visibleRange } from "../lib/timeline";
 import { useElementWidth } from "../lib/use-element-width";
 import { useStepZoom } from "../lib/use-step-zoom";
-import { type AxisClasses, StepChartFrame, usePointerX } from "./StepChart";
+import type { StepEvent } from "../lib/steering-types";
+import { type AxisClasses, StepChartFrame, StepEventMarkers, usePointerX } from "./StepChart";
 
 /** One line: x (steps, increasing) and y values, the first `length` of them. */
 export interface ChartLine {
@@ -64,6 +65,8 @@ export default function RunsLineChart(props: {
   dots?: boolean;
   /** A change (a new run) forgets the zoom. */
   resetKey?: unknown;
+  /** Step events (live edits, breakpoints) drawn as markers. */
+  events?: readonly StepEvent[];
 }) {
   const { lines, height } = props;
   const [boxRef, width] = useElementWidth<HTMLDivElement>(720);
@@ -241,6 +244,17 @@ export default function RunsLineChart(props: {
               </g>
             ))}
           </g>
+          {props.events && shown && (
+            <StepEventMarkers
+              events={props.events}
+              x={chart.x}
+              top={MARGIN.top}
+              height={chart.plotHeight}
+              lo={shown.lo}
+              hi={shown.hi}
+              testId={`${props.testId}-event`}
+            />
+          )}
           {hover && (
             <g className="chart-hover" aria-hidden="true">
               <line x1={chart.x(hover.step)} x2={chart.x(hover.step)} y1={MARGIN.top} y2={MARGIN.top + chart.plotHeight} />

@@ -6,6 +6,7 @@ import { emaSmooth } from "../lib/runs/line";
 import { $run } from "../lib/run-store";
 import { $runSeries } from "../lib/runs-store";
 import { Segmented, SmoothingSlider } from "./ChartControls";
+import { useBranchLines } from "./BranchOverlay";
 import RunsLineChart, { type ChartLine } from "./RunsLineChart";
 
 type Metric = "loss" | "cosine";
@@ -33,6 +34,7 @@ export default function RunsLossChart() {
   const values = own ? (metric === "loss" ? own.loss : own.cosine) : null;
   // Smoothing a million steps is a few milliseconds; it reruns when steps arrive or the slider moves.
   const smoothed = useMemo(() => (own && values && smoothing > 0 ? emaSmooth(values, own.length, smoothing) : null), [own, values, smoothing]);
+  const branches = useBranchLines("run", metric === "loss");
   const lines = useMemo<ChartLine[]>(() => {
     if (!own || !own.length || !values) return [];
     const raw: ChartLine = {
@@ -45,8 +47,9 @@ export default function RunsLossChart() {
       testId: "runs-loss-line",
       faint: smoothed !== null,
     };
-    if (!smoothed) return [raw];
+    if (!smoothed) return [...branches, raw];
     return [
+      ...branches,
       raw,
       {
         id: `${metric}-smoothed`,
@@ -59,7 +62,7 @@ export default function RunsLossChart() {
         data: { "data-smoothing": String(smoothing) },
       },
     ];
-  }, [own, values, smoothed, metric, info.axis, smoothing]);
+  }, [own, values, smoothed, metric, info.axis, smoothing, branches]);
   // A log axis has no place for the cosine's negative values; the loss is what it is for.
   const logShown = log && metric === "loss";
 
@@ -115,6 +118,7 @@ export default function RunsLossChart() {
           xTitle="step"
           yTitle={info.axis}
           resetKey={run?.run_id ?? null}
+          events={run?.events}
           empty={
             <div className="runs-empty">
               <svg className="empty-icon" viewBox="0 0 24 24" aria-hidden="true">

@@ -1,4 +1,7 @@
+import BreakpointPanel from "./BreakpointPanel";
+import BreakReasonBanner from "./BreakReasonBanner";
 import HealthPanel from "./HealthPanel";
+import HparamsPanel from "./HparamsPanel";
 import { RunsErrorBanner, RunsFailure, RunsFirstNonFinite } from "./RunsBanners";
 import RunsControls from "./RunsControls";
 import RunsFeatureDetail from "./RunsFeatureDetail";
@@ -8,6 +11,7 @@ import RunsStepPanel from "./RunsStepPanel";
 import RunsStepViews from "./RunsStepViews";
 import RunsSummary from "./RunsSummary";
 import RunsWatchPanel from "./RunsWatchPanel";
+import RewindPanel from "./RewindPanel";
 
 /**
  * The runs page's views, one island (separate islands sharing stores hydrate out of step). Every
@@ -22,11 +26,17 @@ export default function RunsPage() {
       <RunsControls />
       <RunsFailure />
       <RunsFirstNonFinite />
+      <BreakReasonBanner target="run" />
       <RunsSummary />
       <div className="runs-row runs-row-live">
         <RunsLossChart />
         <HealthPanel />
       </div>
+      <div className="runs-row runs-row-steering">
+        <BreakpointPanel target="run" />
+        <HparamsPanel target="run" />
+      </div>
+      <RewindPanel target="run" />
       <RunsStepPanel />
       <div className="runs-row runs-row-forces">
         <RunsForceScatter />

@@ -3,7 +3,10 @@
 import { type DOMAttributes, type PointerEvent, type ReactNode, type Ref, type RefObject, useState } from "react";
 
 import { formatCount } from "../lib/format";
+import type { StepEvent } from "../lib/steering-types";
+import { describeEvent, eventMarkers } from "../lib/step-events";
 import type { Axis } from "../lib/ticks";
+import "../styles/steering.css";
 
 /** The class names a chart styles its axes with (each page has its own). */
 export interface AxisClasses {
@@ -158,4 +161,39 @@ export function usePointerX(): [
       onPointerLeave: () => setPointerX(null),
     },
   ];
+}
+
+/**
+ * The step events (live edits, breakpoints) inside `lo..hi` as dashed vertical lines with a flag
+ * at the top, one per step (the title lists every event of that step): `x` maps a step to pixels.
+ */
+export function StepEventMarkers(props: {
+  events: readonly StepEvent[];
+  x: (step: number) => number;
+  top: number;
+  height: number;
+  lo: number;
+  hi: number;
+  testId: string;
+}) {
+  return (
+    <>
+      {eventMarkers(props.events, props.lo, props.hi).map((marker) => {
+        const px = props.x(marker.step);
+        return (
+          <g
+            key={`e${marker.step}`}
+            className={`step-event-marker step-event-${marker.kind}`}
+            data-testid={props.testId}
+            data-step={marker.step}
+            data-names={marker.events.map((e) => e.name).join(",")}
+          >
+            <title>{`step ${marker.step}: ${marker.events.map(describeEvent).join("; ")}`}</title>
+            <line x1={px} x2={px} y1={props.top} y2={props.top + props.height} />
+            <path d={`M${px} ${props.top} l7 3.5 l-7 3.5 z`} />
+          </g>
+        );
+      })}
+    </>
+  );
 }

@@ -328,7 +328,15 @@ function onRunState(_state: RunState, previousRun: RunStateActive | null): void 
 /** Something changed in the VQ-VAE run: its figures follow, each at its own pace. */
 function onSteps(event: RunStepsEvent): void {
   const run = $codebookRun.get();
-  if (!run || event.run_id !== run.run_id || !event.steps.length) return;
+  if (!run || event.run_id !== run.run_id) return;
+  if (event.rewound_to !== undefined) {
+    // The run went back: the steps after that one are a branch now. Read the line again.
+    $codebookSeries.set(emptySeries(run.run_id));
+    $codebookEvents.set(null);
+    refreshAll();
+    return;
+  }
+  if (!event.steps.length) return;
   refreshLiveSoon();
   refreshDynamicsSoon();
   refreshDecodedSoon();

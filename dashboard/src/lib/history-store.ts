@@ -5,7 +5,8 @@ import { atom, map } from "nanostores";
 
 import type { Busy } from "../components/BusyNote";
 import { deleteJSON, fetchFrame, fetchJSON } from "./api";
-import type { ArchiveDeleted, ArchiveHistory, ArchiveList, ArchivedStatus } from "./history-types";
+import type { ArchiveDeleted, ArchiveHistory, ArchiveList, ArchivedRun, ArchivedStatus } from "./history-types";
+import type { StepEvent } from "./steering-types";
 import { sequence } from "./sequence";
 import { type ActionError, actionError, whileBusy } from "./store-actions";
 import { decodeFrame, type StepFrame } from "./tensor-frame";
@@ -22,6 +23,8 @@ export const $archiveList = atom<ArchiveList | null>(null);
 /** The runs drawn on the chart, in the order they were picked (their colours follow it). */
 export const $selectedRuns = atom<string[]>([]);
 export const $runHistories = map<Record<string, ArchiveHistory>>({});
+/** The live edits and breakpoints of each picked run, drawn as markers on the chart. */
+export const $runStepEvents = map<Record<string, StepEvent[]>>({});
 export const $historyError = atom<ActionError | null>(null);
 export const $historyBusy = atom<Busy<HistoryAction> | null>(null);
 
@@ -65,8 +68,12 @@ export async function toggleRun(id: string, picked: boolean): Promise<void> {
   $selectedRuns.set(picked ? [...selected, id] : selected);
   if (!picked || $runHistories.get()[id]) return;
   try {
-    const history = await fetchJSON<ArchiveHistory>(`/archive/runs/${encodeURIComponent(id)}/history`);
-    if ($selectedRuns.get().includes(id)) $runHistories.setKey(id, history);
+    const path = `/archive/runs/${encodeURIComponent(id)}`;
+    const [history, run] = await Promise.all([fetchJSON<ArchiveHistory>(`${path}/history`), fetchJSON<ArchivedRun>(path)]);
+    if ($selectedRuns.get().includes(id)) {
+      $runStepEvents.setKey(id, stepEvents(run));
+      $runHistories.setKey(id, history);
+    }
   } catch (err) {
     $historyError.set(actionError(`Load the history of run ${id}`, err));
   }
@@ -80,6 +87,8 @@ export async function deleteRun(id: string): Promise<void> {
       $selectedRuns.set($selectedRuns.get().filter((other) => other !== id));
       const { [answer.deleted]: _gone, ...rest } = $runHistories.get();
       $runHistories.set(rest);
+      const { [answer.deleted]: _events, ...otherEvents } = $runStepEvents.get();
+      $runStepEvents.set(otherEvents);
       if ($keptStep.get()?.runId === answer.deleted) closeKeptStep();
       await loadRuns();
     } catch (err) {
@@ -106,4 +115,13 @@ export function closeKeptStep(): void {
 
 export function dismissHistoryError(): void {
   $historyError.set(null);
+}
+
+/** An archived run's live edits and breakpoints, as the live timelines draw them. */
+export function stepEvents(run: ArchivedRun): StepEvent[] {
+  return run.events.flatMap((event) =>
+    (event.kind === "hparam" || event.kind === "breakpoint") && event.step !== null
+      ? [{ step: event.step, kind: event.kind, name: event.name ?? "", old: event.old ?? null, new: event.new ?? null }]
+      : [],
+  );
 }

@@ -6,6 +6,16 @@ export type ArchivedStatus = "running" | "completed" | "stopped" | "failed" | "i
 export const ARCHIVED_STATUSES: readonly ArchivedStatus[] = ["running", "completed", "stopped", "failed", "interrupted"];
 
 /** One line of the archive's list (`GET /archive/runs`). */
+/** One event of an archived run (`GET /archive/runs/{id}`). */
+export interface ArchivedEvent {
+  step: number | null;
+  wall: number;
+  kind: string;
+  name?: string;
+  old?: number | string | boolean | null;
+  new?: number | string | boolean | null;
+}
+
 export interface ArchivedRun {
   id: string;
   kind: string;
@@ -25,7 +35,8 @@ export interface ArchivedRun {
   error: string | null;
   tensor_bytes: number;
   kept_steps: number[];
-  events: { step: number | null; wall: number; kind: string }[];
+  /** Pauses, resumes, failures; live edits and breakpoints also carry `name`, `old`, `new`. */
+  events: ArchivedEvent[];
 }
 
 export interface ArchiveList {

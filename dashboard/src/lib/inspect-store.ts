@@ -85,7 +85,7 @@ export const $inspectPicked = atom<string>(DEFAULT_CONDITION);
 
 /** The action that changes the session (setup, step, teardown), while it runs. */
 export interface InspectBusy {
-  action: "connect" | "setup" | "step" | "teardown" | "release";
+  action: "connect" | "setup" | "step" | "teardown" | "release" | "rewind";
   /** Steps asked for (action "step"). */
   n?: number;
   /** Condition being set up (action "setup"). */

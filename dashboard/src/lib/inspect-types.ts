@@ -1,7 +1,9 @@
 // Mirrors the trainer's `/inspect/*` answers (docs/http_api.md; acc/api/inspect.py,
 // acc/session.py `SessionState`, acc/tensor_wire.py). Keep the two in step. Tensor key names come
 // from the generated vocabulary, never from here.
+import type { BranchSummary } from "./rewind-types";
 import type { StepTensorKey } from "./generated/tensor-keys";
+import type { BreakReason, StepEvent } from "./steering-types";
 
 /** A step that raised inside the trainer; the session survives it. */
 export interface FailedStep {
@@ -78,10 +80,20 @@ export interface InspectStateActive extends InspectStateBase {
   max_snapshot_bytes: number;
   /** Steps requested and not finished yet. */
   pending_steps: number;
+  /** The last breakpoint that fired; null when none has (docs/breakpoints.md). */
+  break_reason?: BreakReason | null;
+  /** The newest step events: live edits and breakpoints. */
+  events?: StepEvent[];
   /** The most recent failed step attempts. */
   failed_steps: FailedStep[];
   /** Where NaN/Inf first appeared in the session; null while every value was finite. */
   first_nonfinite: FirstNonFinite | null;
+  /** The steps a rewind can go back to (their restore points are held; docs/rewind.md). */
+  rewindable?: number[];
+  restore_bytes?: number;
+  max_restore_bytes?: number;
+  /** The branches earlier rewinds left, oldest first. */
+  branches?: BranchSummary[];
 }
 
 export type InspectState = InspectStateActive | InspectStateInactive;

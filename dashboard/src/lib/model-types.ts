@@ -1,4 +1,6 @@
 // Mirrors the attached loop's answers (acc/api/attached.py, docs/attach.md). Keep the two in step.
+import type { RankRow } from "./rank-types";
+import type { BreakReason, StepEvent } from "./steering-types";
 
 /** Where a NaN or an infinity was first seen: the step, the name holding it and how many. */
 export interface ModelNonFinite {
@@ -30,6 +32,12 @@ export interface ModelState {
   parameters: number;
   parameter_count: number;
   steps_per_second: number;
+  /** Every rank of a distributed job (docs/distributed.md); null for a loop in one process. */
+  ranks?: RankRow[] | null;
+  /** The last breakpoint that fired (docs/breakpoints.md); null when none has. */
+  break_reason?: BreakReason | null;
+  /** The newest step events (breakpoints). */
+  events?: StepEvent[];
   step_data_keys?: string[];
 }
 

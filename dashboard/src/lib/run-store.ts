@@ -20,7 +20,7 @@ export const $runState = atom<RunState | null>(null);
 /** The event stream's connection. */
 export const $runStream = atom<EventStreamStatus>("connecting");
 
-export type RunAction = "start" | "pause" | "resume" | "step" | "stop";
+export type RunAction = "start" | "pause" | "resume" | "step" | "stop" | "rewind";
 
 /** The control call in flight. */
 export interface RunBusy {
@@ -183,6 +183,17 @@ export function applyRunState(state: RunState): void {
   for (const page of pages) page.onState?.(state, previous);
 }
 
+/**
+ * Takes the answer of a rewind: unlike any other answer, the run's step goes back (to the step it
+ * went back to), and so does the newest step the stream named.
+ */
+export function applyRewoundRunState(state: RunState): void {
+  const previous = $run.get();
+  $runState.set(state);
+  if (state.active) $streamedStep.set({ runId: state.run_id, step: state.step });
+  for (const page of pages) page.onState?.(state, previous);
+}
+
 // ---- the event stream ------------------------------------------------------------------------
 
 function onState(data: unknown): void {
@@ -193,9 +204,12 @@ function onState(data: unknown): void {
 function onSteps(data: unknown): void {
   const event = data as RunStepsEvent;
   if (!event || typeof event.run_id !== "string" || !Array.isArray(event.steps)) return;
-  const newest = event.steps.length ? event.steps[event.steps.length - 1] : 0;
+  const newest = event.steps.length ? event.steps[event.steps.length - 1] : (event.rewound_to ?? 0);
   const streamed = $streamedStep.get();
-  if (streamed?.runId !== event.run_id || newest > streamed.step) $streamedStep.set({ runId: event.run_id, step: newest });
+  // After a rewind the newest step goes back too.
+  if (streamed?.runId !== event.run_id || newest > streamed.step || event.rewound_to !== undefined) {
+    $streamedStep.set({ runId: event.run_id, step: newest });
+  }
   for (const page of pages) page.onSteps?.(event);
 }
 

@@ -20,6 +20,7 @@ import {
   stepTimeoutMs,
 } from "./run-store";
 import { FORCE_KEYS, type StepForces, forcePoints, forcesFromHistory } from "./runs/forces";
+import { seriesUpTo } from "./rewind-lines";
 import { appendSteps, emptySeries, type LiveSeries } from "./runs/series";
 import { addSample, type StepSample } from "./runs/speed";
 import { errorDetail } from "./store-actions";
@@ -41,9 +42,11 @@ import { decodeFrame, type StepFrame } from "./tensor-frame";
 export const DEFAULT_RECIPE = "gradient_gating_l0";
 export const DEFAULT_CONDITION = "bcl-med";
 export const MAX_WATCHED = 8;
-/** Refetch rates while a run streams steps (per second: trajectories 2, forces 2, detail 1). */
+/** Refetch rates while a run streams steps (per second: trajectories 2, forces 1, detail 1). The
+ * force scatter redraws every point at each refetch, the page's largest repaint while a run goes:
+ * once a second keeps it live without taking the cores the run trains on. */
 export const TRAJECTORY_REFRESH_MS = 500;
-export const FORCES_REFRESH_MS = 500;
+export const FORCES_REFRESH_MS = 1_000;
 export const DETAIL_REFRESH_MS = 1_000;
 
 // ---- stores ----------------------------------------------------------------------------------
@@ -343,7 +346,9 @@ async function loadHeldStep(runId: string, step: number): Promise<void> {
 
 function onSteps(event: RunStepsEvent): void {
   const series = $runSeries.get();
-  const next = appendSteps(series, event);
+  // A rewind (here or in another tab) drops the steps after the one it went back to.
+  const kept = event.rewound_to !== undefined && series.runId === event.run_id ? seriesUpTo(series, event.rewound_to) : series;
+  const next = appendSteps(kept, event);
   if (next === series) return;
   $runSeries.set(next);
   if (!isCurrentRun(event.run_id)) return;

@@ -1,7 +1,9 @@
 // Mirrors the trainer's `/runs/*` and `/debug/*` answers (docs/http_api.md, "Free runs" and
 // "Debugging a free run"; acc/api/runs.py, acc/api/debug.py, acc/free_run.py `RunState`,
 // acc/debug_controller.py). Keep the two in step.
+import type { BranchSummary } from "./rewind-types";
 import type { FirstNonFinite } from "./inspect-types";
+import type { BreakReason, StepEvent } from "./steering-types";
 
 export type RunStatus = "running" | "paused" | "completed" | "stopped" | "failed";
 
@@ -59,6 +61,14 @@ export interface RunStateActive extends RecipeCatalogue {
   /** The conditions of this run's recipe. */
   conditions: string[];
   watched: number[];
+  /** The last breakpoint that fired; null when none has (docs/breakpoints.md). */
+  break_reason?: BreakReason | null;
+  /** The newest step events: live edits and breakpoints. */
+  events?: StepEvent[];
+  /** The steps a rewind can go back to while paused (docs/rewind.md). */
+  rewindable?: number[];
+  /** The branches earlier rewinds left, oldest first. */
+  branches?: BranchSummary[];
 }
 
 export type RunState = RunStateActive | RunStateInactive;
@@ -80,6 +90,8 @@ export interface RunStepsEvent {
   /** One per step; null where the value was NaN/Inf. */
   loss?: (number | null)[];
   weight_cosine_mean?: (number | null)[];
+  /** The run went back to this step: drop the steps after it before adding these. */
+  rewound_to?: number;
 }
 
 /** `GET /debug/force_detail?feature=k`: 28×28 images as nested lists (null when absent). */

@@ -71,8 +71,12 @@ def state_nbytes(value: object) -> int:
     if isinstance(value, Mapping):
         return sum(state_nbytes(item) for item in value.values())
     if isinstance(value, list | tuple | deque):
-        return sum(state_nbytes(item) for item in value)
+        # Skip plain values without a call each: Python's RNG state is a tuple of 625 ints.
+        return sum(state_nbytes(item) for item in value if not isinstance(item, _PLAIN))
     return 0
+
+
+_PLAIN = (int, float, str, bytes, type(None))
 
 
 def copy_state(value: Any) -> Any:

@@ -385,6 +385,7 @@ class Session:
             events = [e for e in self.inspector.events.after(self._line_events) if e.step > step]
             branch = self.branches.add(step, history, snapshots, branch_label(step, events))
         self._line_events = self.inspector.events.count
+        self.inspector.events.abandon_after(step)
         restore(point, self._stateful_parts(), self._setup.device)
         self._forks.append(step)
         self.restore_points.drop_after(step)

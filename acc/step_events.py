@@ -45,6 +45,9 @@ class StepEvents:
         self._events: deque[StepEvent] = deque(maxlen=max_events)
         self._count = 0
         self._lock = threading.Lock()
+        # (events added by then, fork step) of each rewind: an event added before it at a later
+        # step belongs to the abandoned branch, not to the line the timelines draw.
+        self._forks: list[tuple[int, int]] = []
 
     def add(self, event: StepEvent) -> StepEvent:
         with self._lock:
@@ -61,10 +64,26 @@ class StepEvents:
         with self._lock:
             return tuple(self._events)
 
-    def recent(self, limit: int) -> tuple[dict[str, Any], ...]:
-        """The newest `limit` events as plain dicts (what a state answer carries)."""
+    def abandon_after(self, step: int) -> None:
+        """A rewind to `step`: the events held now at later steps leave the current line (they
+        stay in `all()` and `after()`, for the archive and the branch they belong to)."""
         with self._lock:
-            held = list(self._events)[-limit:] if limit > 0 else []
+            self._forks.append((self._count, step))
+
+    def _line(self) -> list[StepEvent]:
+        # Called with the lock held: the held events on the current line, oldest first.
+        first = self._count - len(self._events)
+        return [
+            event
+            for index, event in enumerate(self._events, start=first)
+            if not any(index < count and event.step > fork for count, fork in self._forks)
+        ]
+
+    def recent(self, limit: int) -> tuple[dict[str, Any], ...]:
+        """The newest `limit` events of the current line as plain dicts (what a state answer
+        carries)."""
+        with self._lock:
+            held = self._line()[-limit:] if limit > 0 else []
         return tuple(event.to_dict() for event in held)
 
     def after(self, seen: int) -> tuple[StepEvent, ...]:
@@ -76,11 +95,12 @@ class StepEvents:
             return tuple(self._events)[-min(new, len(self._events)) :]
 
     def since(self, step: int) -> tuple[StepEvent, ...]:
-        """The held events at step `step` or later."""
+        """The held events of the current line at step `step` or later."""
         with self._lock:
-            return tuple(event for event in self._events if event.step >= step)
+            return tuple(event for event in self._line() if event.step >= step)
 
     def clear(self) -> None:
         """Drop the held events (`count` stays: cursors remain valid)."""
         with self._lock:
             self._events.clear()
+            self._forks.clear()

@@ -5,6 +5,7 @@ whose losses the timeline overlays and whose held steps open read-only."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,10 @@ def test_a_paused_run_rewinds_from_the_runs_page(
     before = _losses(trainer, "/runs", state["step"] - 4)
 
     back = rewind.get_by_test_id("run-rewind-back")
+    # "Back 5 steps" counts from the step the page shows: wait until it shows the last one.
+    expect(back).to_have_attribute(
+        "title", re.compile(rf"end of step {state['step'] - 5};"), timeout=SLOW_MS
+    )
     expect(back).to_be_enabled(timeout=SLOW_MS)
     back.click()
     expect(rewind.get_by_test_id("run-branch")).to_have_count(1, timeout=SLOW_MS)

@@ -111,6 +111,14 @@ def test_an_edit_after_a_rewind_changes_the_replay_and_labels_the_branch(
             (1, 4, "from step 4"),
             (2, 4, branch.label),
         ]
+        # The edit belongs to the abandoned branch: the timelines of this line no longer mark
+        # it, while the full list (what the archive records) keeps it.
+        assert [e for e in session.state().events if e["kind"] == "hparam"] == []
+        assert session.inspector.events.since(1) == ()  # what the history answers carry
+        assert [e.name for e in session.inspector.events.all()] == ["lr"]
+        session.edits.submit({"lr": 0.02})
+        session.step(1)  # an edit on the current line is marked again
+        assert [(e["step"], e["new"]) for e in session.state().events] == [(7, 0.02)]
 
 
 def test_rewind_to_a_step_without_a_restore_point_names_the_held_ones(mnist: MnistData) -> None:

@@ -10,16 +10,31 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acc.api.openapi import operation
+from acc.api.openapi import integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.runs import require_run
 from acc.api.state import model_seat
 from acc.api.step_responses import HISTORY_QUERY, history_body, history_query, step_response
-from acc.api.validation import MAX_STEP_NUMBER, int_path, reject_unknown
+from acc.api.validation import (
+    MAX_STEP_NUMBER,
+    int_field,
+    int_path,
+    read_json_object,
+    reject_unknown,
+)
 from acc.session import Session
 
 MAX_BRANCH_ID = 2**31 - 1
 SessionOf = Callable[[Request], Session]
+# The body of both rewind routes (`/inspect/rewind`, `/debug/rewind`).
+REWIND_BODY = {"step": integer(0, MAX_STEP_NUMBER)}
+
+
+async def read_rewind_step(request: Request) -> int:
+    """The step a rewind request goes back to: `{"step": k}`, nothing else."""
+    body = await read_json_object(request)
+    reject_unknown(body, ("step",), "field")
+    return int_field(body, "step", 0, MAX_STEP_NUMBER)
 
 
 def _inspector_session(request: Request) -> Session:

@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from acc.api.branches import REWIND_BODY, read_rewind_step
 from acc.api.errors import Conflict, InvalidValue, NotFound
 from acc.api.openapi import enum, integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.runs import require_run, run_body
 from acc.api.step_responses import step_response
 from acc.api.validation import (
-    MAX_STEP_NUMBER,
     choice_query,
     int_field,
     int_query,
@@ -103,13 +103,11 @@ async def step_route(request: Request) -> Response:
     "Go back to the end of step `step` while the run is paused and held at a boundary (409 "
     "otherwise); `rewindable` in the run state lists the steps that can be. Answers the run "
     "state, `rewound_to` and `branch` (null when no steps followed).",
-    body={"step": integer(0, MAX_STEP_NUMBER)},
+    body=REWIND_BODY,
     required=("step",),
 )
 async def rewind_route(request: Request) -> Response:
-    body = await read_json_object(request)
-    reject_unknown(body, ("step",), "field")
-    step = int_field(body, "step", 0, MAX_STEP_NUMBER)
+    step = await read_rewind_step(request)
     run = _live(request)
     branch = await to_thread.run_sync(run.rewind, step)
     summary = None if branch is None else branch.summary()

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from acc.api.branches import REWIND_BODY, read_rewind_step
 from acc.api.openapi import enum, integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.state import model_seat
@@ -137,13 +138,11 @@ async def get_step_route(request: Request) -> Response:
     "Go back to the end of step `step` (0: the start) if its restore point is held (the state's "
     "`rewindable`); the steps after it become a branch. Answers the state, `rewound_to` and "
     "`branch` (null when no steps followed).",
-    body={"step": integer(0, MAX_STEP_NUMBER)},
+    body=REWIND_BODY,
     required=("step",),
 )
 async def rewind_route(request: Request) -> Response:
-    body = await read_json_object(request)
-    reject_unknown(body, ("step",), "field")
-    step = int_field(body, "step", 0, MAX_STEP_NUMBER)
+    step = await read_rewind_step(request)
     session = _session(request)
     branch = await to_thread.run_sync(session.rewind, step)
     summary = None if branch is None else branch.summary()

@@ -5,8 +5,6 @@ step and show as events in the state and the history, bad input gets a 4xx namin
 from __future__ import annotations
 
 import threading
-import time
-from typing import Any
 
 import httpx2
 import torch
@@ -14,23 +12,7 @@ from starlette.testclient import TestClient
 from torch import nn
 
 from acc.debugger import attach
-
-
-def _error(response: Any, status: int, code: str) -> dict[str, str]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error"] == code and body["detail"]
-    return body  # type: ignore[no-any-return]
-
-
-def _wait(client: TestClient, predicate: Any, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = client.get("/debug/state").json()
-        if predicate(state):
-            return state  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"timed out in state {state}"
-        time.sleep(0.02)
+from tests.api.local_client import error_body, wait_for_state
 
 
 def test_nan_breakpoint_pauses_the_free_run_and_names_the_module(client: TestClient) -> None:
@@ -41,9 +23,11 @@ def test_nan_breakpoint_pauses_the_free_run_and_names_the_module(client: TestCli
     armed = client.post("/debug/breakpoints", json={"nonfinite": True})
     assert armed.status_code == 200, armed.text
     assert armed.json()["armed"] and armed.json()["breakpoints"]["nonfinite"] is True
-    _wait(client, lambda s: s["blocked"])
+    wait_for_state(client, "/debug/state", lambda s: s["blocked"])
     client.post("/debug/resume")
-    state = _wait(client, lambda s: s["break_reason"] is not None and s["blocked"])
+    state = wait_for_state(
+        client, "/debug/state", lambda s: s["break_reason"] is not None and s["blocked"]
+    )
     reason = state["break_reason"]
     first = state["first_nonfinite"]
     assert reason["condition"] == "nonfinite" and reason["step"] == first["step"] == state["step"]
@@ -84,22 +68,24 @@ def test_session_step_n_stops_early_and_edits_show_as_events(client: TestClient)
 
 def test_bad_breakpoints_and_edits_get_a_4xx_naming_the_value(client: TestClient) -> None:
     client.post("/inspect/setup", json={"condition": "control"})
-    body = _error(client.post("/inspect/breakpoints", json={"loss_spike": 0}), 422, "invalid_value")
+    body = error_body(
+        client.post("/inspect/breakpoints", json={"loss_spike": 0}), 422, "invalid_value"
+    )
     assert "loss_spike must be a number in 1..1e+06, got 0" in body["detail"]
-    body = _error(client.post("/inspect/breakpoints", json={"nan": True}), 422, "invalid_value")
+    body = error_body(client.post("/inspect/breakpoints", json={"nan": True}), 422, "invalid_value")
     assert "'nan' is not a breakpoint condition" in body["detail"]
-    body = _error(client.post("/inspect/hparams", json={"som_lr": 0.1}), 422, "invalid_value")
+    body = error_body(client.post("/inspect/hparams", json={"som_lr": 0.1}), 422, "invalid_value")
     assert "editable: lr, weight_decay" in body["detail"]  # control has no BCL
-    body = _error(client.post("/inspect/hparams", json={"lr": "fast"}), 422, "invalid_value")
+    body = error_body(client.post("/inspect/hparams", json={"lr": "fast"}), 422, "invalid_value")
     assert "lr must be a number in 0..10, got 'fast'" in body["detail"]
-    _error(client.post("/inspect/hparams", json={}), 422, "invalid_value")
-    _error(
+    error_body(client.post("/inspect/hparams", json={}), 422, "invalid_value")
+    error_body(
         client.post("/inspect/hparams", content=b"lr=1", headers={"content-type": "text/plain"}),
         415,
         "unsupported_media_type",
     )
-    _error(client.get("/debug/hparams"), 409, "conflict")  # no free run yet
-    _error(client.post("/debug/breakpoints", json={"nonfinite": True}), 409, "conflict")
+    error_body(client.get("/debug/hparams"), 409, "conflict")  # no free run yet
+    error_body(client.post("/debug/breakpoints", json={"nonfinite": True}), 409, "conflict")
 
 
 def test_attached_loop_breakpoints_over_http() -> None:
@@ -135,7 +121,7 @@ def test_attached_loop_breakpoints_over_http() -> None:
             assert state["step"] == steps_run[0] and state["last_full_step"] == state["step"]
             assert http.get("/api/debug/breakpoints").json()["break_reason"] == reason
             bad = http.post("/api/debug/breakpoints", json={"grad_norm_above": -1})
-            _error(bad, 422, "invalid_value")
+            error_body(bad, 422, "invalid_value")
             cleared = http.delete(
                 "/api/debug/breakpoints", headers={"content-type": "application/json"}
             )

@@ -14,7 +14,7 @@ from acc.data import MnistData
 from acc.settings import Settings
 from acc.step_inspector import CaptureBudget
 from acc.tensor_wire import FRAME_CONTENT_TYPE, decode_frame
-from tests.api.local_client import local_client
+from tests.api.local_client import error_body, local_client
 
 FRAME = {"accept": FRAME_CONTENT_TYPE}
 
@@ -24,13 +24,6 @@ def inspecting(client: TestClient) -> TestClient:
     response = client.post("/inspect/setup", json={"condition": "bcl-med", "seed": 0})
     assert response.status_code == 200, response.text
     return client
-
-
-def _error(response: object, status: int, code: str) -> dict[str, str]:
-    assert response.status_code == status, response.text  # type: ignore[attr-defined]
-    body = response.json()  # type: ignore[attr-defined]
-    assert body["error"] == code and body["detail"]
-    return body  # type: ignore[no-any-return]
 
 
 def test_state_before_setup_lists_the_conditions(client: TestClient) -> None:
@@ -112,35 +105,35 @@ def test_frame_and_json_carry_the_same_numbers(inspecting: TestClient) -> None:
 def test_bad_step_counts_are_422_naming_the_value(
     inspecting: TestClient, payload: dict[str, object], fragment: str
 ) -> None:
-    body = _error(inspecting.post("/inspect/step", json=payload), 422, "invalid_value")
+    body = error_body(inspecting.post("/inspect/step", json=payload), 422, "invalid_value")
     assert fragment in body["detail"] and "1..500" in body["detail"]
     assert inspecting.get("/inspect/state").json()["step"] == 0
 
 
 def test_malformed_bodies(inspecting: TestClient) -> None:
-    _error(inspecting.post("/inspect/step", content=b"{n: 1"), 400, "bad_request")
-    _error(inspecting.post("/inspect/step", content=b"[1]"), 400, "bad_request")
-    body = _error(inspecting.post("/inspect/step", json={"n": 1, "x": 2}), 422, "invalid_value")
+    error_body(inspecting.post("/inspect/step", content=b"{n: 1"), 400, "bad_request")
+    error_body(inspecting.post("/inspect/step", content=b"[1]"), 400, "bad_request")
+    body = error_body(inspecting.post("/inspect/step", json={"n": 1, "x": 2}), 422, "invalid_value")
     assert "'x'" in body["detail"]
     huge = b'{"n": 1, "pad": "' + b"x" * 1_100_000 + b'"}'
-    _error(inspecting.post("/inspect/step", content=huge), 413, "payload_too_large")
+    error_body(inspecting.post("/inspect/step", content=huge), 413, "payload_too_large")
 
 
 def test_bad_setup_values(client: TestClient) -> None:
-    body = _error(
+    body = error_body(
         client.post("/inspect/setup", json={"condition": "bcl-huge"}), 422, "invalid_value"
     )
     assert "bcl-huge" in body["detail"] and "bcl-med" in body["detail"]
-    _error(client.post("/inspect/setup", json={"seed": -1}), 422, "invalid_value")
-    _error(client.post("/inspect/setup", json={"recipe": "nope"}), 422, "invalid_value")
+    error_body(client.post("/inspect/setup", json={"seed": -1}), 422, "invalid_value")
+    error_body(client.post("/inspect/setup", json={"recipe": "nope"}), 422, "invalid_value")
     assert client.get("/inspect/state").json()["active"] is False
 
 
 def test_step_without_a_session_is_409(client: TestClient) -> None:
-    body = _error(client.post("/inspect/step", json={"n": 1}), 409, "conflict")
+    body = error_body(client.post("/inspect/step", json={"n": 1}), 409, "conflict")
     assert body["detail"] == "no inspector session; set one up first"
-    _error(client.get("/inspect/history"), 409, "conflict")
-    _error(client.get("/inspect/step/1"), 409, "conflict")
+    error_body(client.get("/inspect/history"), 409, "conflict")
+    error_body(client.get("/inspect/step/1"), 409, "conflict")
 
 
 def test_history_since_returns_only_the_increment(inspecting: TestClient) -> None:
@@ -151,20 +144,20 @@ def test_history_since_returns_only_the_increment(inspecting: TestClient) -> Non
     tail = inspecting.get("/inspect/history?since=4").json()
     assert tail["steps"] == [4, 5] and tail["columns"]["loss"] == full["columns"]["loss"][3:]
     assert inspecting.get("/inspect/history?since=99").json()["steps"] == []
-    _error(inspecting.get("/inspect/history?since=-1"), 422, "invalid_value")
-    _error(inspecting.get("/inspect/history?since=abc"), 422, "invalid_value")
-    _error(inspecting.get("/inspect/history?from=2"), 422, "invalid_value")
+    error_body(inspecting.get("/inspect/history?since=-1"), 422, "invalid_value")
+    error_body(inspecting.get("/inspect/history?since=abc"), 422, "invalid_value")
+    error_body(inspecting.get("/inspect/history?from=2"), 422, "invalid_value")
 
 
 def test_evicted_and_future_steps_are_404_with_the_retained_range(inspecting: TestClient) -> None:
     inspecting.post("/inspect/step", json={"n": 55})
-    evicted = _error(inspecting.get("/inspect/step/3"), 404, "not_found")
+    evicted = error_body(inspecting.get("/inspect/step/3"), 404, "not_found")
     assert "evicted" in evicted["detail"] and "steps 6..55" in evicted["detail"]
-    future = _error(inspecting.get("/inspect/step/56"), 404, "not_found")
+    future = error_body(inspecting.get("/inspect/step/56"), 404, "not_found")
     assert "has not run" in future["detail"]
     assert inspecting.get("/inspect/step/6").json()["step"] == 6
-    _error(inspecting.get("/inspect/step/abc"), 422, "invalid_value")
-    _error(inspecting.get("/inspect/step/0"), 422, "invalid_value")
+    error_body(inspecting.get("/inspect/step/abc"), 422, "invalid_value")
+    error_body(inspecting.get("/inspect/step/0"), 422, "invalid_value")
     # the evicted step still has its scalars in the history
     history = inspecting.get("/inspect/history?since=3").json()
     assert history["steps"][0] == 3 and history["columns"]["loss"][0] is not None
@@ -178,12 +171,12 @@ def test_setup_replaces_the_session_and_teardown_ends_it(inspecting: TestClient)
     ended = inspecting.post("/inspect/teardown").json()
     assert ended["torn_down"] == state["session_id"] and ended["active"] is False
     assert inspecting.post("/inspect/teardown").json()["torn_down"] is None
-    _error(inspecting.post("/inspect/step", json={"n": 1}), 409, "conflict")
+    error_body(inspecting.post("/inspect/step", json={"n": 1}), 409, "conflict")
 
 
 def test_setup_while_another_owner_holds_the_model_is_409(client: TestClient) -> None:
     run = client.post("/runs", json={"condition": "control", "steps": 100_000}).json()
-    body = _error(client.post("/inspect/setup"), 409, "conflict")
+    body = error_body(client.post("/inspect/setup"), 409, "conflict")
     assert f"held by the free run {run['run_id']}" in body["detail"]
     state = client.get("/inspect/state").json()
     assert state["owner"] == f"the free run {run['run_id']}"
@@ -211,7 +204,7 @@ def test_a_failing_step_is_500_and_keeps_the_session(inspecting: TestClient) -> 
         trainer.loss_fn = failing
 
     session.run_on_worker(break_once)
-    body = _error(inspecting.post("/inspect/step", json={"n": 1}), 500, "step_failed")
+    body = error_body(inspecting.post("/inspect/step", json={"n": 1}), 500, "step_failed")
     assert "ValueError: bad shape [3, 4]" in body["detail"] and "failing" in body["traceback"]
     state = inspecting.get("/inspect/state").json()
     assert state["step"] == 2 and state["failed_steps"][0]["step"] == 3
@@ -240,7 +233,7 @@ def test_a_step_failing_after_its_backward_is_numbered_as_that_step(
         optimizer.step = failing
 
     session.run_on_worker(break_optimizer_once)
-    body = _error(inspecting.post("/inspect/step", json={"n": 3}), 500, "step_failed")
+    body = error_body(inspecting.post("/inspect/step", json={"n": 3}), 500, "step_failed")
     assert "out of memory" in body["detail"]
     state = inspecting.get("/inspect/state").json()
     # the trainer counted step 5 (its backward ran) but it never finished: that is the failed one
@@ -257,11 +250,13 @@ def test_history_pages_with_limit_and_picks_keys(inspecting: TestClient) -> None
     assert last["steps"] == [7] and last["more"] is False
     only = inspecting.get("/inspect/history?keys=loss,win_rate").json()
     assert set(only["columns"]) == {"loss", "win_rate"} and len(only["columns"]["loss"]) == 7
-    bad = _error(inspecting.get("/inspect/history?keys=loss,encoder_weights"), 422, "invalid_value")
+    bad = error_body(
+        inspecting.get("/inspect/history?keys=loss,encoder_weights"), 422, "invalid_value"
+    )
     assert "encoder_weights" in bad["detail"] and "win_rate" in bad["detail"]
-    _error(inspecting.get("/inspect/history?keys="), 422, "invalid_value")
+    error_body(inspecting.get("/inspect/history?keys="), 422, "invalid_value")
     for limit in ("0", "10001", "x"):
-        detail = _error(inspecting.get(f"/inspect/history?limit={limit}"), 422, "invalid_value")
+        detail = error_body(inspecting.get(f"/inspect/history?limit={limit}"), 422, "invalid_value")
         assert "1..10000" in detail["detail"]
 
 

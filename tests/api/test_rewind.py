@@ -3,13 +3,13 @@ both recipes, branches, and every bad input."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from acc.tensor_wire import FRAME_CONTENT_TYPE, decode_frame
+from tests.api.local_client import error_body, wait_for_state
 
 FRAME = {"accept": FRAME_CONTENT_TYPE}
 SETUPS = {
@@ -21,13 +21,6 @@ SETUPS = {
 def _ok(response: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
-
-
-def _error(response: Any, status: int, code: str) -> dict[str, str]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error"] == code and body["detail"]
-    return body  # type: ignore[no-any-return]
 
 
 def _frames(client: TestClient, prefix: str, steps: range) -> dict[int, dict[str, bytes]]:
@@ -95,42 +88,32 @@ def test_an_edit_after_a_rewind_starts_a_different_line(client: TestClient) -> N
 
 
 def test_rewind_errors_name_the_value_and_what_is_allowed(client: TestClient) -> None:
-    detail = _error(client.post("/inspect/rewind", json={"step": 0}), 409, "conflict")["detail"]
+    detail = error_body(client.post("/inspect/rewind", json={"step": 0}), 409, "conflict")["detail"]
     assert "no inspector session" in detail
     _ok(client.post("/inspect/setup", json=SETUPS["gradient_gating_l0"]))
     _ok(client.post("/inspect/step", json={"n": 2}))
-    detail = _error(client.post("/inspect/rewind", json={"step": 9}), 409, "conflict")["detail"]
+    detail = error_body(client.post("/inspect/rewind", json={"step": 9}), 409, "conflict")["detail"]
     assert "step 9" in detail and "0, 1, 2" in detail
     assert (
         "step is required"
-        in _error(client.post("/inspect/rewind", json={}), 422, "invalid_value")["detail"]
+        in error_body(client.post("/inspect/rewind", json={}), 422, "invalid_value")["detail"]
     )
     for bad in (-1, 1.5, "3", True, None):
-        detail = _error(client.post("/inspect/rewind", json={"step": bad}), 422, "invalid_value")[
-            "detail"
-        ]
+        detail = error_body(
+            client.post("/inspect/rewind", json={"step": bad}), 422, "invalid_value"
+        )["detail"]
         assert detail.startswith("step must be an integer in 0..")
-    _error(client.post("/inspect/rewind", json={"step": 1, "n": 2}), 422, "invalid_value")
+    error_body(client.post("/inspect/rewind", json={"step": 1, "n": 2}), 422, "invalid_value")
     response = client.post(
         "/inspect/rewind", content=b"step=1", headers={"content-type": "text/plain"}
     )
     assert response.status_code == 415
-    _error(client.get("/inspect/branches/3/history"), 404, "not_found")
+    error_body(client.get("/inspect/branches/3/history"), 404, "not_found")
     _ok(client.post("/inspect/rewind", json={"step": 1}))
-    detail = _error(client.get("/inspect/branches/1/step/7"), 404, "not_found")["detail"]
+    detail = error_body(client.get("/inspect/branches/1/step/7"), 404, "not_found")["detail"]
     assert "not a step of branch 1" in detail
-    _error(client.get("/inspect/branches/0/step/2"), 422, "invalid_value")
+    error_body(client.get("/inspect/branches/0/step/2"), 422, "invalid_value")
     assert _ok(client.get("/inspect/state"))["step"] == 1
-
-
-def _wait(client: TestClient, predicate: Any, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = client.get("/runs/current").json()
-        if predicate(state):
-            return state  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"timed out in state {state}"
-        time.sleep(0.02)
 
 
 def test_a_paused_free_run_rewinds_replays_and_resumes(client: TestClient) -> None:
@@ -146,7 +129,7 @@ def test_a_paused_free_run_rewinds_replays_and_resumes(client: TestClient) -> No
             },
         )
     )
-    held = _wait(client, lambda s: s["blocked"])
+    held = wait_for_state(client, "/runs/current", lambda s: s["blocked"])
     start = held["step"]
     for _ in range(6):  # every stepped step is captured in full and gets a restore point
         assert client.post("/debug/step", json={"n": 1}).status_code == 200
@@ -170,6 +153,6 @@ def test_a_paused_free_run_rewinds_replays_and_resumes(client: TestClient) -> No
     response = client.post("/debug/rewind", json={"step": start + 1})
     if response.status_code != 409:  # the run may have finished its 40 steps already
         assert _ok(client.get("/runs/current"))["status"] == "completed"
-    done = _wait(client, lambda s: s["status"] == "completed")
+    done = wait_for_state(client, "/runs/current", lambda s: s["status"] == "completed")
     assert done["step"] == 40 - 5  # the run still ran 40 steps, five of them twice
-    _error(client.post("/debug/rewind", json={"step": 3}), 409, "conflict")
+    error_body(client.post("/debug/rewind", json={"step": 3}), 409, "conflict")

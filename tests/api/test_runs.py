@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import httpx2
 import numpy as np
@@ -13,25 +12,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from acc.tensor_wire import FRAME_CONTENT_TYPE, decode_frame
+from tests.api.local_client import error_body, wait_for_state
 
 FRAME = {"accept": FRAME_CONTENT_TYPE}
-
-
-def _error(response: Any, status: int, code: str) -> dict[str, str]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error"] == code and body["detail"]
-    return body  # type: ignore[no-any-return]
-
-
-def _wait(client: TestClient, predicate: Any, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = client.get("/runs/current").json()
-        if predicate(state):
-            return state  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"timed out in state {state}"
-        time.sleep(0.02)
 
 
 def test_pause_step_resume_complete_over_http(client: TestClient) -> None:
@@ -40,7 +23,7 @@ def test_pause_step_resume_complete_over_http(client: TestClient) -> None:
     )
     assert started.status_code == 200, started.text
     assert started.json()["status"] in ("running", "paused")
-    _wait(client, lambda s: s["step"] >= 5)
+    wait_for_state(client, "/runs/current", lambda s: s["step"] >= 5)
     paused = client.post("/debug/pause").json()
     # the answer comes once the loop waits at the boundary, so no later state can contradict it
     assert (paused["status"], paused["blocked"]) == ("paused", True)
@@ -60,7 +43,7 @@ def test_pause_step_resume_complete_over_http(client: TestClient) -> None:
     batch = client.get("/debug/batch").json()
     assert batch["step"] == frozen + 6 and batch["image"]["count"] == 128
     assert client.post("/debug/resume").json()["status"] == "running"
-    done = _wait(client, lambda s: s["status"] == "completed")
+    done = wait_for_state(client, "/runs/current", lambda s: s["status"] == "completed")
     assert done["step"] == 400 and done["error"] is None
     history = client.get("/runs/history?since=390").json()
     assert history["steps"] == list(range(390, 401))
@@ -68,7 +51,7 @@ def test_pause_step_resume_complete_over_http(client: TestClient) -> None:
 
 def test_step_data_force_detail_cosine_and_watches(client: TestClient) -> None:
     client.post("/runs", json={"condition": "bcl-med", "steps": 5000, "paused": True})
-    _wait(client, lambda s: s["blocked"])
+    wait_for_state(client, "/runs/current", lambda s: s["blocked"])
     assert client.post("/debug/watch", json={"feature_ids": [0, 15, 31, 47, 63]}).json()[
         "watched"
     ] == [0, 15, 31, 47, 63]
@@ -98,26 +81,28 @@ def test_step_data_force_detail_cosine_and_watches(client: TestClient) -> None:
 
 
 def test_bad_debug_input_names_the_value(client: TestClient) -> None:
-    _error(client.post("/debug/pause"), 409, "conflict")  # no run yet
-    _error(client.get("/debug/state"), 409, "conflict")
+    error_body(client.post("/debug/pause"), 409, "conflict")  # no run yet
+    error_body(client.get("/debug/state"), 409, "conflict")
     client.post("/runs", json={"condition": "bcl-fast", "steps": 100_000})
-    body = _error(client.post("/debug/step", json={"n": 1}), 409, "conflict")
+    body = error_body(client.post("/debug/step", json={"n": 1}), 409, "conflict")
     assert "not paused" in body["detail"]
     client.post("/debug/pause")
-    _wait(client, lambda s: s["blocked"])
+    wait_for_state(client, "/runs/current", lambda s: s["blocked"])
     for n in (0, -1, 501, "5", 1.5, None):
-        detail = _error(client.post("/debug/step", json={"n": n}), 422, "invalid_value")["detail"]
+        detail = error_body(client.post("/debug/step", json={"n": n}), 422, "invalid_value")[
+            "detail"
+        ]
         assert "1..500" in detail
     client.post("/debug/step", json={"n": 1})
-    _error(client.get("/debug/force_detail?feature=64"), 422, "invalid_value")
-    _error(client.get("/debug/force_detail?feature=x"), 422, "invalid_value")
-    _error(client.get("/debug/force_detail"), 422, "invalid_value")
-    _error(client.get("/debug/cosine_matrix?source=nope"), 422, "invalid_value")
-    _error(client.get("/debug/cosine_matrix"), 422, "invalid_value")
-    missing = _error(client.get("/debug/step_data/nope"), 404, "not_found")
+    error_body(client.get("/debug/force_detail?feature=64"), 422, "invalid_value")
+    error_body(client.get("/debug/force_detail?feature=x"), 422, "invalid_value")
+    error_body(client.get("/debug/force_detail"), 422, "invalid_value")
+    error_body(client.get("/debug/cosine_matrix?source=nope"), 422, "invalid_value")
+    error_body(client.get("/debug/cosine_matrix"), 422, "invalid_value")
+    missing = error_body(client.get("/debug/step_data/nope"), 404, "not_found")
     assert "available:" in missing["detail"]
     for ids in ([64], list(range(9)), "3", ["a"], None):
-        _error(client.post("/debug/watch", json={"feature_ids": ids}), 422, "invalid_value")
+        error_body(client.post("/debug/watch", json={"feature_ids": ids}), 422, "invalid_value")
     for body in (
         {"steps": 0},
         {"steps": "10"},
@@ -126,22 +111,22 @@ def test_bad_debug_input_names_the_value(client: TestClient) -> None:
         {"paused": "yes"},
         {"x": 1},
     ):
-        _error(client.post("/runs", json=body), 422, "invalid_value")
+        error_body(client.post("/runs", json=body), 422, "invalid_value")
     assert client.post("/runs/stop").json()["status"] == "stopped"
-    _error(client.post("/debug/pause"), 409, "conflict")  # the run has ended
+    error_body(client.post("/debug/pause"), 409, "conflict")  # the run has ended
 
 
 def test_a_run_and_an_inspector_session_never_share_the_model(client: TestClient) -> None:
     run = client.post("/runs", json={"condition": "control", "steps": 100_000}).json()
-    body = _error(client.post("/inspect/setup"), 409, "conflict")
+    body = error_body(client.post("/inspect/setup"), 409, "conflict")
     assert f"the free run {run['run_id']}" in body["detail"]
     client.post("/runs/stop")
     assert client.post("/inspect/setup").status_code == 200
-    body = _error(client.post("/runs", json={"steps": 10}), 409, "conflict")
+    body = error_body(client.post("/runs", json={"steps": 10}), 409, "conflict")
     assert "the inspector session" in body["detail"]
     client.post("/inspect/teardown")
     assert client.post("/runs", json={"steps": 10}).status_code == 200
-    _wait(client, lambda s: s["status"] == "completed")
+    wait_for_state(client, "/runs/current", lambda s: s["status"] == "completed")
     # the finished run's steps stay browsable while the inspector takes the model
     assert client.post("/inspect/setup").status_code == 200
     assert client.get("/runs/history").json()["steps"] == list(range(1, 11))
@@ -194,8 +179,8 @@ def test_sse_resumes_after_the_last_event_id(live_url: str) -> None:
 def test_integers_in_queries_and_paths_are_ascii_digits(client: TestClient, value: str) -> None:
     client.post("/inspect/setup", json={"condition": "bcl-fast"})
     client.post("/inspect/step", json={"n": 12})
-    _error(client.get("/inspect/history", params={"since": value}), 422, "invalid_value")
-    _error(client.get(f"/inspect/step/{value}"), 422, "invalid_value")
+    error_body(client.get("/inspect/history", params={"since": value}), 422, "invalid_value")
+    error_body(client.get(f"/inspect/step/{value}"), 422, "invalid_value")
     client.post("/inspect/teardown", json={})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
@@ -61,6 +63,25 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
+
+
+def get_json(server: Server, path: str) -> dict[str, Any]:
+    """GET `path` of a running server and its JSON answer."""
+    with urllib.request.urlopen(server.url + path, timeout=120) as answer:
+        data: dict[str, Any] = json.load(answer)
+        return data
+
+
+def post_json(server: Server, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST `body` as JSON to `path` of a running server and its JSON answer."""
+    request = urllib.request.Request(
+        server.url + path,
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        data: dict[str, Any] = json.load(answer)
+        return data
 
 
 def start_server(command: list[str], url: str, probe: str, env: dict[str, str]) -> Server:

@@ -8,36 +8,16 @@ Screenshots are kept under tests/e2e/artifacts/.
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, get_json, post_json
 from tests.e2e.test_attach_model_page import start_example
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT_MS = 60_000  # a step or a setup on a busy CI machine
 FIRST_STEP = 7  # bcl-nan-demo, seed 0: the first non-finite step (test_nonfinite.py)
-
-
-def api(trainer: Server, path: str) -> dict[str, Any]:
-    with urllib.request.urlopen(trainer.url + path) as answer:
-        data: dict[str, Any] = json.load(answer)
-        return data
-
-
-def post(trainer: Server, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(
-        trainer.url + path,
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as answer:
-        data: dict[str, Any] = json.load(answer)
-        return data
 
 
 def test_nan_breakpoint_stops_the_inspector_and_names_the_module(
@@ -55,7 +35,7 @@ def test_nan_breakpoint_stops_the_inspector_and_names_the_module(
     page.get_by_test_id("inspect-bp-nonfinite").check()
     page.get_by_test_id("inspect-bp-arm").click()
     expect(page.get_by_test_id("inspect-breakpoints-armed")).to_have_text("armed: nonfinite")
-    assert api(trainer, "/inspect/breakpoints")["breakpoints"]["nonfinite"] is True
+    assert get_json(trainer, "/inspect/breakpoints")["breakpoints"]["nonfinite"] is True
 
     page.get_by_test_id("inspect-step50-btn").click()
     expect(page.get_by_test_id("inspect-step-number")).to_have_text(
@@ -65,7 +45,7 @@ def test_nan_breakpoint_stops_the_inspector_and_names_the_module(
     expect(banner).to_be_visible()
     expect(banner).to_have_attribute("data-step", str(FIRST_STEP))
     expect(banner).to_have_attribute("data-condition", "nonfinite")
-    where = api(trainer, "/inspect/state")["break_reason"]["where"]
+    where = get_json(trainer, "/inspect/state")["break_reason"]["where"]
     assert where.startswith("encoder.0")
     expect(page.get_by_test_id("inspect-break-reason-text")).to_contain_text(
         f"at step {FIRST_STEP}: {where}"
@@ -81,7 +61,7 @@ def test_nan_breakpoint_stops_the_inspector_and_names_the_module(
 def test_nan_breakpoint_pauses_a_free_run_on_the_runs_page(
     page: Page, trainer: Server, dashboard: Server
 ) -> None:
-    post(trainer, "/runs", {"condition": "bcl-nan-demo", "steps": 300, "paused": True})
+    post_json(trainer, "/runs", {"condition": "bcl-nan-demo", "steps": 300, "paused": True})
     page.goto(dashboard.url + "/")
     page.get_by_test_id("run-bp-nonfinite").check()
     page.get_by_test_id("run-bp-arm").click()
@@ -92,15 +72,15 @@ def test_nan_breakpoint_pauses_a_free_run_on_the_runs_page(
     banner = page.get_by_test_id("run-break-reason")
     expect(banner).to_have_attribute("data-step", str(FIRST_STEP), timeout=TIMEOUT_MS)
     expect(banner).to_have_attribute(
-        "data-where", api(trainer, "/debug/state")["break_reason"]["where"]
+        "data-where", get_json(trainer, "/debug/state")["break_reason"]["where"]
     )
-    state = api(trainer, "/debug/state")
+    state = get_json(trainer, "/debug/state")
     assert state["status"] == "paused" and state["step"] == FIRST_STEP
     page.get_by_test_id("run-break-reason-jump").click()
     expect(page.get_by_test_id("runs-step-panel")).to_contain_text(str(FIRST_STEP))
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "breakpoint-runs.png"), full_page=True)
-    post(trainer, "/runs/stop", {})
+    post_json(trainer, "/runs/stop", {})
 
 
 def test_lr_edit_shows_as_an_event_on_the_timeline(
@@ -123,7 +103,7 @@ def test_lr_edit_shows_as_an_event_on_the_timeline(
     expect(marker).to_have_attribute("data-step", "11")
     expect(marker).to_have_attribute("data-names", "lr")
     expect(page.get_by_test_id("inspect-hp-lr-now")).to_have_text("0.01000")
-    events = api(trainer, "/inspect/history?since=1")["events"]
+    events = get_json(trainer, "/inspect/history?since=1")["events"]
     assert events == [{"step": 11, "kind": "hparam", "name": "lr", "old": 0.001, "new": 0.01}]
     # A bad value is refused with the trainer's words.
     page.get_by_test_id("inspect-hp-lr").fill("-1")
@@ -145,7 +125,7 @@ def test_breakpoint_pauses_an_attached_loop_on_the_model_page(page: Page) -> Non
         banner = page.get_by_test_id("model-break-reason")
         expect(banner).to_have_attribute("data-condition", "loss_above", timeout=TIMEOUT_MS)
         expect(status).to_have_attribute("data-status", "paused", timeout=TIMEOUT_MS)
-        state = api(loop, "/debug/state")
+        state = get_json(loop, "/debug/state")
         assert state["break_reason"]["step"] == state["step"]
         expect(banner).to_have_attribute("data-step", str(state["step"]))
         ARTIFACTS.mkdir(exist_ok=True)

@@ -8,14 +8,11 @@ A screenshot of the inspector on that step is kept under tests/e2e/artifacts/.
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, get_json, post_json
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 FIRST_STEP, FIRST_KEY = 7, "som_magnitude"
@@ -32,23 +29,6 @@ _NONFINITE_PIXELS = """(canvas) => {
   }
   return [magenta, painted];
 }"""
-
-
-def api(trainer: Server, path: str) -> dict[str, Any]:
-    with urllib.request.urlopen(trainer.url + path) as answer:
-        data: dict[str, Any] = json.load(answer)
-        return data
-
-
-def post(trainer: Server, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(
-        trainer.url + path,
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as answer:
-        data: dict[str, Any] = json.load(answer)
-        return data
 
 
 def test_inspector_names_the_first_nonfinite_step_and_draws_it(
@@ -70,7 +50,7 @@ def test_inspector_names_the_first_nonfinite_step_and_draws_it(
     expect(step_number).to_have_text("10")
 
     # The badge says what the trainer says: the first step and key, and how many values.
-    first = api(trainer, "/inspect/state")["first_nonfinite"]
+    first = get_json(trainer, "/inspect/state")["first_nonfinite"]
     assert (first["step"], first["key"]) == (FIRST_STEP, FIRST_KEY)
     expect(badge).to_be_visible()
     expect(badge).to_have_attribute("data-step", str(FIRST_STEP))
@@ -121,7 +101,7 @@ def test_inspector_names_the_first_nonfinite_step_and_draws_it(
     views = page.locator('[data-testid="step-views"][data-step="20"]')
     expect(views).to_be_visible()
     expect(page.get_by_test_id("inspect-loss")).to_have_text("NaN")
-    frame = api(trainer, "/inspect/step/20")
+    frame = get_json(trainer, "/inspect/step/20")
     assert frame["nonfinite"]["loss"] == 1
     heatmaps = page.locator('[data-testid="heatmap-canvas"][data-step="20"]')
     keys = heatmaps.evaluate_all("els => els.map(el => el.dataset.key)")
@@ -159,10 +139,10 @@ def test_inspector_names_the_first_nonfinite_step_and_draws_it(
     expect(page.get_by_test_id("inspect-error")).to_have_count(0)
 
     # Too many steps for a dot each: the diverged stretch is one strip along the top edge.
-    while int(api(trainer, "/inspect/state")["step"]) < 700:
-        post(trainer, "/inspect/step", {"n": 500})
+    while int(get_json(trainer, "/inspect/state")["step"]) < 700:
+        post_json(trainer, "/inspect/step", {"n": 500})
     page.reload()
-    losses = api(trainer, "/inspect/history?keys=loss")
+    losses = get_json(trainer, "/inspect/history?keys=loss")
     bad = [s for s, v in zip(losses["steps"], losses["columns"]["loss"], strict=True) if v is None]
     runs = 1 + sum(1 for a, b in zip(bad, bad[1:], strict=False) if b != a + 1)
     assert bad[-1] == losses["steps"][-1] and len(bad) > 600  # diverged for good
@@ -189,7 +169,7 @@ def test_runs_page_names_the_runs_first_nonfinite_step(
     badge = page.get_by_test_id("runs-first-nonfinite")
     expect(badge).to_have_attribute("data-step", str(FIRST_STEP))
     expect(badge).to_have_attribute("data-key", FIRST_KEY)
-    first = api(trainer, "/runs/current")["first_nonfinite"]
+    first = get_json(trainer, "/runs/current")["first_nonfinite"]
     expect(page.get_by_test_id("runs-first-nonfinite-text")).to_have_text(
         f"NaN/Inf first at step {FIRST_STEP} in {FIRST_KEY} ({first['count']} values)"
     )

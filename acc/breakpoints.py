@@ -19,6 +19,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -79,9 +80,10 @@ class BreakpointConfig:
     grad_norm_above: float | None = None  # the global L2 norm of every gradient
     dead_fraction_above: float | None = None
 
-    @property
+    @cached_property
     def armed(self) -> bool:
-        # `is`, not `in (None, False)`: a threshold of 0.0 equals False but is armed.
+        # `is`, not `in (None, False)`: a threshold of 0.0 equals False but is armed. Cached: the
+        # config is frozen and every step boundary asks.
         return any(
             getattr(self, field.name) is not None and getattr(self, field.name) is not False
             for field in fields(self)

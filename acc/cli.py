@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import acc
 from acc.archive.cli import add_runs_dir_option, add_runs_parser
+from acc.cpu_threads import MAX_THREADS, THREADS_ENV, configured_threads, use_threads
 from acc.integers import parse_ascii_int
 
 if TYPE_CHECKING:
@@ -106,6 +107,29 @@ _seed = _integer("seed", 0)
 _max_batches = _integer("max-batches", 1, 1000)
 
 
+def _add_threads_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads",
+        type=_integer("--threads", 1, MAX_THREADS),
+        default=None,
+        metavar="N",
+        help=f"CPU threads training uses (env {THREADS_ENV}; default every core but one, "
+        "leaving one to the server and the browser)",
+    )
+
+
+def _use_threads(command: str, args: argparse.Namespace) -> bool:
+    """Apply `--threads` (or its default); False after printing why the value is refused."""
+    try:
+        threads = args.threads if args.threads is not None else configured_threads()
+    except ValueError as error:
+        print(f"acc {command}: {error}", file=sys.stderr)
+        return False
+    use_threads(threads)
+    args.threads = threads
+    return True
+
+
 def _serve(args: argparse.Namespace) -> int:
     from acc.api.app import create_app
     from acc.api.dashboard_site import BUILD_HINT, find_dashboard
@@ -120,6 +144,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         print(f"acc serve: {error}", file=sys.stderr)
+        return 2
+    if not _use_threads("serve", args):
         return 2
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
@@ -198,6 +224,8 @@ def _run(args: argparse.Namespace) -> int:
                     )
                     return 2
                 options[option] = getattr(args, option)
+    if not _use_threads("run", args):
+        return 2
     devices = _available_devices()
     if args.device not in devices:
         print(
@@ -220,7 +248,12 @@ def _run(args: argparse.Namespace) -> int:
             args.runs_dir,
             recipe=recipe.name,
             condition=args.condition,
-            options={**options, "steps": args.steps, "device": args.device},
+            options={
+                **options,
+                "steps": args.steps,
+                "device": args.device,
+                "threads": args.threads,
+            },
             seed=args.seed,
         ) as recorder:
             report = run_headless(
@@ -419,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="cap the runs directory: beyond it the oldest kept tensors are deleted (scalars stay)",
     )
+    _add_threads_option(serve)
     assert isinstance(serve, _Parser)
     serve.deferred.append(_add_budget_options)
     serve.set_defaults(handler=_serve)
@@ -442,6 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_runs_dir_option(run)
     run.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    _add_threads_option(run)
     assert isinstance(run, _Parser)
     run.deferred.append(_add_recipe_options)
     run.set_defaults(handler=_run)

@@ -7,6 +7,7 @@ dashboard finds how to render it from the generated metadata (`acc codegen`).
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -445,12 +446,18 @@ class StepInspector:
 
     def _find_nonfinite(self, data: StepData) -> None:
         for key, array in data.arrays.items():
+            if array.dtype.kind != "f":
+                continue
+            if array.ndim == 0:  # most keys of a light step: no numpy reduction needed
+                if math.isfinite(array.item()):
+                    continue
             # A float64 sum is cheap and non-finite whenever any element is (float32 values
             # cannot overflow it); only then are the bad elements counted.
-            if array.dtype.kind == "f" and not np.isfinite(array.sum(dtype=np.float64)):
-                count = int(array.size - np.count_nonzero(np.isfinite(array)))
-                self.first_nonfinite = {"step": data.step, "key": key, "count": count}
-                return
+            elif np.isfinite(array.sum(dtype=np.float64)):
+                continue
+            count = int(array.size - np.count_nonzero(np.isfinite(array)))
+            self.first_nonfinite = {"step": data.step, "key": key, "count": count}
+            return
 
     def discard(self) -> None:
         """Drop the current captures without archiving them (a step that failed half-way)."""

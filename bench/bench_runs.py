@@ -13,7 +13,8 @@ on one port, as `./run.sh` does), with the page open in Chromium (its event stre
 force views live), against `acc run` of the same
 recipe and condition, both `--ratio-steps` steps, interleaved `--repeats` times. The dashboard
 run's rate is the run's own `steps_per_second` (training time); `acc run`'s is its summary's.
-Target: the dashboard run at >= 0.9x `acc run`.
+Target: the dashboard run at >= 0.9x `acc run`. Both train with the same CPU thread count (their
+default, every core but one; set ACC_THREADS to compare other counts).
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import torch
 from bench_inspect_ui import CHROMIUM_ARGS, free_port, start, stop
 from playwright.sync_api import Page, sync_playwright
 
+from acc.cpu_threads import configured_threads, use_threads
 from acc.data import MnistData, load_mnist
 from acc.debug_controller import DebugController
 from acc.free_run import FreeRun
@@ -180,6 +183,10 @@ def main() -> None:
         "--ratio-only", action="store_true", help="only the dashboard run against `acc run`"
     )
     args = parser.parse_args()
+    # The thread count `acc run` and `acc serve` train with (ACC_THREADS, default every core but
+    # one), so the in-process rows compare with the two commands' rows.
+    use_threads(configured_threads())
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads (as acc run/serve)")
     if args.ratio_only:
         speed_ratio(args.ratio_steps, args.repeats)
         return

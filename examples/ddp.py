@@ -27,6 +27,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 import acc
+from acc.attached_loop import DEFAULT_CAPTURE_EVERY
 from acc.data import load_mnist
 
 
@@ -96,7 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("gloo", "nccl"), default="gloo")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--capture-every", type=int, default=10)
+    parser.add_argument(
+        "--capture-every",
+        type=int,
+        default=DEFAULT_CAPTURE_EVERY,
+        help=f"statistics every N steps while running (default {DEFAULT_CAPTURE_EVERY})",
+    )
     parser.add_argument("--paused", action="store_true", help="wait after the first step")
     parser.add_argument("--rank-timeout", type=float, default=300.0)
     parser.add_argument("--same-data", action="store_true", help="every rank on the same batches")

@@ -17,6 +17,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import acc
+from acc.attached_loop import DEFAULT_CAPTURE_EVERY
 from acc.data import load_mnist
 
 
@@ -47,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=3000, help="training steps to run")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--capture-every", type=int, default=10)
+    parser.add_argument(
+        "--capture-every",
+        type=int,
+        default=DEFAULT_CAPTURE_EVERY,
+        help=f"statistics every N steps while running (default {DEFAULT_CAPTURE_EVERY})",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 

@@ -25,6 +25,7 @@ async def health_route(request: Request) -> Response:
             "python_version": platform.python_version(),
             "device": state.settings.device,
             "cuda_available": torch.cuda.is_available(),
+            "threads": torch.get_num_threads(),
             "dataset": state.data.describe(),
         }
     )

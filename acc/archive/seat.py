@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 
+import torch
+
 from acc.archive.recorder import RunRecorder, committed_scalars
 from acc.archive.store import RunArchive
 from acc.archive.vocabulary import RunKind, RunStatus
@@ -66,6 +68,7 @@ class FreeRunRecorder(RunRecorder):
                 **session.setup_options,
                 "steps": run.steps,
                 "capture_every": run.capture_every,
+                "threads": torch.get_num_threads(),  # CPU results may differ between counts
             },
             seed=session.seed,
             scalars=lambda info: committed_scalars(session.capture.last_committed),

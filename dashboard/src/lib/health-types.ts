@@ -24,5 +24,7 @@ export interface Health {
   /** torch device the model runs on: "cpu", "cuda", "cuda:0", ... */
   device: string;
   cuda_available: boolean;
+  /** CPU threads training uses (acc serve --threads; default every core but one). */
+  threads: number;
   dataset: HealthDataset;
 }

@@ -37,10 +37,10 @@ from acc.model_capture import (
     NamedStepInspector,
     UnknownTensor,
     hist_edges,
-    reduce_grid,
 )
 from acc.step_events import MAX_STATE_EVENTS
 from acc.step_inspector import CaptureBudget, StepData, StepNotRetained
+from acc.tensor_grid import reduce_grid
 
 if TYPE_CHECKING:
     from acc.distributed import Lockstep

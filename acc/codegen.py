@@ -89,7 +89,6 @@ def tensor_keys_ts() -> str:
 
 def limits() -> dict[str, int]:
     """The API's limits and the defaults of its forms, defined once in Python."""
-    from acc.api.attached import DEFAULT_GRID, MAX_GRID
     from acc.api.validation import MAX_BODY_BYTES, MAX_SEED
     from acc.debug_controller import MAX_WATCHED
     from acc.free_run import (
@@ -98,7 +97,11 @@ def limits() -> dict[str, int]:
         MAX_CAPTURE_EVERY,
         MAX_RUN_STEPS,
     )
+    from acc.recipes.bcl import DIM
     from acc.session import MAX_PENDING_STEPS, MAX_STEPS_PER_CALL
+    from acc.tensor_grid import DEFAULT_GRID, MAX_GRID
+
+    assert DIM.low is not None and DIM.high is not None
 
     return {
         "max_body_bytes": MAX_BODY_BYTES,
@@ -112,6 +115,9 @@ def limits() -> dict[str, int]:
         "default_capture_every": DEFAULT_CAPTURE_EVERY,
         "max_heatmap_cells": MAX_GRID,
         "default_heatmap_cells": DEFAULT_GRID,
+        "min_bcl_dim": int(DIM.low),
+        "max_bcl_dim": int(DIM.high),
+        "default_bcl_dim": DIM.default,
     }
 
 

@@ -120,9 +120,15 @@ class ModelSeat:
 
     # -- the inspector session -----------------------------------------------------------------------
 
-    def setup_session(self, recipe: str, condition: str, seed: int = 0) -> Session:
-        """End the current session (if any) and start a fresh one at step 0. `ModelBusy` (and
-        nothing changed) while a free run trains."""
+    def setup_session(
+        self,
+        recipe: str,
+        condition: str,
+        seed: int = 0,
+        recipe_options: dict[str, Any] | None = None,
+    ) -> Session:
+        """End the current session (if any) and start a fresh one at step 0, its setup built
+        with `recipe_options`. `ModelBusy` (and nothing changed) while a free run trains."""
         with self._lock:
             self._refuse_unless(OwnerKind.INSPECTOR, "an inspector session")
             self._close_session()
@@ -132,6 +138,7 @@ class ModelSeat:
                 data=self.data,
                 seed=seed,
                 device=self.device,
+                recipe_options=recipe_options,
                 budget=self.budget,
                 watchers=session_watchers(self.archive),
             )

@@ -224,12 +224,25 @@ class StepNotRetained(LookupError):
         self.retained = retained
 
 
+class TensorNotHeld(LookupError):
+    """A held step has no tensor of that name; says which ones it has."""
+
+
 @dataclass(frozen=True)
 class StepData:
     """Everything captured in one step, as host arrays keyed by wire name."""
 
     step: int
     arrays: dict[str, np.ndarray]
+
+    def tensor(self, key: str) -> np.ndarray:
+        """The array under `key`; `TensorNotHeld` (naming the keys held) when there is none."""
+        array = self.arrays.get(key)
+        if array is None:
+            raise TensorNotHeld(
+                f"step {self.step} holds no tensor {key!r}; it holds {', '.join(self.arrays)}"
+            )
+        return array
 
     @property
     def nbytes(self) -> int:

@@ -148,7 +148,8 @@ async def step_route(request: Request) -> Response:
     step = int_path(request, "step", 0, MAX_STEP_NUMBER)
     archive = archive_of(request)
     data = await to_thread.run_sync(archive.kept_step, run_id, step)
-    return await step_response(request, data, {"run_id": run_id})
+    # Every tensor: a kept step has no per-tensor route to read deferred ones from.
+    return await step_response(request, data, {"run_id": run_id}, budget=None)
 
 
 @operation("Delete an archived run: its scalars, events and kept tensors.")

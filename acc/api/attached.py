@@ -39,12 +39,11 @@ from acc.attached_loop import AttachedLoop
 from acc.debug_controller import PAUSE_WAIT_S
 from acc.session import MAX_STEPS_PER_CALL
 from acc.settings import Settings
+from acc.tensor_grid import DEFAULT_GRID, MAX_GRID
 
 # A step-data answer in JSON holds at most this many values; larger tensors are read reduced
 # through /model/heatmap.
 MAX_JSON_VALUES = 1 << 20
-MAX_GRID = 1024  # cells a side of a reduced heatmap
-DEFAULT_GRID = 128  # 3 x 128 x 128 values: a JSON answer well under 1 MB
 MAX_NAMES = 64  # names one history request may ask for
 
 

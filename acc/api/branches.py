@@ -75,7 +75,8 @@ def _routes(prefix: str, session_of: SessionOf) -> list[Route]:
         branch = session_of(request).branches.get(branch_id)
         data = branch.get_step(step)
         extra = {"branch": branch_id, "fork_step": branch.fork_step}
-        return await step_response(request, data, extra)
+        # Every tensor: a branch's steps have no per-tensor route to read deferred ones from.
+        return await step_response(request, data, extra, budget=None)
 
     return [
         Route(f"{prefix}/branches", list_route, methods=["GET"]),

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acc.api.errors import Conflict, InvalidValue, NotFound
-from acc.api.openapi import BOOLEAN, enum, integer, number, operation
+from acc.api.errors import Conflict, NotFound
+from acc.api.openapi import BOOLEAN, enum, integer, operation
+from acc.api.recipe_options import AUTO, option_schema, option_value
 from acc.api.responses import JSONResponse
 from acc.api.runs import run_body
 from acc.api.state import model_seat
@@ -31,7 +31,6 @@ from acc.api.validation import (
 )
 from acc.free_run import MAX_CAPTURE_EVERY, MAX_RUN_STEPS, FreeRun
 from acc.recipes import get_recipe
-from acc.recipes.options import OptionSpec
 from acc.recipes.vqvae import CONDITIONS, NUM_CODES_RULE, OPTIONS, auto_codebook_size
 from acc.recipes.vqvae.capture import VQCapture
 from acc.recipes.vqvae.health import RULES
@@ -40,42 +39,6 @@ RECIPE = "vqvae"
 DEFAULT_STEPS = 2000
 DEFAULT_CAPTURE_EVERY = 10
 START_FIELDS = ("condition", *OPTIONS, "steps", "seed", "capture_every", "paused")
-AUTO = "auto"
-
-
-def _option_schema(spec: OptionSpec[Any]) -> dict[str, Any]:
-    """The JSON schema of a recipe option, from its spec (the one definition of its range)."""
-    if spec.kind == "bool":
-        return BOOLEAN
-    assert spec.low is not None and spec.high is not None
-    schema = (
-        integer(int(spec.low), int(spec.high))
-        if spec.kind == "int"
-        else number(spec.low, spec.high)
-    )
-    return {"oneOf": [schema, enum(AUTO)]} if spec.default is None else schema
-
-
-def _option(body: dict[str, Any], spec: OptionSpec[Any]) -> Any:
-    """`body[spec.name]` checked against the recipe's spec; its default when absent. "auto" (the
-    default of `num_codes`) reads as None: the recipe chooses the value."""
-    if spec.name not in body:
-        return spec.default
-    value = body[spec.name]
-    if spec.default is None and value == AUTO:
-        return None
-    if value is not None:  # null is no value, not "auto"
-        if spec.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        try:
-            return spec.check(value)
-        except ValueError:
-            pass
-    try:
-        shown = orjson.dumps(value).decode()
-    except (TypeError, orjson.JSONEncodeError):  # pragma: no cover - bodies are JSON
-        shown = repr(value)
-    raise InvalidValue(f"{spec.name} must be {spec.allowed}, got {shown}")
 
 
 def _vq_run(request: Request) -> tuple[FreeRun, VQCapture]:
@@ -120,7 +83,7 @@ async def state_route(request: Request) -> Response:
     "Start a VQ-VAE run.",
     body={
         "condition": enum(*CONDITIONS),
-        **{name: _option_schema(spec) for name, spec in OPTIONS.items()},
+        **{name: option_schema(spec) for name, spec in OPTIONS.items()},
         "steps": integer(1, MAX_RUN_STEPS),
         "seed": integer(0, MAX_SEED),
         "capture_every": integer(1, MAX_CAPTURE_EVERY),
@@ -132,7 +95,7 @@ async def start_route(request: Request) -> Response:
     reject_unknown(body, START_FIELDS, "field")
     recipe = get_recipe(RECIPE)
     condition = choice_field(body, "condition", recipe.conditions, recipe.default_condition)
-    options = {name: _option(body, spec) for name, spec in OPTIONS.items()}
+    options = {name: option_value(body, spec) for name, spec in OPTIONS.items()}
     steps = int_field(body, "steps", 1, MAX_RUN_STEPS, DEFAULT_STEPS)
     seed = int_field(body, "seed", 0, MAX_SEED, 0)
     capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, DEFAULT_CAPTURE_EVERY)

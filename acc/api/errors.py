@@ -33,7 +33,8 @@ from acc.model_seat import ModelBusy, NoRun, NoSession
 from acc.recipes import UnknownConditionError, UnknownRecipeError
 from acc.restore_points import RewindUnavailable
 from acc.session import SessionClosed, StepFailed, TooManyPendingSteps
-from acc.step_inspector import StepNotRetained
+from acc.step_inspector import StepNotRetained, TensorNotHeld
+from acc.tensor_grid import GridWindowError
 
 
 class AccError(Exception):
@@ -116,6 +117,8 @@ LIBRARY_ERRORS: dict[type[BaseException], tuple[int, str]] = {
     StepsInterrupted: (409, "conflict"),
     WorkCancelled: (409, "conflict"),
     StepNotRetained: (404, "not_found"),
+    TensorNotHeld: (404, "not_found"),
+    GridWindowError: (422, "invalid_value"),
     RewindUnavailable: (409, "conflict"),  # the step ran, but its restore point is not held
     UnknownBranch: (404, "not_found"),
     LoopClosed: (409, "conflict"),

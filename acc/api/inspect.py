@@ -15,9 +15,17 @@ from starlette.routing import Route
 
 from acc.api.branches import REWIND_BODY, read_rewind_step
 from acc.api.openapi import enum, integer, operation
+from acc.api.recipe_options import options_field, options_schema
 from acc.api.responses import JSONResponse
 from acc.api.state import model_seat
-from acc.api.step_responses import HISTORY_QUERY, history_response, step_response
+from acc.api.step_responses import (
+    GRID_DOC,
+    GRID_QUERY,
+    HISTORY_QUERY,
+    history_response,
+    step_response,
+    tensor_grid_response,
+)
 from acc.api.validation import (
     MAX_SEED,
     MAX_STEP_NUMBER,
@@ -57,7 +65,9 @@ def _state_body(seat: ModelSeat, session: Session | None) -> dict[str, Any]:
         state = session.state().to_dict()
     except SessionClosed:  # torn down between the check and the read
         return _state_body(seat, None)
-    return {"active": True, **state, **_owner(seat)}
+    options = session.setup_options
+    in_effect = {name: options.get(name) for name in session.recipe.options}
+    return {"active": True, **state, "options": in_effect, **_owner(seat)}
 
 
 def _owner(seat: ModelSeat) -> dict[str, Any]:
@@ -78,22 +88,25 @@ async def state_route(request: Request) -> Response:
 
 
 @operation(
-    "Start a fresh inspector session (replacing the current one).",
+    "Start a fresh inspector session (replacing the current one); `options` are the recipe's "
+    "(gradient_gating_l0: `dim`, the width D).",
     body={
         "recipe": enum("gradient_gating_l0", "vqvae"),
         "condition": {"type": "string"},
         "seed": integer(0, MAX_SEED),
+        "options": options_schema(get_recipe(DEFAULT_RECIPE).options),
     },
 )
 async def setup_route(request: Request) -> Response:
     body = await read_json_object(request)
-    reject_unknown(body, ("recipe", "condition", "seed"), "field")
+    reject_unknown(body, ("recipe", "condition", "seed", "options"), "field")
     recipe_name = choice_field(body, "recipe", recipe_names(), DEFAULT_RECIPE)
     recipe = get_recipe(recipe_name)
     condition = choice_field(body, "condition", recipe.conditions, recipe.default_condition)
     seed = int_field(body, "seed", 0, MAX_SEED, 0)
+    options = options_field(body, recipe.options)
     seat = model_seat(request)
-    session = await to_thread.run_sync(seat.setup_session, recipe_name, condition, seed)
+    session = await to_thread.run_sync(seat.setup_session, recipe_name, condition, seed, options)
     return JSONResponse(_state_body(seat, session))
 
 
@@ -134,6 +147,12 @@ async def get_step_route(request: Request) -> Response:
     )
 
 
+@operation(GRID_DOC, query=GRID_QUERY)
+async def tensor_route(request: Request) -> Response:
+    session = _session(request)
+    return await tensor_grid_response(request, session, {"session_id": session.session_id})
+
+
 @operation(
     "Go back to the end of step `step` (0: the start) if its restore point is held (the state's "
     "`rewindable`); the steps after it become a branch. Answers the state, `rewound_to` and "
@@ -164,6 +183,7 @@ routes = [
     Route("/inspect/step", step_route, methods=["POST"]),
     Route("/inspect/history", history_route, methods=["GET"]),
     Route("/inspect/step/{step}", get_step_route, methods=["GET"]),
+    Route("/inspect/step/{step}/tensor/{key}", tensor_route, methods=["GET"]),
     Route("/inspect/teardown", teardown_route, methods=["POST"]),
     Route("/inspect/rewind", rewind_route, methods=["POST"]),
 ]

@@ -13,9 +13,17 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from acc.api.openapi import BOOLEAN, enum, integer, operation
+from acc.api.recipe_options import options_field, options_schema
 from acc.api.responses import JSONResponse
 from acc.api.state import model_seat
-from acc.api.step_responses import HISTORY_QUERY, history_response, step_response
+from acc.api.step_responses import (
+    GRID_DOC,
+    GRID_QUERY,
+    HISTORY_QUERY,
+    history_response,
+    step_response,
+    tensor_grid_response,
+)
 from acc.api.validation import (
     MAX_SEED,
     MAX_STEP_NUMBER,
@@ -64,9 +72,11 @@ def run_body(run: FreeRun | None) -> dict[str, Any]:
             "conditions": list(recipe.conditions),
             "default_condition": recipe.default_condition,
         }
+    options = run.session.setup_options
     return {
         "active": True,
         **run.state().to_dict(),
+        "options": {name: options.get(name) for name in run.session.recipe.options},
         **catalogue,
         "conditions": list(run.session.recipe.conditions),
         "watched": run.controller.watched(),
@@ -74,9 +84,10 @@ def run_body(run: FreeRun | None) -> dict[str, Any]:
 
 
 @operation(
-    "Start a free run.",
+    "Start a free run; `options` are the recipe's (gradient_gating_l0: `dim`, the width D).",
     body={
         "recipe": enum("gradient_gating_l0", "vqvae"),
+        "options": options_schema(get_recipe(DEFAULT_RECIPE).options),
         "condition": {"type": "string"},
         "steps": integer(1, MAX_RUN_STEPS),
         "seed": integer(0, MAX_SEED),
@@ -87,7 +98,9 @@ def run_body(run: FreeRun | None) -> dict[str, Any]:
 async def start_route(request: Request) -> Response:
     body = await read_json_object(request)
     reject_unknown(
-        body, ("recipe", "condition", "steps", "seed", "capture_every", "paused"), "field"
+        body,
+        ("recipe", "condition", "options", "steps", "seed", "capture_every", "paused"),
+        "field",
     )
     recipe_name = choice_field(body, "recipe", recipe_names(), DEFAULT_RECIPE)
     recipe = get_recipe(recipe_name)
@@ -96,9 +109,10 @@ async def start_route(request: Request) -> Response:
     seed = int_field(body, "seed", 0, MAX_SEED, 0)
     capture_every = int_field(body, "capture_every", 1, MAX_CAPTURE_EVERY, DEFAULT_CAPTURE_EVERY)
     paused = bool_field(body, "paused", False)
+    options = options_field(body, recipe.options)
     seat = model_seat(request)
     run = await to_thread.run_sync(
-        lambda: seat.start_run(recipe_name, condition, steps, seed, capture_every, paused)
+        lambda: seat.start_run(recipe_name, condition, steps, seed, capture_every, paused, options)
     )
     return JSONResponse(run_body(run))
 
@@ -134,6 +148,12 @@ async def get_step_route(request: Request) -> Response:
     return await step_response(
         request, data, {"run_id": run.run_id, "condition": run.session.condition}
     )
+
+
+@operation(GRID_DOC, query=GRID_QUERY)
+async def tensor_route(request: Request) -> Response:
+    run = require_run(request)
+    return await tensor_grid_response(request, run.session, {"run_id": run.run_id})
 
 
 def _sse(event: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
@@ -229,4 +249,5 @@ routes = [
     Route("/runs/events", events_route, methods=["GET"]),
     Route("/runs/history", history_route, methods=["GET"]),
     Route("/runs/step/{step}", get_step_route, methods=["GET"]),
+    Route("/runs/step/{step}/tensor/{key}", tensor_route, methods=["GET"]),
 ]

@@ -14,26 +14,98 @@ from starlette.responses import Response
 
 from acc.api.errors import InvalidValue
 from acc.api.openapi import integer
-from acc.api.validation import MAX_STEP_NUMBER, int_query, reject_unknown
+from acc.api.validation import MAX_STEP_NUMBER, int_path, int_query, reject_unknown
 from acc.session import Session
 from acc.step_events import StepEvent
 from acc.step_inspector import History, StepData, StepTensorKey
-from acc.tensor_wire import FRAME_CONTENT_TYPE, step_to_frame, step_to_json
+from acc.tensor_grid import DEFAULT_GRID, MAX_GRID
+from acc.tensor_wire import (
+    FRAME_BUDGET,
+    FRAME_CONTENT_TYPE,
+    grid_to_frame,
+    grid_to_json,
+    step_to_frame,
+    step_to_json,
+)
 
 
 def wants_frame(request: Request) -> bool:
     return FRAME_CONTENT_TYPE in request.headers.get("accept", "")
 
 
-async def step_response(request: Request, data: StepData, extra: dict[str, Any]) -> Response:
-    """The step as a binary frame (Accept: application/x-acc-frame) or JSON, encoded off-loop."""
+async def step_response(
+    request: Request, data: StepData, extra: dict[str, Any], budget: int | None = FRAME_BUDGET
+) -> Response:
+    """The step as a binary frame (Accept: application/x-acc-frame) or JSON, encoded off-loop:
+    at most `budget` bytes of tensors, the rest listed under `deferred` (read them with a
+    `tensor_grid_response` route of the same source; None: every tensor, for sources without)."""
     if wants_frame(request):
-        body = await to_thread.run_sync(step_to_frame, data, extra)
+        body = await to_thread.run_sync(step_to_frame, data, extra, budget)
         media_type = FRAME_CONTENT_TYPE
     else:
-        body = await to_thread.run_sync(step_to_json, data, extra)
+        body = await to_thread.run_sync(step_to_json, data, extra, budget)
         media_type = "application/json"
     return Response(body, media_type=media_type, headers={"x-acc-step": str(data.step)})
+
+
+GRID_QUERY = {
+    "rows": integer(1, MAX_GRID),
+    "cols": integer(1, MAX_GRID),
+    "r0": integer(0, MAX_STEP_NUMBER),
+    "r1": integer(1, MAX_STEP_NUMBER),
+    "c0": integer(0, MAX_STEP_NUMBER),
+    "c1": integer(1, MAX_STEP_NUMBER),
+}
+GRID_DOC = (
+    "One tensor of a retained step as a grid of at most rows x cols cells (min, max, mean of "
+    f"each; default {DEFAULT_GRID} x {DEFAULT_GRID}); r0..r1, c0..c1 (half-open, all four) zoom in, exact when the "
+    "window fits the grid. A binary frame (Accept: application/x-acc-frame) or JSON."
+)
+
+
+@dataclass(frozen=True)
+class GridQuery:
+    """`?rows=&cols=&r0=&r1=&c0=&c1=` of a reduced-tensor request."""
+
+    rows: int
+    cols: int
+    window: tuple[int, int, int, int] | None
+
+
+def grid_query(request: Request) -> GridQuery:
+    """The grid size and window; unknown parameters, bad numbers and a partial window are 422."""
+    reject_unknown(request.query_params, tuple(GRID_QUERY), "query parameter")
+    rows = int_query(request, "rows", 1, MAX_GRID, DEFAULT_GRID)
+    cols = int_query(request, "cols", 1, MAX_GRID, DEFAULT_GRID)
+    names = ("r0", "r1", "c0", "c1")
+    given = [name for name in names if name in request.query_params]
+    if not given:
+        return GridQuery(rows, cols, None)
+    if len(given) != len(names):
+        raise InvalidValue(
+            f"a window needs all of r0, r1, c0 and c1 (half-open ranges), got only {', '.join(given)}"
+        )
+    r0, r1, c0, c1 = (int_query(request, name, 0, MAX_STEP_NUMBER, 0) for name in names)
+    return GridQuery(rows, cols, (r0, r1, c0, c1))
+
+
+async def tensor_grid_response(
+    request: Request, session: Session, extra: dict[str, Any]
+) -> Response:
+    """`{step}/tensor/{key}` of `session`: the tensor reduced as the query says, as a frame or
+    JSON, reduced and encoded off-loop."""
+    step = int_path(request, "step", 1, MAX_STEP_NUMBER)
+    key = request.path_params["key"]
+    query = grid_query(request)
+    frame = wants_frame(request)
+
+    def reduce() -> bytes:
+        grid = {**session.tensor_grid(step, key, query.rows, query.cols, query.window), **extra}
+        return grid_to_frame(grid) if frame else grid_to_json(grid)
+
+    body = await to_thread.run_sync(reduce)
+    media_type = FRAME_CONTENT_TYPE if frame else "application/json"
+    return Response(body, media_type=media_type, headers={"x-acc-step": str(step)})
 
 
 # The most steps one history answer holds; a client asks again from the last one while `more`.

@@ -25,9 +25,9 @@ from acc.model_capture import (
     NoParameters,
     UnknownTensor,
     magnitude_histogram,
-    reduce_grid,
 )
 from acc.step_inspector import CaptureBudget, StepNotRetained
+from acc.tensor_grid import reduce_grid
 
 WAIT_S = 30.0
 

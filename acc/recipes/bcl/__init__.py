@@ -1,5 +1,6 @@
-"""Recipe `gradient_gating_l0`: a 784 → 64 → 784 linear autoencoder on MNIST, with BCL on the
-encoder's Linear at one of five SOM step sizes, or without BCL at all (`control`).
+"""Recipe `gradient_gating_l0`: a 784 → D → 784 linear autoencoder on MNIST (D = `dim`, 64 by
+default), with BCL on the encoder's Linear at one of five SOM step sizes, or without BCL at all
+(`control`).
 
 The package holds the recipe whole: its conditions and defaults (here), its model (`model.py`),
 what the inspector keeps of a step (`capture.py`) and what `acc run` reports (`summary.py`). The
@@ -43,6 +44,12 @@ CONDITIONS: dict[str, float | None] = {
     "bcl-nan-demo": 1e3,
 }
 DEFAULT_CONDITION = "bcl-med"
+# The width D: more features than BCL's neighbourhood (each feature competes with its k nearest),
+# up to 4096, whose step views read the large tensors reduced.
+DIM: OptionSpec[int] = OptionSpec(
+    "dim", "int", 64, BCLConfig().neighborhood_k + 1, 4096, "features D of the encoder"
+)
+OPTIONS: dict[str, OptionSpec[Any]] = {spec.name: spec for spec in (DIM,)}
 
 
 @dataclass
@@ -107,7 +114,7 @@ def build(
     device: torch.device | str = "cpu",
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    dim: int = 64,
+    dim: int = DIM.default,
     lr: float = 1e-3,
     bcl_config: BCLConfig | None = None,
 ) -> BCLSetup:
@@ -115,6 +122,7 @@ def build(
     seeded batches of `batch_size`; BCL with η of the condition (other fields from `bcl_config`,
     default `BCLConfig()`). The same arguments give identical runs."""
     som_lr = CONDITIONS[RECIPE.check_condition(condition)]
+    DIM.check(dim)
     device = torch.device(device)
     # Built on the meta device (no storage, no random draws), then filled from the seed's own
     # generator on the CPU: the global RNG is never touched and every device gets the same model.
@@ -196,5 +204,6 @@ RECIPE = Recipe(
     conditions=tuple(CONDITIONS),
     default_condition=DEFAULT_CONDITION,
     builder=build,
+    options=OPTIONS,
     knobs=KNOBS,
 )

@@ -6,9 +6,11 @@ import {
   $inspectPicked,
   $inspectSession,
   $inspectState,
+  $inspectWidth,
   DEFAULT_CONDITION,
   type InspectBusy,
   pickCondition,
+  pickWidth,
   STEP_CHOICES,
   setupInspector,
   stepInspector,
@@ -17,6 +19,7 @@ import {
 } from "../lib/inspect-store";
 import { ownerLabel } from "../lib/model-owner";
 import BusyNote from "./BusyNote";
+import WidthInput from "./WidthInput";
 
 const STEP_TEST_IDS: Record<number, string> = {
   1: "inspect-step-btn",
@@ -35,6 +38,7 @@ export default function InspectControls() {
   const busy = useStore($inspectBusy, { ssr: "initial" });
   const picked = useStore($inspectPicked, { ssr: "initial" });
   const owner = useStore($inspectOwner, { ssr: () => null });
+  const width = useStore($inspectWidth, { ssr: "initial" });
 
   const conditions = state?.conditions ?? [DEFAULT_CONDITION];
   const shown = busy?.action === "setup" && busy.condition ? busy.condition : (session?.condition ?? picked);
@@ -71,6 +75,16 @@ export default function InspectControls() {
           </select>
         </div>
       </div>
+
+      <WidthInput
+        key={width}
+        id="inspect-width"
+        testId="inspect-width"
+        value={width}
+        disabled={locked}
+        title={session ? "Commit another width to set up a fresh session of it" : undefined}
+        onCommit={(dim) => void pickWidth(dim)}
+      />
 
       <span className="control-divider" aria-hidden="true" />
 

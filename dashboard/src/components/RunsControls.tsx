@@ -2,11 +2,14 @@ import { useStore } from "@nanostores/react";
 import { type FormEvent, useState } from "react";
 
 import {
+  DEFAULT_BCL_DIM,
   DEFAULT_CAPTURE_EVERY,
   DEFAULT_RUN_STEPS,
+  MAX_BCL_DIM,
   MAX_CAPTURE_EVERY,
   MAX_RUN_STEPS,
   MAX_SEED,
+  MIN_BCL_DIM,
 } from "../lib/generated/limits";
 import {
   $run,
@@ -46,6 +49,7 @@ export default function RunsControls() {
   const [steps, setSteps] = useState(String(DEFAULT_RUN_STEPS));
   const [seed, setSeed] = useState("0");
   const [captureEvery, setCaptureEvery] = useState(String(DEFAULT_CAPTURE_EVERY));
+  const [width, setWidth] = useState(String(DEFAULT_BCL_DIM));
 
   // The conditions of the recipe picked in the form, not of the recipe the last run had.
   const catalogue = state?.recipe_conditions?.[recipe];
@@ -59,7 +63,10 @@ export default function RunsControls() {
   const stepsValue = toInt(steps, 1, MAX_RUN_STEPS);
   const seedValue = toInt(seed, 0, MAX_SEED);
   const captureValue = toInt(captureEvery, 1, MAX_CAPTURE_EVERY);
-  const formValid = stepsValue !== null && seedValue !== null && captureValue !== null;
+  // The width is an option of the BCL recipe only.
+  const hasWidth = recipe === DEFAULT_RECIPE;
+  const widthValue = toInt(width, MIN_BCL_DIM, MAX_BCL_DIM);
+  const formValid = stepsValue !== null && seedValue !== null && captureValue !== null && (!hasWidth || widthValue !== null);
   const formLocked = state === null || live || busy !== null;
 
   const status = run?.status ?? null;
@@ -69,7 +76,8 @@ export default function RunsControls() {
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     if (formLocked || !formValid) return;
-    void startRun({ recipe, condition, steps: stepsValue, seed: seedValue, capture_every: captureValue });
+    const options = hasWidth && widthValue !== null ? { options: { dim: widthValue } } : {};
+    void startRun({ recipe, condition, steps: stepsValue, seed: seedValue, capture_every: captureValue, ...options });
   };
 
   return (
@@ -113,6 +121,18 @@ export default function RunsControls() {
         </Field>
         <NumberField id="runs-steps" label="Steps" value={steps} onChange={setSteps} min={1} max={MAX_RUN_STEPS} disabled={formLocked} wide />
         <NumberField id="runs-seed" label="Seed" value={seed} onChange={setSeed} min={0} max={MAX_SEED} disabled={formLocked} />
+        {hasWidth && (
+          <NumberField
+            id="runs-width"
+            label="Width D"
+            value={width}
+            onChange={setWidth}
+            min={MIN_BCL_DIM}
+            max={MAX_BCL_DIM}
+            disabled={formLocked}
+            title={`Features D of the encoder: an integer in ${MIN_BCL_DIM}..${MAX_BCL_DIM} (default ${DEFAULT_BCL_DIM})`}
+          />
+        )}
         <NumberField
           id="runs-capture-every"
           label="Capture every"

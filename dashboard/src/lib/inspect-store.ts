@@ -4,6 +4,7 @@
 import { atom, computed, onMount } from "nanostores";
 
 import { ApiError, fetchFrame, fetchJSON, postJSON } from "./api";
+import { DEFAULT_BCL_DIM } from "./generated/limits";
 import type { StepTensorKey } from "./generated/tensor-keys";
 import { $trainerConnection } from "./health-store";
 import {
@@ -82,6 +83,12 @@ export const $inspectSelection = atom<InspectSelection>({ step: null, status: "n
  * shows the session's condition and changing it sets up a fresh one.
  */
 export const $inspectPicked = atom<string>(DEFAULT_CONDITION);
+
+/**
+ * The width D a session is set up with (the recipe option `dim`); with a session, the width field
+ * shows the session's and committing another sets up a fresh one.
+ */
+export const $inspectWidth = atom<number>(DEFAULT_BCL_DIM);
 
 /** The action that changes the session (setup, step, teardown), while it runs. */
 export interface InspectBusy {
@@ -189,12 +196,20 @@ export async function pickCondition(condition: string): Promise<void> {
   if ($inspectSession.get()) await setupInspector(condition);
 }
 
-/** Starts a fresh session (step 0) with `condition`, replacing the current one. */
+/** The width field's choice: with a session of another width, a fresh session of `dim` replaces it. */
+export async function pickWidth(dim: number): Promise<void> {
+  if ($inspectBusy.get()) return;
+  $inspectWidth.set(dim);
+  const session = $inspectSession.get();
+  if (session && session.options?.dim !== dim) await setupInspector(session.condition);
+}
+
+/** Starts a fresh session (step 0) with `condition` and the picked width, replacing the current one. */
 export async function setupInspector(condition: string = $inspectPicked.get(), seed = 0): Promise<void> {
   await whileBusy($inspectBusy, { action: "setup", condition, startedAt: Date.now() }, async () => {
     cancelLoad();
     try {
-      const body: InspectSetupRequest = { condition, seed };
+      const body: InspectSetupRequest = { condition, seed, options: { dim: $inspectWidth.get() } };
       const state = await postJSON<InspectState>("/inspect/setup", body, { timeoutMs: 60_000 });
       applyState(state);
     } catch (err) {
@@ -393,6 +408,8 @@ function applyState(state: InspectState): void {
   else if (!state.conditions.includes($inspectPicked.get())) {
     $inspectPicked.set(state.conditions.includes(DEFAULT_CONDITION) ? DEFAULT_CONDITION : state.default_condition);
   }
+  // The width field follows the session too.
+  if (state.active && typeof state.options?.dim === "number") $inspectWidth.set(state.options.dim);
   watchOwner(blockingOwner(state) !== null);
   const sessionId = state.active ? state.session_id : null;
   if (previous?.session_id === sessionId) return;

@@ -60,6 +60,8 @@ export interface InspectStateActive extends InspectStateBase {
   device: string;
   /** D, the number of features. */
   model_dim: number;
+  /** The recipe options in effect (`dim`: the width D). */
+  options?: Record<string, number | boolean | null>;
   /** [C, H, W] of one input image. */
   image_shape: number[];
   batch_size: number;
@@ -102,6 +104,8 @@ export type InspectState = InspectStateActive | InspectStateInactive;
 export interface InspectSetupRequest {
   condition: string;
   seed?: number;
+  /** The recipe's options: `dim`, the width D (MIN_BCL_DIM..MAX_BCL_DIM). */
+  options?: { dim?: number };
 }
 
 /** `POST /inspect/step` body: run n steps (1..500) and answer with the last one. */
@@ -143,6 +147,13 @@ export interface FrameTensorSpec {
   nbytes: number;
 }
 
+/** A tensor the step holds but its frame leaves out (over the frame's byte budget): read it per view. */
+export interface FrameDeferredSpec {
+  dtype: FrameDtype;
+  shape: number[];
+  nbytes: number;
+}
+
 export interface FrameImageSpec {
   format: "png";
   /** How many images are tiled. */
@@ -169,6 +180,8 @@ export interface FrameHeader {
   images: Partial<Record<StepTensorKey, FrameImageSpec>>;
   /** Keys left out of the frame, each with the keys it is the sum of, in derivation order. */
   derived: [StepTensorKey, StepTensorKey[]][];
+  /** Keys the step holds that did not fit the frame's byte budget; `{step}/tensor/{key}` reads them. */
+  deferred?: Partial<Record<StepTensorKey, FrameDeferredSpec>>;
   session_id: string;
   condition: string;
 }

@@ -123,7 +123,7 @@ export async function stepRun(n = 1): Promise<void> {
 
 /**
  * Shows step `k` of the run in the step panel and the views below it, when the trainer still holds
- * its full data. Returns null when shown, else why not (e.g. only every 10th step is captured).
+ * its full data. Returns null when shown, else why not (e.g. only every `capture_every`-th step is captured).
  */
 export async function showRunStep(k: number): Promise<string | null> {
   const run = $run.get();

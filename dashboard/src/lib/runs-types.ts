@@ -81,6 +81,8 @@ export interface StartRunRequest {
   seed: number;
   capture_every: number;
   paused?: boolean;
+  /** The recipe's options (gradient_gating_l0: `dim`, the width D). */
+  options?: { dim?: number };
 }
 
 /** The `steps` server-sent event: every step finished since the previous one, in order. */

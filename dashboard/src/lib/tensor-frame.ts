@@ -6,9 +6,11 @@
 // The data section starts 8-byte aligned and every tensor starts on an 8-byte boundary inside it,
 // so tensors become typed-array views on the response buffer: no parsing, no copy, NaN and Inf
 // kept. Keys the header lists under `derived` are not in the bytes; they are rebuilt here by
-// summing their sources in the listed order (as the reference does, in float32).
+// summing their sources in the listed order (as the reference does, in float32). Keys under
+// `deferred` did not fit the frame's byte budget: the views read them per tensor, reduced to what
+// they draw (lib/views/step-tensors.ts).
 import type { StepTensorKey } from "./generated/tensor-keys";
-import type { FrameDtype, FrameHeader, FrameImageSpec, FrameTensorSpec } from "./inspect-types";
+import type { FrameDeferredSpec, FrameDtype, FrameHeader, FrameImageSpec, FrameTensorSpec } from "./inspect-types";
 
 const MAGIC = "ACCF";
 const PREFIX_BYTES = 8; // magic + u32 header length
@@ -35,6 +37,8 @@ export interface StepFrame {
   header: FrameHeader;
   tensors: Partial<Record<StepTensorKey, FrameTensor>>;
   images: Partial<Record<StepTensorKey, FrameImage>>;
+  /** What the step holds besides: tensors over the frame's byte budget, to be read per view. */
+  deferred: Partial<Record<StepTensorKey, FrameDeferredSpec>>;
   /** Size of the frame on the wire. */
   byteLength: number;
 }
@@ -91,7 +95,8 @@ export function decodeFrame(buffer: ArrayBuffer): StepFrame {
     };
   }
 
-  return { step: header.step, header, tensors, images, byteLength: buffer.byteLength };
+  const deferred = header.deferred ?? {};
+  return { step: header.step, header, tensors, images, deferred, byteLength: buffer.byteLength };
 }
 
 function checkRange(key: string, offset: number, nbytes: number, dataBytes: number): void {

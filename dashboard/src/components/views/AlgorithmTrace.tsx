@@ -1,6 +1,6 @@
 import { memo, useState } from "react";
 
-import { KEY_META } from "../../lib/generated/tensor-keys";
+import { KEY_META, type StepTensorKey } from "../../lib/generated/tensor-keys";
 import type { StepFrame } from "../../lib/tensor-frame";
 import { TRACE_SECTIONS, type TraceSection } from "../../lib/views/trace";
 import KeyView from "./KeyView";
@@ -55,7 +55,9 @@ const TraceItem = memo(function TraceItem(props: {
   onToggle: (id: string) => void;
 }) {
   const { section, frame, open } = props;
-  const present = section.keys.filter((key) => frame.tensors[key]);
+  // A key over the frame's budget is held too: its view reads it on its own.
+  const held = (key: StepTensorKey) => Boolean(frame.tensors[key] || frame.deferred[key]);
+  const present = section.keys.filter(held);
   const bodyId = `trace-body-${section.id}`;
   return (
     <li
@@ -79,7 +81,7 @@ const TraceItem = memo(function TraceItem(props: {
         </span>
         <span className="trace-keys mono">
           {section.keys.map((key) => (
-            <span key={key} className={frame.tensors[key] ? "trace-key" : "trace-key absent"} title={KEY_META[key]?.description}>
+            <span key={key} className={held(key) ? "trace-key" : "trace-key absent"} title={KEY_META[key]?.description}>
               {key}
             </span>
           ))}

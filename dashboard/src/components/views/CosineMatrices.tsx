@@ -7,6 +7,9 @@ import type { StepFrame } from "../../lib/tensor-frame";
 import { axisName, formatFixed3 } from "../../lib/views/axes";
 import { CLASS_KEY } from "../../lib/views/columns";
 import { offDiagonalStats, orderByDescending } from "../../lib/views/matrix";
+import { deferredSpec } from "../../lib/views/step-tensors";
+import { frameScalar } from "../../lib/tensor-frame";
+import GridHeatmap from "./GridHeatmap";
 import Heatmap from "./Heatmap";
 import { Missing, Toggle } from "./parts";
 
@@ -62,6 +65,41 @@ function CosineMatrices({ frame }: { frame: StepFrame }) {
           const tensor = frame.tensors[key];
           const s = stats[i];
           const meta = KEY_META[key];
+          const deferred = tensor ? null : deferredSpec(frame, key);
+          if (deferred && deferred.shape.length === 2) {
+            // Over the frame's budget: drawn reduced (in index order), the mean off-diagonal from
+            // the step's scalar; the spread needs the whole matrix.
+            const mean = frameScalar(frame, `${key}_mean` as Key);
+            return (
+              <div key={key} className="cosine-item" data-testid={`cosine-${key}`}>
+                <GridHeatmap
+                  frame={frame}
+                  tensorKey={key}
+                  shape={[deferred.shape[0], deferred.shape[1]]}
+                  scale={meta.scale}
+                  rowName={axisName(meta.shape[0])}
+                  colName={axisName(meta.shape[1])}
+                  rowIsFeature
+                  colIsFeature
+                  focused={focused}
+                  onSelectFeature={toggleFeature}
+                  description={meta.description}
+                />
+                <dl className="cosine-stats">
+                  <div>
+                    <dt>mean off-diag</dt>
+                    <dd className="mono strong" data-testid={`cosine-mean-${key}`} data-value={mean ?? undefined}>
+                      {mean === null ? "—" : formatFixed3(mean)}
+                    </dd>
+                  </div>
+                  <div title="needs the whole matrix, which this step reads reduced">
+                    <dt>std · max</dt>
+                    <dd className="mono muted">—</dd>
+                  </div>
+                </dl>
+              </div>
+            );
+          }
           return (
             <div key={key} className="cosine-item" data-testid={`cosine-${key}`}>
               {tensor && s ? (

@@ -6,12 +6,13 @@ import { $focusedFeature, $focusExpanded, focusFeature, setFocusExpanded, stepFo
 import { formatValue } from "../../lib/format";
 import { QUANTITY_NAMES, UPDATE_COSINE_LABEL } from "../../lib/quantities";
 import { KEY_META, StepTensorKey, type StepTensorKey as Key } from "../../lib/generated/tensor-keys";
-import type { FrameTensor, StepFrame } from "../../lib/tensor-frame";
+import type { StepFrame } from "../../lib/tensor-frame";
 import { formatFixed3 } from "../../lib/views/axes";
 import { domainFor, finiteRange, lutFor, mapFor, paintValues } from "../../lib/views/colour";
 import { CLASS_KEY, classify, discoverColumns } from "../../lib/views/columns";
 import { AGREE_ABOVE, countForceRelations, forceRelation } from "../../lib/views/forces";
 import { rowCosine, rowNorm } from "../../lib/views/matrix";
+import { deferredSpec, useTensorRow } from "../../lib/views/step-tensors";
 import { squareSide } from "../../lib/views/tiles";
 import { usePaintedCanvas } from "./parts";
 
@@ -47,22 +48,27 @@ function FeatureFocus({ frame }: { frame: StepFrame }) {
   const focused = useStore($focusedFeature, { ssr: "initial" });
   const expanded = useStore($focusExpanded, { ssr: "initial" });
   const weights = frame.tensors[K.ENCODER_WEIGHTS];
-  const d = weights?.shape[0] ?? frame.tensors[CLASS_KEY]?.shape[0] ?? 0;
+  const d = weights?.shape[0] ?? deferredSpec(frame, K.ENCODER_WEIGHTS)?.shape[0] ?? frame.tensors[CLASS_KEY]?.shape[0] ?? 0;
   const feature = focused !== null && focused < d ? focused : null;
 
-  // Over every feature: how many have the gradient and SOM updates agreeing or fighting.
+  // Over every feature: how many have the gradient and SOM updates agreeing or fighting (only
+  // when the frame holds both whole).
   const counts = useMemo(() => {
     const a = frame.tensors[GRADIENT];
     const b = frame.tensors[SOM];
     return a && b ? countForceRelations(a.data, b.data, a.shape[0], a.shape[1]) : null;
   }, [frame]);
 
+  // The focused feature's rows: from the frame, or read on their own when it left them out.
+  const gradient = useTensorRow(frame, GRADIENT, feature);
+  const som = useTensorRow(frame, SOM, feature);
   const cosine = useMemo(() => {
-    const a = frame.tensors[GRADIENT];
-    const b = frame.tensors[SOM];
-    if (feature === null || !a || !b) return null;
-    return rowCosine(a.data, b.data, feature, a.shape[1]);
-  }, [frame, feature]);
+    const a = gradient.row;
+    const b = som.row;
+    if (!a || !b || a.length !== b.length) return null;
+    return rowCosine(a, b, 0, a.length);
+  }, [gradient.row, som.row]);
+  const loading = gradient.status === "loading" || som.status === "loading";
 
   // Nothing to dock: the features card says how to pick one.
   if (feature === null) return null;
@@ -123,7 +129,7 @@ function FeatureFocus({ frame }: { frame: StepFrame }) {
           <div className="focus-main">
             <div className="focus-pictures">
               {PICTURES.map(({ key, label }) => (
-                <FocusPicture key={key} tensorKey={key} label={label} tensor={frame.tensors[key] ?? null} feature={feature} />
+                <FocusPicture key={key} frame={frame} tensorKey={key} label={label} feature={feature} />
               ))}
             </div>
 
@@ -133,7 +139,9 @@ function FeatureFocus({ frame }: { frame: StepFrame }) {
                   {UPDATE_COSINE_LABEL}: the cosine of the rows of <span className="mono">{GRADIENT}</span> and <span className="mono">{SOM}</span>
                 </span>
                 {cosine === null ? (
-                  <span className="muted">{SOM} is not captured in this condition</span>
+                  <span className="muted" data-testid={loading ? "focus-cosine-loading" : undefined}>
+                    {loading ? `loading the rows of ${GRADIENT} and ${SOM}…` : `${SOM} is not captured in this condition`}
+                  </span>
                 ) : (
                   <span className="focus-cos-row">
                     <span className="focus-cos-value mono">{formatFixed3(cosine)}</span>
@@ -195,18 +203,19 @@ function FeatureFocus({ frame }: { frame: StepFrame }) {
   );
 }
 
-const FocusPicture = memo(function FocusPicture(props: { tensorKey: Key; label: string; tensor: FrameTensor | null; feature: number }) {
-  const { tensor, feature } = props;
+const FocusPicture = memo(function FocusPicture(props: { frame: StepFrame; tensorKey: Key; label: string; feature: number }) {
+  const { feature } = props;
   const dark = useStore($darkScheme, { ssr: "initial" });
-  const pixels = tensor?.shape[1] ?? 0;
+  const read = useTensorRow(props.frame, props.tensorKey, feature);
+  const pixels = read.row?.length ?? 0;
   const side = squareSide(pixels) ?? 0;
-  const row = useMemo(() => (tensor && side ? tensor.data.subarray(feature * pixels, (feature + 1) * pixels) : null), [tensor, feature, pixels, side]);
+  const row = side ? read.row : null;
   const scale = KEY_META[props.tensorKey].scale;
   const range = useMemo(() => (row ? finiteRange(row) : null), [row]);
   const domain = useMemo(() => (range ? domainFor(scale, range) : { lo: -1, hi: 1 }), [range, scale]);
   const lut = lutFor(mapFor(scale, "image"), dark);
   const ref = usePaintedCanvas(row ? side : 0, row ? side : 0, (out) => row && paintValues(row, out, lut, domain), [row, lut, domain]);
-  const norm = tensor && side ? rowNorm(tensor.data, feature, pixels) : NaN;
+  const norm = row ? rowNorm(row, 0, pixels) : NaN;
 
   return (
     <figure className="focus-pic" data-key={props.tensorKey}>
@@ -225,8 +234,12 @@ const FocusPicture = memo(function FocusPicture(props: { tensorKey: Key; label: 
           </span>
           {range && range.nonfinite > 0 && <span className="focus-pic-nan">{range.nonfinite} NaN/Inf</span>}
         </>
+      ) : read.status === "loading" ? (
+        <div className="focus-pic-missing" data-testid="focus-picture-loading" role="status">
+          loading…
+        </div>
       ) : (
-        <div className="focus-pic-missing">not captured in this condition</div>
+        <div className="focus-pic-missing">{read.status === "error" ? "could not be read" : "not captured in this condition"}</div>
       )}
     </figure>
   );

@@ -6,6 +6,7 @@ import { formatValue } from "../../lib/format";
 import type { StepTensorKey as Key } from "../../lib/generated/tensor-keys";
 import type { StepFrame } from "../../lib/tensor-frame";
 import { useRovingList } from "../../lib/use-roving-list";
+import { useBatchMeans } from "../../lib/views/step-tensors";
 import {
   CLASS_KEY,
   classify,
@@ -24,6 +25,7 @@ import {
 
 /** Every per-feature quantity of the vocabulary (found once; the vocabulary is static). */
 const COLUMNS = discoverColumns();
+const BATCH_KEYS = COLUMNS.filter((c) => c.reduce === "batch_mean").map((c) => c.key);
 
 type SortKey = Key | "feature";
 
@@ -37,18 +39,20 @@ interface TableData {
   classes: (FeatureClass | null)[] | null;
 }
 
-function tableData(frame: StepFrame): TableData {
+/** The table of the step; `means` are the batch means of [B, D] keys the frame left out. */
+function tableData(frame: StepFrame, means: Readonly<Record<string, Float32Array>>): TableData {
   const columns: MetricColumn[] = [];
   const values: Float64Array[] = [];
   const missing: MetricColumn[] = [];
   for (const column of COLUMNS) {
     const tensor = frame.tensors[column.key];
-    if (!tensor) {
+    const mean = column.reduce === "batch_mean" ? means[column.key] : undefined;
+    if (!tensor && !mean) {
       missing.push(column);
       continue;
     }
     columns.push(column);
-    values.push(columnValues(tensor, column.reduce));
+    values.push(tensor ? columnValues(tensor, column.reduce) : Float64Array.from(mean!));
   }
   const d = values.reduce((most, v) => Math.max(most, v.length), 0);
   const classIndex = columns.findIndex((c) => c.key === CLASS_KEY);
@@ -84,7 +88,8 @@ function HeaderName({ name }: { name: string }) {
 function FeatureMetricsTable({ frame }: { frame: StepFrame }) {
   const focused = useStore($focusedFeature, { ssr: "initial" });
   const [sort, setSort] = useState<SortState<SortKey> | null>(null);
-  const data = useMemo(() => tableData(frame), [frame]);
+  const batch = useBatchMeans(frame, BATCH_KEYS);
+  const data = useMemo(() => tableData(frame, batch.means), [frame, batch.means]);
   const { columns, values, summaries, d, classes } = data;
 
   const order = useMemo(() => {
@@ -139,7 +144,12 @@ function FeatureMetricsTable({ frame }: { frame: StepFrame }) {
         ) : (
           <span className="muted">{CLASS_KEY} is not captured in this condition: no classes</span>
         )}
-        {data.missing.length > 0 && (
+        {batch.loading && (
+          <span className="muted mt-missing" data-testid="metrics-loading" role="status">
+            loading the batch means…
+          </span>
+        )}
+        {!batch.loading && data.missing.length > 0 && (
           <span className="muted mt-missing" title={data.missing.map((c) => c.key).join(", ")} data-testid="metrics-missing">
             {data.missing.length} column{data.missing.length === 1 ? "" : "s"} not captured in this condition
           </span>

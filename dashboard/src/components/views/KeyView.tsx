@@ -5,9 +5,12 @@ import { $focusedFeature, toggleFeature } from "../../lib/feature-focus-store";
 import { KEY_META, StepTensorKey, type StepTensorKey as Key } from "../../lib/generated/tensor-keys";
 import type { StepFrame } from "../../lib/tensor-frame";
 import { axisName, isFeatureAxis } from "../../lib/views/axes";
+import { deferredSpec } from "../../lib/views/step-tensors";
 import BarChart from "./BarChart";
+import GridHeatmap from "./GridHeatmap";
 import Heatmap from "./Heatmap";
 import Neighbourhoods from "./Neighbourhoods";
+import PagedWeightGrid from "./PagedWeightGrid";
 import { Missing } from "./parts";
 import WeightGrid from "./WeightGrid";
 
@@ -39,6 +42,46 @@ export default function KeyView(props: KeyViewProps) {
     return Array.from(neighbours.data.subarray(focused * k, (focused + 1) * k));
   }, [props.markNeighbours, focused, neighbours]);
 
+  const deferred = meta && !tensor ? deferredSpec(frame, tensorKey) : null;
+  if (deferred && deferred.shape.length === 2 && meta.shape.length === 2) {
+    // Over the frame's byte budget: read at the size the view draws it.
+    const shape = [deferred.shape[0], deferred.shape[1]] as const;
+    if (meta.render === "heatmap") {
+      return (
+        <GridHeatmap
+          frame={frame}
+          tensorKey={tensorKey}
+          place={props.place}
+          shape={shape}
+          scale={meta.scale}
+          rowName={axisName(meta.shape[0])}
+          colName={axisName(meta.shape[1])}
+          rowIsFeature={isFeatureAxis(meta, 0)}
+          colIsFeature={isFeatureAxis(meta, 1)}
+          focused={focused}
+          onSelectFeature={toggleFeature}
+          description={meta.description}
+          maxWidth={props.maxWidth}
+        />
+      );
+    }
+    if (meta.render === "weight_grid") {
+      return (
+        <PagedWeightGrid
+          frame={frame}
+          tensorKey={tensorKey}
+          place={props.place}
+          shape={shape}
+          scale={meta.scale}
+          focused={focused}
+          marked={marked}
+          onSelectFeature={toggleFeature}
+          description={meta.description}
+          maxWidth={props.maxWidth}
+        />
+      );
+    }
+  }
   if (!meta || !tensor) return <Missing tensorKey={tensorKey} condition={frame.header.condition} step={frame.step} place={props.place} />;
   if (tensor.shape.length !== meta.shape.length) {
     return (

@@ -1,5 +1,5 @@
 import { useStore } from "@nanostores/react";
-import { type FocusEvent, type KeyboardEvent, memo, useMemo, useRef, useState, type PointerEvent } from "react";
+import { type FocusEvent, type KeyboardEvent, memo, type PointerEvent, type ReactNode, useMemo, useRef, useState } from "react";
 
 import { $darkScheme } from "../../lib/color-scheme-store";
 import type { ValueScale } from "../../lib/generated/tensor-keys";
@@ -15,6 +15,12 @@ export interface WeightGridProps {
   /** Row-major [rows, side²]: one picture per feature. */
   data: Float32Array | Int32Array;
   rows: number;
+  /** The feature of the first row (a page of a wider tensor); 0 by default. */
+  first?: number;
+  /** Features in the whole tensor, when `data` is a page of it. */
+  total?: number;
+  /** Shown above the thumbnails (a page's controls). */
+  pager?: ReactNode;
   pixels: number;
   scale: ValueScale;
   perRow?: number;
@@ -45,6 +51,7 @@ const SCALE_OPTIONS = [
  */
 function WeightGrid(props: WeightGridProps) {
   const { data, rows, pixels, scale } = props;
+  const first = props.first ?? 0;
   const perRow = props.perRow ?? 8;
   const dark = useStore($darkScheme, { ssr: "initial" });
   const [mode, setMode] = useState<ScaleMode>("shared");
@@ -96,7 +103,8 @@ function WeightGrid(props: WeightGridProps) {
       height: `${(side / layout.height) * 100}%`,
     };
   };
-  const focused = props.focused ?? null;
+  // Rows of this page: feature `first + slot`.
+  const focused = props.focused === null || props.focused === undefined ? null : props.focused - first;
 
   // The keyboard's cursor is the hover thumbnail (its middle pixel); it starts on the focused feature.
   const cursorAt = (feature: number) => {
@@ -108,13 +116,13 @@ function WeightGrid(props: WeightGridProps) {
     const y = box ? ((layout.rowY[row] + mid) / layout.height) * box.height : 0;
     setHover({ feature, px: mid, py: mid, x, y });
   };
-  const start = () => (focused !== null && focused < rows ? focused : 0);
+  const start = () => (focused !== null && focused >= 0 && focused < rows ? focused : 0);
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.altKey || event.metaKey) return;
     if (isActivationKey(event.key)) {
       if (!hover) return;
       event.preventDefault();
-      props.onSelectFeature?.(hover.feature);
+      props.onSelectFeature?.(first + hover.feature);
       return;
     }
     if (event.key === "Escape") {
@@ -135,9 +143,9 @@ function WeightGrid(props: WeightGridProps) {
   if (hover) {
     const value = data[hover.feature * pixels + hover.py * side + hover.px];
     tip = (
-      <HoverTip x={hover.x + 14} y={hover.y} frameWidth={maxWidth} testId="weight-grid-tooltip" data={{ feature: hover.feature, value: String(value) }}>
+      <HoverTip x={hover.x + 14} y={hover.y} frameWidth={maxWidth} testId="weight-grid-tooltip" data={{ feature: first + hover.feature, value: String(value) }}>
         <span className="vtip-head">
-          feature <strong>{hover.feature}</strong>
+          feature <strong>{first + hover.feature}</strong>
         </span>
         <span className="vtip-sub">
           pixel ({hover.py}, {hover.px}) <span className="mono">{formatExact(value)}</span>
@@ -153,18 +161,19 @@ function WeightGrid(props: WeightGridProps) {
       view="weight-grid"
       step={props.step}
       place={props.place}
-      shape={[rows, pixels]}
+      shape={[props.total ?? rows, pixels]}
       title={props.title}
       description={props.description}
       controls={<Toggle value={mode} options={SCALE_OPTIONS} onChange={setMode} testId={viewTestId("scale", props.tensorKey, props.place)} />}
     >
       <div className="wg-body" style={{ maxWidth }}>
+        {props.pager}
         <div
           ref={frameRef}
           className={props.onSelectFeature ? "wg-frame selectable" : "wg-frame"}
           onPointerMove={onMove}
           onPointerLeave={() => setHover(null)}
-          onClick={() => hover && props.onSelectFeature?.(hover.feature)}
+          onClick={() => hover && props.onSelectFeature?.(first + hover.feature)}
           {...(props.onSelectFeature && {
             tabIndex: 0,
             role: "application",
@@ -185,19 +194,19 @@ function WeightGrid(props: WeightGridProps) {
             aria-label={`${props.tensorKey}: ${rows} features as ${side}×${side} pictures`}
           />
           {props.marked?.map((feature) =>
-            feature >= 0 && feature < rows ? <span key={`m${feature}`} className="wg-mark" style={tileStyle(feature)} /> : null,
+            feature - first >= 0 && feature - first < rows ? <span key={`m${feature}`} className="wg-mark" style={tileStyle(feature - first)} /> : null,
           )}
-          {focused !== null && focused < rows && <span className="wg-focus" style={tileStyle(focused)} />}
+          {focused !== null && focused >= 0 && focused < rows && <span className="wg-focus" style={tileStyle(focused)} />}
           {hover && <span className="wg-hover" style={tileStyle(hover.feature)} />}
           {tip}
         </div>
         <ColourBar
           lut={lut}
-          domain={perFeature && focused !== null && focused < rows ? perFeature[focused] : shared}
+          domain={perFeature && focused !== null && focused >= 0 && focused < rows ? perFeature[focused] : shared}
           centred={scale === "signed"}
           nonfinite={range.nonfinite}
         />
-        {perFeature && <p className="view-note">{focused !== null ? `range of feature ${focused}; ` : ""}each feature uses its own range</p>}
+        {perFeature && <p className="view-note">{focused !== null && focused >= 0 && focused < rows ? `range of feature ${first + focused}; ` : ""}each feature uses its own range</p>}
       </div>
     </Figure>
   );

@@ -36,7 +36,7 @@ from acc.step_inspector import (
     StepInspector,
     StepNotRetained,
 )
-from acc.tensor_grid import reduce_grid
+from acc.tensor_grid import step_tensor_grid
 from acc.trainer import StepInfo, Trainer
 
 MAX_STEPS_PER_CALL = 500
@@ -461,8 +461,7 @@ class Session:
     ) -> dict[str, Any]:
         """One tensor of a held step reduced to at most `rows` x `cols` cells (min/max/mean
         each; see `reduce_grid`), or a `window` of it, exact when it fits the grid."""
-        data = self.inspector.get_step(step)
-        return {"step": data.step, "key": key, **reduce_grid(data.tensor(key), rows, cols, window)}
+        return step_tensor_grid(self.inspector.get_step(step), key, rows, cols, window)
 
     @property
     def condition(self) -> str:

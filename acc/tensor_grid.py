@@ -4,9 +4,12 @@ heatmap the dashboard draws of a large tensor reads it through here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from acc.step_inspector import StepData
 
 MAX_GRID = 1024  # cells a side of a reduced grid
 DEFAULT_GRID = 128  # 3 x 128 x 128 values: a JSON answer well under 1 MB
@@ -79,3 +82,16 @@ def as_matrix(array: np.ndarray) -> np.ndarray:
     if array.ndim < 2:
         return array.reshape(1, -1)
     return array.reshape(array.shape[0], -1)
+
+
+def step_tensor_grid(
+    data: StepData,
+    key: str,
+    rows: int,
+    cols: int,
+    window: tuple[int, int, int, int] | None = None,
+) -> dict[str, Any]:
+    """Tensor `key` of a held step (an inspector's, a branch's or an archived one) reduced to at
+    most `rows` x `cols` cells, or a `window` of it (see `reduce_grid`); `TensorNotHeld` names
+    the step's keys when it has no such tensor."""
+    return {"step": data.step, "key": key, **reduce_grid(data.tensor(key), rows, cols, window)}

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from acc.api.errors import InvalidValue
 from acc.api.openapi import enum, integer, operation
 from acc.api.responses import JSONResponse
-from acc.api.step_responses import step_response
+from acc.api.step_responses import GRID_DOC, GRID_QUERY, step_response, tensor_grid_response
 from acc.api.validation import MAX_STEP_NUMBER, int_path, int_query, reject_unknown
 from acc.archive.store import NoArchive, RunArchive, RunHistory, RunStatus
 
@@ -148,8 +148,16 @@ async def step_route(request: Request) -> Response:
     step = int_path(request, "step", 0, MAX_STEP_NUMBER)
     archive = archive_of(request)
     data = await to_thread.run_sync(archive.kept_step, run_id, step)
-    # Every tensor: a kept step has no per-tensor route to read deferred ones from.
-    return await step_response(request, data, {"run_id": run_id}, budget=None)
+    return await step_response(request, data, {"run_id": run_id})
+
+
+@operation(GRID_DOC.replace("a retained step", "a kept step of an archived run"), query=GRID_QUERY)
+async def tensor_route(request: Request) -> Response:
+    run_id = _run_id(request)
+    archive = archive_of(request)
+    return await tensor_grid_response(
+        request, lambda step: archive.kept_step(run_id, step), {"run_id": run_id}, first_step=0
+    )
 
 
 @operation("Delete an archived run: its scalars, events and kept tensors.")
@@ -168,4 +176,5 @@ routes = [
     Route("/archive/runs/{run_id}", delete_route, methods=["DELETE"]),
     Route("/archive/runs/{run_id}/history", history_route, methods=["GET"]),
     Route("/archive/runs/{run_id}/steps/{step}", step_route, methods=["GET"]),
+    Route("/archive/runs/{run_id}/steps/{step}/tensor/{key}", tensor_route, methods=["GET"]),
 ]

@@ -14,7 +14,15 @@ from acc.api.openapi import integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.runs import require_run
 from acc.api.state import model_seat
-from acc.api.step_responses import HISTORY_QUERY, history_body, history_query, step_response
+from acc.api.step_responses import (
+    GRID_DOC,
+    GRID_QUERY,
+    HISTORY_QUERY,
+    history_body,
+    history_query,
+    step_response,
+    tensor_grid_response,
+)
 from acc.api.validation import (
     MAX_STEP_NUMBER,
     int_field,
@@ -75,13 +83,23 @@ def _routes(prefix: str, session_of: SessionOf) -> list[Route]:
         branch = session_of(request).branches.get(branch_id)
         data = branch.get_step(step)
         extra = {"branch": branch_id, "fork_step": branch.fork_step}
-        # Every tensor: a branch's steps have no per-tensor route to read deferred ones from.
-        return await step_response(request, data, extra, budget=None)
+        return await step_response(request, data, extra)
+
+    @operation(GRID_DOC.replace("a retained step", "a step a branch holds"), query=GRID_QUERY)
+    async def tensor_route(request: Request) -> Response:
+        branch_id = int_path(request, "branch", 1, MAX_BRANCH_ID)
+        branch = session_of(request).branches.get(branch_id)
+        return await tensor_grid_response(request, branch.get_step, {"branch": branch_id})
 
     return [
         Route(f"{prefix}/branches", list_route, methods=["GET"]),
         Route(f"{prefix}/branches/{{branch}}/history", history_route, methods=["GET"]),
         Route(f"{prefix}/branches/{{branch}}/step/{{step}}", step_route, methods=["GET"]),
+        Route(
+            f"{prefix}/branches/{{branch}}/step/{{step}}/tensor/{{key}}",
+            tensor_route,
+            methods=["GET"],
+        ),
     ]
 
 

@@ -150,7 +150,7 @@ async def get_step_route(request: Request) -> Response:
 @operation(GRID_DOC, query=GRID_QUERY)
 async def tensor_route(request: Request) -> Response:
     session = _session(request)
-    return await tensor_grid_response(request, session, {"session_id": session.session_id})
+    return await tensor_grid_response(request, session.get_step, {"session_id": session.session_id})
 
 
 @operation(

@@ -153,7 +153,7 @@ async def get_step_route(request: Request) -> Response:
 @operation(GRID_DOC, query=GRID_QUERY)
 async def tensor_route(request: Request) -> Response:
     run = require_run(request)
-    return await tensor_grid_response(request, run.session, {"run_id": run.run_id})
+    return await tensor_grid_response(request, run.session.get_step, {"run_id": run.run_id})
 
 
 def _sse(event: str, data: dict[str, Any], event_id: str | None = None) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from acc.api.validation import MAX_STEP_NUMBER, int_path, int_query, reject_unkn
 from acc.session import Session
 from acc.step_events import StepEvent
 from acc.step_inspector import History, StepData, StepTensorKey
-from acc.tensor_grid import DEFAULT_GRID, MAX_GRID
+from acc.tensor_grid import DEFAULT_GRID, MAX_GRID, step_tensor_grid
 from acc.tensor_wire import (
     FRAME_BUDGET,
     FRAME_CONTENT_TYPE,
@@ -33,17 +33,15 @@ def wants_frame(request: Request) -> bool:
     return FRAME_CONTENT_TYPE in request.headers.get("accept", "")
 
 
-async def step_response(
-    request: Request, data: StepData, extra: dict[str, Any], budget: int | None = FRAME_BUDGET
-) -> Response:
+async def step_response(request: Request, data: StepData, extra: dict[str, Any]) -> Response:
     """The step as a binary frame (Accept: application/x-acc-frame) or JSON, encoded off-loop:
-    at most `budget` bytes of tensors, the rest listed under `deferred` (read them with a
-    `tensor_grid_response` route of the same source; None: every tensor, for sources without)."""
+    at most `FRAME_BUDGET` bytes of tensors, the rest listed under `deferred` (every source of
+    steps has a `tensor_grid_response` route beside it to read them)."""
     if wants_frame(request):
-        body = await to_thread.run_sync(step_to_frame, data, extra, budget)
+        body = await to_thread.run_sync(step_to_frame, data, extra, FRAME_BUDGET)
         media_type = FRAME_CONTENT_TYPE
     else:
-        body = await to_thread.run_sync(step_to_json, data, extra, budget)
+        body = await to_thread.run_sync(step_to_json, data, extra, FRAME_BUDGET)
         media_type = "application/json"
     return Response(body, media_type=media_type, headers={"x-acc-step": str(data.step)})
 
@@ -90,17 +88,21 @@ def grid_query(request: Request) -> GridQuery:
 
 
 async def tensor_grid_response(
-    request: Request, session: Session, extra: dict[str, Any]
+    request: Request,
+    read_step: Callable[[int], StepData],
+    extra: dict[str, Any],
+    first_step: int = 1,
 ) -> Response:
-    """`{step}/tensor/{key}` of `session`: the tensor reduced as the query says, as a frame or
-    JSON, reduced and encoded off-loop."""
-    step = int_path(request, "step", 1, MAX_STEP_NUMBER)
+    """`…/{step}/tensor/{key}`: that tensor of the step `read_step` gives, reduced as the query
+    says, as a frame or JSON, read, reduced and encoded off-loop."""
+    step = int_path(request, "step", first_step, MAX_STEP_NUMBER)
     key = request.path_params["key"]
     query = grid_query(request)
     frame = wants_frame(request)
 
     def reduce() -> bytes:
-        grid = {**session.tensor_grid(step, key, query.rows, query.cols, query.window), **extra}
+        data = read_step(step)
+        grid = {**step_tensor_grid(data, key, query.rows, query.cols, query.window), **extra}
         return grid_to_frame(grid) if frame else grid_to_json(grid)
 
     body = await to_thread.run_sync(reduce)

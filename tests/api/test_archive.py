@@ -13,7 +13,7 @@ from acc.api.app import create_app
 from acc.archive.store import RunArchive
 from acc.data import MnistData
 from acc.settings import Settings
-from acc.tensor_wire import FRAME_CONTENT_TYPE
+from acc.tensor_wire import FRAME_BUDGET, FRAME_CONTENT_TYPE, decode_frame
 from tests.api.local_client import LOCAL_BASE_URL, local_client
 
 
@@ -85,6 +85,40 @@ def test_two_runs_are_listed_read_and_their_histories_overlaid(
     assert step.status_code == 200 and step.headers["x-acc-step"] == "10"
     assert step.headers["content-type"] == FRAME_CONTENT_TYPE
     assert client.get(f"/archive/runs/{first}/steps/10").json()["step"] == 10
+
+
+def test_a_wide_kept_step_answers_a_budgeted_frame_and_its_deferred_tensors_exactly(
+    archived: tuple[TestClient, RunArchive],
+) -> None:
+    client, archive = archived
+    started = client.post(
+        "/runs",
+        json={"condition": "control", "steps": 5, "capture_every": 5, "options": {"dim": 256}},
+    )
+    assert started.status_code == 200, started.text
+    run_id = started.json()["run_id"]
+    assert client.app.state.seat.require_run().wait(120)  # type: ignore[attr-defined]
+    assert archive.writer.flush(30)
+
+    answer = client.get(f"/archive/runs/{run_id}/steps/5", headers={"accept": FRAME_CONTENT_TYPE})
+    assert answer.status_code == 200, answer.text
+    header, arrays, _ = decode_frame(answer.content)
+    assert len(answer.content) <= FRAME_BUDGET + 64 * 1024  # the tensors within the budget
+    kept = archive.kept_step(run_id, 5).arrays
+    assert header["deferred"], "a 256-wide step is over the frame's budget"
+    assert set(arrays) | set(header["deferred"]) >= set(kept) - {"batch_images"}
+    for key, spec in header["deferred"].items():
+        rows, cols = spec["shape"][0], spec["nbytes"] // 4 // spec["shape"][0]
+        exact = client.get(
+            f"/archive/runs/{run_id}/steps/5/tensor/{key}",
+            params={"rows": rows, "cols": cols},
+            headers={"accept": FRAME_CONTENT_TYPE},
+        )
+        assert exact.status_code == 200, exact.text
+        grid = decode_frame(exact.content)[1]["mean"].reshape(spec["shape"])
+        assert grid.tobytes() == kept[key].tobytes(), key
+    missing = client.get(f"/archive/runs/{run_id}/steps/5/tensor/nope")
+    assert missing.status_code == 404 and "holds no tensor 'nope'" in missing.json()["detail"]
 
 
 def test_bad_ids_keys_and_filters_are_4xx_naming_the_value(

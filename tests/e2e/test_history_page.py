@@ -73,7 +73,9 @@ def _call(trainer: Server, path: str, body: dict[str, Any] | None = None) -> Any
 
 
 def _free_run(trainer: Server, condition: str, steps: int) -> str:
-    run_id = str(_call(trainer, "/runs", {"condition": condition, "steps": steps})["run_id"])
+    # A full step every 10th, so a 30-step run keeps steps to open.
+    body = {"condition": condition, "steps": steps, "capture_every": 10}
+    run_id = str(_call(trainer, "/runs", body)["run_id"])
     deadline = time.monotonic() + 120
     while _call(trainer, "/runs/current")["status"] != "completed":
         assert time.monotonic() < deadline, "the run did not finish"

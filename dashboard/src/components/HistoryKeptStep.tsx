@@ -2,7 +2,7 @@ import { useStore } from "@nanostores/react";
 import { useState } from "react";
 
 import { formatCount } from "../lib/format";
-import { $archiveList, $keptStep, $selectedRuns, closeKeptStep, openKeptStep } from "../lib/history-store";
+import { $archiveList, $keptStep, $selectedRuns, closeKeptStep, keptStepsPath, openKeptStep } from "../lib/history-store";
 import ViewsBoundary from "./ViewsBoundary";
 import StepViews from "./views/StepViews";
 
@@ -71,7 +71,7 @@ export default function HistoryKeptStep() {
             Step {formatCount(kept.step)} of run {kept.runId}, as it was kept on disk.
           </p>
           <ViewsBoundary step={kept.step} testId="history-kept-error">
-            <StepViews frame={kept.frame} />
+            <StepViews frame={kept.frame} source={keptStepsPath(kept.runId)} />
           </ViewsBoundary>
         </div>
       ) : (

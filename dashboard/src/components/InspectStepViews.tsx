@@ -21,5 +21,5 @@ export default function InspectStepViews() {
   // While another step loads (tens of ms), the last one stays as it is rather than the page
   // collapsing or flashing.
   if (frame.step !== selection.step && selection.status !== "loading") return null;
-  return <StepViews frame={frame} source="/inspect" />;
+  return <StepViews frame={frame} source="/inspect/step" />;
 }

@@ -7,6 +7,7 @@ import { $run, $runBusy, $runStep } from "../lib/run-store";
 import {
   $branchStep,
   branchColor,
+  branchStepsPath,
   closeBranchStep,
   rewindInspector,
   rewindRun,
@@ -167,7 +168,9 @@ function RewindCard(props: { target: RewindTarget; loop: Loop; busy: boolean; he
                 Close
               </button>
             </div>
-            {browsing.frame && tensors && <StepViews frame={browsing.frame} />}
+            {browsing.frame && tensors && (
+              <StepViews frame={browsing.frame} source={branchStepsPath(target, browsing.branch.id)} />
+            )}
           </div>
         )}
       </div>

@@ -30,7 +30,7 @@ export default function RunsStepViews() {
         </span>
       </header>
       <ViewsBoundary step={frame.step} testId="runs-step-views-error" className="card runs-step-views-error">
-        <StepViews frame={frame} stale={latest > frame.step && run?.status === "running"} source="/runs" />
+        <StepViews frame={frame} stale={latest > frame.step && run?.status === "running"} source="/runs/step" />
       </ViewsBoundary>
     </section>
   );

@@ -97,11 +97,16 @@ export async function deleteRun(id: string): Promise<void> {
   });
 }
 
+/** The path of an archived run's kept steps (`…/{n}` is one, `…/{n}/tensor/{key}` one of its tensors). */
+export function keptStepsPath(runId: string): string {
+  return `/archive/runs/${encodeURIComponent(runId)}/steps`;
+}
+
 /** `GET /archive/runs/{id}/steps/{step}` as a frame: the step's tensors, in the same views a live step has. */
 export async function openKeptStep(runId: string, step: number): Promise<void> {
   const ticket = keptSequence.next();
   try {
-    const frame = decodeFrame(await fetchFrame(`/archive/runs/${encodeURIComponent(runId)}/steps/${step}`));
+    const frame = decodeFrame(await fetchFrame(`${keptStepsPath(runId)}/${step}`));
     if (keptSequence.isCurrent(ticket)) $keptStep.set({ runId, step, frame });
   } catch (err) {
     if (keptSequence.isCurrent(ticket)) $historyError.set(actionError(`Open step ${step} of run ${runId}`, err));

@@ -30,6 +30,11 @@ import { decodeFrame, type StepFrame } from "./tensor-frame";
 const HISTORY_PAGE = 10_000;
 const PREFIX: Record<RewindTarget, string> = { inspect: "/inspect", run: "/runs" };
 
+/** The path of a branch's held steps (`…/{n}` is one, `…/{n}/tensor/{key}` one of its tensors). */
+export function branchStepsPath(target: RewindTarget, branch: number): string {
+  return `${PREFIX[target]}/branches/${branch}/step`;
+}
+
 /** Each target's branches, as lines (oldest first), and the session or run they belong to. */
 export interface BranchLines {
   owner: string | null;
@@ -138,7 +143,7 @@ export async function refreshBranches(target: RewindTarget): Promise<void> {
 export async function showBranchStep(target: RewindTarget, branch: BranchSummary, step: number): Promise<void> {
   $branchStep.set({ target, branch, step, status: "loading", frame: null, detail: null });
   try {
-    const frame = decodeFrame(await fetchFrame(`${PREFIX[target]}/branches/${branch.id}/step/${step}`));
+    const frame = decodeFrame(await fetchFrame(`${branchStepsPath(target, branch.id)}/${step}`));
     if ($branchStep.get()?.step === step) $branchStep.set({ target, branch, step, status: "ready", frame, detail: null });
   } catch (err) {
     if ($branchStep.get()?.step === step) $branchStep.set({ target, branch, step, status: "error", frame: null, detail: errorDetail(err) });

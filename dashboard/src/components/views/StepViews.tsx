@@ -16,7 +16,8 @@ import NonFiniteBadge from "./NonFiniteBadge";
  * frame it is given (and the feature focus), so any page that holds a step can show it: the
  * inspector's step on screen, a paused free run's step. `stale` dims it (the caller knows the
  * step is behind, e.g. a run that moved on). `source` says where the tensors the frame left out
- * (over its byte budget) are read: "/inspect" or "/runs".
+ * (over its byte budget) are read: the path of its steps ("/inspect/step", "/runs/step", a branch's
+ * or an archived run's steps).
  */
 function StepViews({ frame, stale = false, source = null }: { frame: StepFrame; stale?: boolean; source?: string | null }) {
   const d = frame.tensors.encoder_weights?.shape[0] ?? frame.deferred.encoder_weights?.shape[0] ?? frame.tensors.win_rate?.shape[0];

@@ -69,9 +69,12 @@ describe("deferred tensors", () => {
   });
 
   it("asks for a window with all four bounds", () => {
-    expect(gridPath("/runs", 7, "encoder_weights", { rows: 64, cols: 784, window: [64, 128, 0, 784] })).toBe(
+    expect(gridPath("/runs/step", 7, "encoder_weights", { rows: 64, cols: 784, window: [64, 128, 0, 784] })).toBe(
       "/runs/step/7/tensor/encoder_weights?rows=64&cols=784&r0=64&r1=128&c0=0&c1=784",
     );
-    expect(gridPath("/inspect", 1, "strength", { rows: 128, cols: 320 })).toBe("/inspect/step/1/tensor/strength?rows=128&cols=320");
+    expect(gridPath("/inspect/step", 1, "strength", { rows: 128, cols: 320 })).toBe("/inspect/step/1/tensor/strength?rows=128&cols=320");
+    expect(gridPath("/archive/runs/a1b2/steps", 40, "grad_raw", { rows: 64, cols: 784 })).toBe(
+      "/archive/runs/a1b2/steps/40/tensor/grad_raw?rows=64&cols=784",
+    );
   });
 });

@@ -1,6 +1,6 @@
 // The tensors of a step that its frame leaves out (over the frame's byte budget, listed in the
 // header under `deferred`), read per view at the resolution it draws them: `GET
-// <source>/step/{n}/tensor/{key}?rows=&cols=[&r0=&r1=&c0=&c1=]` answers a grid of at most
+// <source>/{n}/tensor/{key}?rows=&cols=[&r0=&r1=&c0=&c1=]` answers a grid of at most
 // rows × cols cells (min, max and mean of each; exact when the window fits the grid) as a frame.
 // The page that shows a step says where its tensors come from (`StepSource`); without a source
 // (a step that has no such route) a deferred tensor shows as not available.
@@ -11,7 +11,11 @@ import { MAX_HEATMAP_CELLS } from "../generated/limits";
 import type { FrameDeferredSpec } from "../inspect-types";
 import { decodeFrame, FrameError, type StepFrame } from "../tensor-frame";
 
-/** Where the step's tensors are read: "/inspect" or "/runs" (null: nowhere, all are in the frame). */
+/**
+ * The path of the steps the frame came from, so a tensor reads as `<source>/{n}/tensor/{key}`:
+ * "/inspect/step", "/runs/step", "/inspect/branches/3/step", "/archive/runs/{id}/steps" (null:
+ * nowhere; a deferred tensor shows as not available).
+ */
 export const StepSource = createContext<string | null>(null);
 
 /** A window of a 2-D tensor: rows r0..r1, columns c0..c1, half-open. */
@@ -106,7 +110,7 @@ export function gridPath(source: string, step: number, key: string, request: Gri
     query.set("c0", String(c0));
     query.set("c1", String(c1));
   }
-  return `${source}/step/${step}/tensor/${encodeURIComponent(key)}?${query}`;
+  return `${source}/${step}/tensor/${encodeURIComponent(key)}?${query}`;
 }
 
 /**

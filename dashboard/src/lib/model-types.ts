@@ -1,4 +1,5 @@
 // Mirrors the attached loop's answers (acc/api/attached.py, docs/attach.md). Keep the two in step.
+import type { TensorGridHeader } from "./tensor-grid-types";
 import type { RankRow } from "./rank-types";
 import type { BreakReason, StepEvent } from "./steering-types";
 
@@ -93,20 +94,7 @@ export interface ModelHistograms {
 }
 
 /** `GET /model/heatmap`: a tensor reduced to at most rows × cols cells. */
-export interface ModelHeatmap {
-  step: number;
-  key: string;
-  shape: number[];
-  /** The tensor as 2-D: [shape[0], rest]. */
-  grid_shape: [number, number];
-  /** [r0, r1, c0, c1], half-open. */
-  window: [number, number, number, number];
-  rows: number;
-  cols: number;
-  /** One element a cell. */
-  exact: boolean;
-  row_starts: number[];
-  col_starts: number[];
+export interface ModelHeatmap extends TensorGridHeader {
   min: (number | null)[][];
   max: (number | null)[][];
   mean: (number | null)[][];

@@ -10,6 +10,7 @@ import { fetchFrame } from "../api";
 import { MAX_HEATMAP_CELLS } from "../generated/limits";
 import type { FrameDeferredSpec } from "../inspect-types";
 import { decodeFrame, FrameError, type StepFrame } from "../tensor-frame";
+import type { TensorGridHeader } from "../tensor-grid-types";
 
 /**
  * The path of the steps the frame came from, so a tensor reads as `<source>/{n}/tensor/{key}`:
@@ -54,23 +55,11 @@ export type GridState =
   | { status: "error"; message: string }
   | { status: "unavailable"; message: string };
 
-interface GridHeader {
-  step: number;
-  key: string;
-  shape: number[];
-  grid_shape: [number, number];
-  window: [number, number, number, number];
-  rows: number;
-  cols: number;
-  exact: boolean;
-  row_starts: number[];
-  col_starts: number[];
-}
 
 /** Decode a grid frame (`grid_to_frame` on the trainer). */
 export function decodeGrid(buffer: ArrayBuffer): TensorGrid {
   const frame = decodeFrame(buffer);
-  const header = frame.header as unknown as GridHeader;
+  const header = frame.header as unknown as TensorGridHeader;
   const tensors = frame.tensors as Record<string, { data: Float32Array | Int32Array } | undefined>;
   const mean = tensors.mean?.data;
   if (!(mean instanceof Float32Array) || mean.length !== header.rows * header.cols) {

@@ -36,7 +36,6 @@ from acc.step_inspector import (
     StepInspector,
     StepNotRetained,
 )
-from acc.tensor_grid import step_tensor_grid
 from acc.trainer import StepInfo, Trainer
 
 MAX_STEPS_PER_CALL = 500
@@ -450,18 +449,6 @@ class Session:
 
     def get_step(self, step: int) -> StepData:
         return self.inspector.get_step(step)
-
-    def tensor_grid(
-        self,
-        step: int,
-        key: str,
-        rows: int,
-        cols: int,
-        window: tuple[int, int, int, int] | None = None,
-    ) -> dict[str, Any]:
-        """One tensor of a held step reduced to at most `rows` x `cols` cells (min/max/mean
-        each; see `reduce_grid`), or a `window` of it, exact when it fits the grid."""
-        return step_tensor_grid(self.inspector.get_step(step), key, rows, cols, window)
 
     @property
     def condition(self) -> str:

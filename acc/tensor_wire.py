@@ -130,8 +130,8 @@ def _plan(data: StepData, budget: int | None) -> _Plan:
     if budget is None:
         return _Plan(list(sizes), sizes, pictures)
     sources = {s for key in DERIVATION_ORDER for s in KEY_META[key].derived_from}
-    captured = list(data.arrays)
-    order = sorted(sizes, key=lambda key: (sizes[key], key not in sources, captured.index(key)))
+    position = {key: index for index, key in enumerate(data.arrays)}
+    order = sorted(sizes, key=lambda key: (sizes[key], key not in sources, position[key]))
     chosen: list[str] = []
     total = 0
     for key in order:

@@ -22,12 +22,11 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
-from own_loop import SmallCNN
+from own_loop import SmallCNN, add_training_options
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 import acc
-from acc.attached_loop import DEFAULT_CAPTURE_EVERY
 from acc.data import load_mnist
 
 
@@ -95,18 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=3000, help="training steps per rank")
     parser.add_argument("--world-size", type=int, default=2, help="ranks to spawn (no torchrun)")
     parser.add_argument("--backend", choices=("gloo", "nccl"), default="gloo")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument(
-        "--capture-every",
-        type=int,
-        default=DEFAULT_CAPTURE_EVERY,
-        help=f"statistics every N steps while running (default {DEFAULT_CAPTURE_EVERY})",
-    )
     parser.add_argument("--paused", action="store_true", help="wait after the first step")
     parser.add_argument("--rank-timeout", type=float, default=300.0)
     parser.add_argument("--same-data", action="store_true", help="every rank on the same batches")
-    parser.add_argument("--seed", type=int, default=0)
+    add_training_options(parser)
     args = parser.parse_args(argv)
 
     if "RANK" in os.environ:  # torchrun (or a launcher like it) started this rank

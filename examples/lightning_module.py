@@ -17,12 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from acc.attached_loop import DEFAULT_CAPTURE_EVERY
 from acc.data import load_mnist
 from acc.lightning import AccCallback
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: own_loop is beside it
-from own_loop import SmallCNN  # noqa: E402
+from own_loop import SmallCNN, add_training_options  # noqa: E402
 
 
 class DigitClassifier(pl.LightningModule):
@@ -46,15 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8787, help="API port (0: a free one)")
     parser.add_argument("--steps", type=int, default=3000, help="training steps to run")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument(
-        "--capture-every",
-        type=int,
-        default=DEFAULT_CAPTURE_EVERY,
-        help=f"statistics every N steps while running (default {DEFAULT_CAPTURE_EVERY})",
-    )
-    parser.add_argument("--seed", type=int, default=0)
+    add_training_options(parser)
     args = parser.parse_args(argv)
 
     pl.seed_everything(args.seed, verbose=False)

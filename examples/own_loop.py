@@ -42,10 +42,9 @@ class SmallCNN(nn.Module):
         return self.classifier(self.features(x))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8787, help="API port (0: a free one)")
-    parser.add_argument("--steps", type=int, default=3000, help="training steps to run")
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """The options every example's loop shares: batch size, learning rate, how often acc
+    computes statistics while running, and the seed."""
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument(
@@ -55,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"statistics every N steps while running (default {DEFAULT_CAPTURE_EVERY})",
     )
     parser.add_argument("--seed", type=int, default=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8787, help="API port (0: a free one)")
+    parser.add_argument("--steps", type=int, default=3000, help="training steps to run")
+    add_training_options(parser)
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)

@@ -28,6 +28,7 @@ from acc.model_capture import (
 )
 from acc.step_inspector import CaptureBudget, StepNotRetained
 from acc.tensor_grid import reduce_grid
+from tests.unit.blowup import Blowup
 
 WAIT_S = 30.0
 
@@ -200,14 +201,6 @@ def test_held_steps_stay_within_the_budget(model: nn.Module) -> None:
 
 
 def test_first_nonfinite_names_the_module_that_produced_it() -> None:
-    class Blowup(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.armed = False
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return x / 0 if self.armed else x
-
     torch.manual_seed(0)
     blowup = Blowup()
     model = nn.Sequential(nn.Linear(4, 4), blowup, nn.Linear(4, 1))

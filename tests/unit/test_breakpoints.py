@@ -23,6 +23,7 @@ from acc.live_edits import HparamError
 from acc.session import Session
 from acc.step_events import StepEvent, StepEvents
 from acc.trainer import StepInfo
+from tests.unit.blowup import Blowup
 
 
 def test_config_parse_validates_names_and_ranges() -> None:
@@ -191,14 +192,6 @@ def test_step_events_cursor_survives_dropping_old_events() -> None:
 
 
 def test_attached_loop_pauses_at_the_break_step_and_names_the_module() -> None:
-    class Blowup(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.armed = False
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return x / 0 if self.armed else x
-
     torch.manual_seed(0)
     blowup = Blowup()
     model = nn.Sequential(nn.Linear(4, 4), blowup, nn.Linear(4, 1))

@@ -1,5 +1,5 @@
 """Wide BCL steps (D up to 4096): the `dim` option, the step frame's byte budget with its
-`deferred` keys, and reading one tensor of a held step reduced or exactly (`Session.tensor_grid`)."""
+`deferred` keys, and reading one tensor of a held step reduced or exactly (`step_tensor_grid`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from acc.recipes import get_recipe
 from acc.recipes.bcl import DIM
 from acc.session import Session
 from acc.step_inspector import StepData, TensorNotHeld
-from acc.tensor_grid import GridWindowError
+from acc.tensor_grid import GridWindowError, step_tensor_grid
 from acc.tensor_wire import (
     FRAME_BUDGET,
     decode_frame,
@@ -118,7 +118,7 @@ def test_a_reduced_tensor_is_the_numpy_reduction_of_the_held_one(
 ) -> None:
     session, data = wide
     cosine = data.arrays["weight_cosine"]
-    grid = session.tensor_grid(1, "weight_cosine", 100, 64)
+    grid = step_tensor_grid(session.get_step(1), "weight_cosine", 100, 64)
     assert (grid["rows"], grid["cols"], grid["exact"]) == (100, 64, False)
     rows, cols = grid["row_starts"], grid["col_starts"]
     row_ends, col_ends = [*rows[1:], 1024], [*cols[1:], 1024]
@@ -136,13 +136,13 @@ def test_a_reduced_tensor_is_the_numpy_reduction_of_the_held_one(
 
 def test_a_window_that_fits_the_grid_comes_back_exact(wide: tuple[Session, StepData]) -> None:
     session, data = wide
-    page = session.tensor_grid(1, "encoder_weights", 64, 784, (128, 192, 0, 784))
+    page = step_tensor_grid(session.get_step(1), "encoder_weights", 64, 784, (128, 192, 0, 784))
     assert page["exact"] and page["window"] == [128, 192, 0, 784]
     np.testing.assert_array_equal(page["mean"], data.arrays["encoder_weights"][128:192])
     header, arrays, _ = decode_frame(grid_to_frame(page))
     assert set(header["tensors"]) == {"mean"}  # exact: min = max = mean, sent once
     np.testing.assert_array_equal(arrays["mean"], data.arrays["encoder_weights"][128:192])
-    zoom = session.tensor_grid(1, "grad_cosine", 32, 32, (500, 520, 1000, 1024))
+    zoom = step_tensor_grid(session.get_step(1), "grad_cosine", 32, 32, (500, 520, 1000, 1024))
     np.testing.assert_array_equal(zoom["mean"], data.arrays["grad_cosine"][500:520, 1000:1024])
 
 
@@ -151,8 +151,8 @@ def test_unknown_keys_steps_and_windows_are_refused_naming_them(
 ) -> None:
     session, _ = wide
     with pytest.raises(TensorNotHeld, match=r"holds no tensor 'nope'; it holds .*strength"):
-        session.tensor_grid(1, "nope", 8, 8)
+        step_tensor_grid(session.get_step(1), "nope", 8, 8)
     with pytest.raises(LookupError, match="step 5 has not run; full data is held for steps 1..1"):
-        session.tensor_grid(5, "strength", 8, 8)
+        step_tensor_grid(session.get_step(5), "strength", 8, 8)
     with pytest.raises(GridWindowError, match="outside the 1024 x 1024 tensor"):
-        session.tensor_grid(1, "weight_cosine", 8, 8, (0, 1025, 0, 8))
+        step_tensor_grid(session.get_step(1), "weight_cosine", 8, 8, (0, 1025, 0, 8))

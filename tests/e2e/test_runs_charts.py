@@ -9,6 +9,8 @@ optimizer and SOM updates agree or fight.
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Server
@@ -42,6 +44,11 @@ def ctrl_wheel(page: Page, chart: Locator, at: float, delta: float) -> None:
     page.keyboard.down("Control")
     page.mouse.wheel(0, delta)
     page.keyboard.up("Control")
+
+
+def plot_width(chart: Locator) -> float:
+    """The width in pixels of a line chart's plot area (its clip rectangle)."""
+    return float(chart.locator("clipPath rect").first.get_attribute("width") or "0")
 
 
 def tick_labels(chart: Locator) -> list[str]:
@@ -114,6 +121,19 @@ def test_loss_and_trajectory_charts_zoom_smooth_and_read(
     expect(step_number).to_have_attribute("data-step", stepped)
     expect(page.get_by_test_id("runs-force-scatter")).to_have_attribute("data-step", stepped)
 
+    # A line with more points than the plot has pixels is drawn as a hairline ("dense").
+    line = page.get_by_test_id("runs-loss-line")
+    points = int(loss.get_attribute("data-points") or "0")
+    assert points < plot_width(loss)
+    expect(line).not_to_have_class(re.compile(r"\bdense\b"))
+    # Narrowed to fewer pixels than points, the same line turns dense; widened again, it does not.
+    loss.evaluate("el => { el.style.width = '160px'; }")
+    expect(line).to_have_class(re.compile(r"\bdense\b"))
+    assert points > plot_width(loss)
+    assert line.evaluate("el => getComputedStyle(el).strokeWidth") == "1px"
+    loss.evaluate("el => { el.style.width = ''; }")
+    expect(line).not_to_have_class(re.compile(r"\bdense\b"))
+
     # Axis titles, and y ticks that never repeat.
     expect(loss.get_by_test_id("chart-x-title")).to_have_text("step →")
     expect(loss.get_by_test_id("chart-y-title")).to_have_text("loss")
@@ -136,7 +156,7 @@ def test_loss_and_trajectory_charts_zoom_smooth_and_read(
     expect(loss).to_have_attribute("data-smoothing", "0.9")
     smoothed = page.get_by_test_id("runs-loss-smoothed")
     expect(smoothed).to_have_count(1)
-    expect(page.get_by_test_id("runs-loss-line")).to_have_class("chart-line faint")
+    expect(page.get_by_test_id("runs-loss-line")).to_have_class(re.compile(r"\bfaint\b"))
     assert smoothed.get_attribute("d") != page.get_by_test_id("runs-loss-line").get_attribute("d")
     page.get_by_test_id("runs-loss-smoothing").fill("0")
     expect(page.get_by_test_id("runs-loss-smoothed")).to_have_count(0)

@@ -240,3 +240,26 @@ def test_a_fresh_capture_is_kept_without_a_copy_and_a_live_one_is_copied() -> No
     data = inspector.collect(1)
     assert data.arrays["win_rate"].tolist() == [2.0] * 4  # shares memory: fresh means unmodified
     assert data.arrays["feature_novelty"].tolist() == [1.0] * 4
+
+
+def test_a_scalar_is_read_as_a_copy_of_its_value() -> None:
+    inspector = StepInspector()
+    weight = torch.tensor(0.5, requires_grad=True)
+    loss = weight * 3  # part of a graph, as the loss is
+    live = torch.tensor(2.0)
+    inspector.capture(K.LOSS, loss, fresh=True)
+    inspector.capture(K.WEIGHT_COSINE_MEAN, live)
+    inspector.capture(K.GRAD_COSINE_MEAN, torch.tensor(1 / 3, dtype=torch.float64))
+    inspector.capture(K.SOM_TARGET_COSINE_MEAN, torch.tensor(float("nan")))
+    live += 1  # changed in place after the capture
+    arrays = inspector.collect(1).arrays
+    assert {k: (a.shape, a.dtype) for k, a in arrays.items()} == {
+        k: ((), np.dtype(np.float32))
+        for k in ("loss", "weight_cosine_mean", "grad_cosine_mean", "som_target_cosine_mean")
+    }
+    assert float(arrays["loss"]) == 1.5
+    assert float(arrays["weight_cosine_mean"]) == 2.0
+    assert arrays["grad_cosine_mean"] == np.float32(1 / 3)  # rounded as float32
+    assert np.isnan(arrays["som_target_cosine_mean"])
+    with pytest.raises(CaptureError, match=r"win_rate must have rank 1"):
+        inspector.capture(K.WIN_RATE, torch.tensor(1.0))

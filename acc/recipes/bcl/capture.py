@@ -84,7 +84,7 @@ class BCLCapture(Capture):
 
     def on_after_backward(self, info: StepInfo) -> None:
         """Capture everything that exists before the optimizer step."""
-        self._capture(K.LOSS, info.loss.detach())
+        self._capture(K.LOSS, info.loss)
         if self.detail is Detail.SCALARS:
             return
         self._capture(K.BATCH_IMAGES, info.batch.images)

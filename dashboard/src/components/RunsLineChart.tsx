@@ -40,7 +40,9 @@ const TITLE_BOTTOM = 14;
 /**
  * A step-indexed line chart in SVG: any number of lines, each decimated to the pixels it covers
  * (so a run of a million steps draws as fast as one of a hundred), a hover rule with every line's
- * value at the nearest step, and readable ticks (lib/ticks.ts). Lines lift the pen at NaN (and,
+ * value at the nearest step, and readable ticks (lib/ticks.ts). A line with more points than pixels
+ * is drawn one pixel wide (`dense`): it is an envelope then, and a hairline costs the browser a
+ * fraction of a wide stroke to raster at every update of a live run. Lines lift the pen at NaN (and,
  * on a log axis, at values ≤ 0). Zooms like the inspector's loss timeline (lib/use-step-zoom.ts):
  * drag across it or Ctrl+wheel, double-click or Reset shows every step again; the y axis fits the
  * steps shown.
@@ -225,7 +227,7 @@ export default function RunsLineChart(props: {
             {chart.drawn.map(({ line, path, indices, inside }) => (
               <g key={line.id}>
                 <path
-                  className={`chart-line${line.dashed ? " dashed" : ""}${line.faint ? " faint" : ""}`}
+                  className={`chart-line${line.dashed ? " dashed" : ""}${line.faint ? " faint" : ""}${inside > plotWidth ? " dense" : ""}`}
                   d={path}
                   stroke={line.color}
                   data-testid={line.testId}

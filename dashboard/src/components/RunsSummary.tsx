@@ -3,7 +3,7 @@ import { useStore } from "@nanostores/react";
 import { $now } from "../lib/clock-store";
 import { formatCount, formatDelta, formatValue } from "../lib/format";
 import { lastStep } from "../lib/runs/series";
-import { stepRate } from "../lib/runs/speed";
+import { rateTime, stepRate } from "../lib/runs/speed";
 import { $run, $runState, $runStep } from "../lib/run-store";
 import { $runFrame, $runSeries, $runStepSamples } from "../lib/runs-store";
 import type { RunStateActive, RunStatus } from "../lib/runs-types";
@@ -123,9 +123,7 @@ function Speed({ run, step }: { run: RunStateActive; step: number }) {
     return <>ran {formatSeconds(seconds)}</>;
   }
   if (run.status !== "running") return <>{formatCount(step)} steps so far</>;
-  // The clock ticks once a second; the newest sample is newer while steps stream.
-  const at = Math.max(now, samples[samples.length - 1]?.t ?? now);
-  return <>{stepRate(samples, step, at, run.steps_per_second).toFixed(0)} steps/s</>;
+  return <>{stepRate(samples, step, rateTime(samples, now), run.steps_per_second).toFixed(0)} steps/s</>;
 }
 
 function formatSeconds(seconds: number): string {

@@ -15,7 +15,8 @@ export function formatClock(epochMs: number): string {
 /** "just now", "12 s ago", "3 min ago", "2 h ago". */
 export function formatAgo(epochMs: number, nowMs: number): string {
   const s = Math.max(0, Math.round((nowMs - epochMs) / 1000));
-  if (s < 2) return "just now";
+  // Under 3 s: a label polled every 2 s stays "just now" instead of flickering to "2 s ago".
+  if (s < 3) return "just now";
   if (s < 60) return `${s} s ago`;
   const min = Math.floor(s / 60);
   if (min < 60) return `${min} min ago`;

@@ -11,6 +11,7 @@ import type { RunState, RunStateActive, RunStepsEvent } from "./runs-types";
 import { FINAL_STATUSES } from "./runs-types";
 import { type Sequence, sequence } from "./sequence";
 import { actionError, type ActionError, whileBusy } from "./store-actions";
+import { throttledQueue } from "./throttle";
 
 // ---- stores ----------------------------------------------------------------------------------
 
@@ -196,14 +197,29 @@ export function applyRewoundRunState(state: RunState): void {
 
 // ---- the event stream ------------------------------------------------------------------------
 
+/**
+ * `steps` events are applied at most this often (ms), leading and trailing: the stream sends
+ * four a second, and each application redraws the page. On a small machine the browser's drawing
+ * takes CPU from the training run it shows; two updates a second still read as live.
+ */
+export const STEPS_APPLY_MS = 500;
+
+const stepsQueue = throttledQueue(applySteps, STEPS_APPLY_MS);
+
 function onState(data: unknown): void {
   const state = data as RunState;
-  if (state && typeof state.active === "boolean") applyRunState(state);
+  if (!state || typeof state.active !== "boolean") return;
+  stepsQueue.flush(); // in the stream's order: the steps sent before this state first
+  applyRunState(state);
 }
 
 function onSteps(data: unknown): void {
   const event = data as RunStepsEvent;
   if (!event || typeof event.run_id !== "string" || !Array.isArray(event.steps)) return;
+  stepsQueue.push(event);
+}
+
+function applySteps(event: RunStepsEvent): void {
   const newest = event.steps.length ? event.steps[event.steps.length - 1] : (event.rewound_to ?? 0);
   const streamed = $streamedStep.get();
   // After a rewind the newest step goes back too.
@@ -223,6 +239,7 @@ onMount($runState, () => {
   const unmount = pages.map((page) => page.onMount?.());
   return () => {
     close();
+    stepsQueue.cancel();
     for (const undo of unmount) undo?.();
   };
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { type ThrottleClock, throttle } from "./throttle";
+import { type ThrottleClock, throttle, throttledQueue } from "./throttle";
 
 function fakeClock() {
   let now = 0;
@@ -135,5 +135,44 @@ describe("throttle with the real clock (fake timers)", () => {
     t.cancel();
     vi.advanceTimersByTime(1000);
     expect(fn).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("throttledQueue", () => {
+  it("applies the first item at once, then what arrives during the wait in one batch, in order", () => {
+    const { clock, advance } = fakeClock();
+    const applied: string[] = [];
+    const queue = throttledQueue<string>((item) => applied.push(item), 500, clock);
+    queue.push("a");
+    expect(applied).toEqual(["a"]);
+    queue.push("b");
+    queue.push("c");
+    advance(499);
+    expect(applied).toEqual(["a"]);
+    advance(1);
+    expect(applied).toEqual(["a", "b", "c"]);
+    advance(2_000); // quiet: the next item goes at once again
+    queue.push("d");
+    expect(applied).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("flushes on demand, in order, and drops everything on cancel", () => {
+    const { clock, advance } = fakeClock();
+    const applied: number[] = [];
+    const queue = throttledQueue<number>((item) => applied.push(item), 500, clock);
+    queue.push(1);
+    queue.push(2);
+    queue.push(3);
+    queue.flush();
+    expect(applied).toEqual([1, 2, 3]);
+    advance(500); // the pending application finds nothing left (and starts a new wait)
+    expect(applied).toEqual([1, 2, 3]);
+    queue.push(4);
+    queue.push(5);
+    queue.cancel();
+    advance(1_000);
+    expect(applied).toEqual([1, 2, 3]);
+    queue.push(6); // after the wait: at once
+    expect(applied).toEqual([1, 2, 3, 6]);
   });
 });

@@ -71,3 +71,38 @@ export function throttle(
   };
   return throttled;
 }
+
+export interface ThrottledQueue<T> {
+  /** Queue `item`: applied now when the last application is `ms` old, else with the others at its end. */
+  push(item: T): void;
+  /** Apply everything queued now, in order (e.g. before something that must come after it). */
+  flush(): void;
+  /** Drop what is queued and the pending application. */
+  cancel(): void;
+}
+
+/**
+ * Items applied in order, at most one batch per `ms` (leading and trailing, as `throttle`): what
+ * arrives during the wait is applied together at its end, so a view that redraws on every item
+ * redraws once for the batch.
+ */
+export function throttledQueue<T>(apply: (item: T) => void, ms: number, clock: ThrottleClock = REAL_CLOCK): ThrottledQueue<T> {
+  let queued: T[] = [];
+  const flush = () => {
+    const items = queued;
+    queued = [];
+    for (const item of items) apply(item);
+  };
+  const soon = throttle(flush, ms, clock);
+  return {
+    push(item) {
+      queued.push(item);
+      soon();
+    },
+    flush,
+    cancel() {
+      soon.cancel();
+      queued = [];
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { addSample, recentSamples, SPEED_WINDOW_MS, stepRate, type StepSample } from "./speed";
+import { addSample, rateTime, recentSamples, SPEED_WINDOW_MS, STALL_MS, stepRate, type StepSample } from "./speed";
 
 describe("addSample", () => {
   it("adds a new step and keeps the same one once", () => {
@@ -36,5 +36,24 @@ describe("stepRate", () => {
   it("gives the fallback until the samples span half a second, and without any", () => {
     expect(stepRate([{ t: 0, step: 0 }], 3, 400, 7)).toBe(7);
     expect(stepRate([], 3, 400, 7)).toBe(7);
+  });
+});
+
+describe("rateTime", () => {
+  const samples = [
+    { t: 0, step: 0 },
+    { t: 1_000, step: 100 },
+  ];
+
+  it("stays at the newest sample while steps stream, so a clock tick changes nothing", () => {
+    expect(rateTime(samples, 1_200)).toBe(1_000);
+    expect(rateTime(samples, 1_000 + STALL_MS - 1)).toBe(1_000);
+    expect(stepRate(samples, 100, rateTime(samples, 1_900), 7)).toBe(stepRate(samples, 100, rateTime(samples, 1_100), 7));
+  });
+
+  it("follows the clock once steps stop, so a stalled run's rate falls", () => {
+    expect(rateTime(samples, 1_000 + STALL_MS)).toBe(1_000 + STALL_MS);
+    expect(stepRate(samples, 100, rateTime(samples, 4_000), 7)).toBeLessThan(100);
+    expect(rateTime([], 500)).toBe(500);
   });
 });

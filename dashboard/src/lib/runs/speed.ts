@@ -11,6 +11,8 @@ export interface StepSample {
 export const SPEED_WINDOW_MS = 3_000;
 /** Below this span (ms) the samples say too little; the trainer's rate is shown instead. */
 export const MIN_SPAN_MS = 500;
+/** Steps that stopped arriving this long ago (ms) mean a stalled run: its rate then falls with the clock. */
+export const STALL_MS = 1_500;
 
 /** The samples within the window before `now` (the newest two always stay). */
 export function recentSamples(samples: readonly StepSample[], now: number): readonly StepSample[] {
@@ -33,4 +35,14 @@ export function stepRate(samples: readonly StepSample[], step: number, now: numb
   if (!first) return fallback;
   const span = now - first.t;
   return span > MIN_SPAN_MS ? (step - first.step) / (span / 1000) : fallback;
+}
+
+/**
+ * The moment the rate is measured up to: the newest sample's while steps stream (the clock's tick
+ * then changes nothing on screen, and an unchanged page is not painted again), the clock's once
+ * they have stopped for `STALL_MS` (a stalled run's rate falls).
+ */
+export function rateTime(samples: readonly StepSample[], now: number): number {
+  const newest = samples[samples.length - 1];
+  return newest && now - newest.t < STALL_MS ? newest.t : now;
 }

@@ -79,6 +79,10 @@ class RunState:
     events: tuple[dict[str, Any], ...]  # the newest step events: live edits, breakpoints
     rewindable: tuple[int, ...]  # the steps whose restore point is held (while paused: rewind)
     branches: tuple[dict[str, Any], ...]  # the branches rewinds left (`Branch.summary`)
+    # The run's change count (`changes.version`) when this state was read: a state read later
+    # never has a lower one, so a reader that gets two (a slow answer, the event stream) keeps
+    # the newer.
+    version: int
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -298,6 +302,7 @@ class FreeRun:
         return RunStatus.PAUSED if self.controller.is_paused else RunStatus.RUNNING
 
     def state(self) -> RunState:
+        version = self.changes.version  # first: everything below is at least this new
         controller = self.controller.state()
         status = self.status()
         with self._lock:
@@ -333,6 +338,7 @@ class FreeRun:
             events=self.session.inspector.events.recent(MAX_STATE_EVENTS),
             rewindable=self.session.restore_points.steps,
             branches=tuple(self.session.branches.summaries()),
+            version=version,
         )
 
     def close(self) -> None:

@@ -29,10 +29,12 @@ def test_pause_step_resume_complete(mnist: MnistData) -> None:
         wait_blocked(run)
         paused_at = run.state().step
         assert run.status() == RunStatus.PAUSED
+        versions = [run.state().version]
         batches = []
         for expected in range(paused_at + 1, paused_at + 4):
             data = run.step(1)
             assert data.step == expected and run.state().step == expected
+            versions.append(run.state().version)  # each step is a change a reader can order by
             assert "encoder_weights" in data.arrays  # stepped steps are captured in full
             batches.append(data.arrays["batch_images"])
         assert not np.array_equal(batches[0], batches[1])
@@ -41,6 +43,8 @@ def test_pause_step_resume_complete(mnist: MnistData) -> None:
         assert run.wait(60)
         state = run.state()
         assert state.status == RunStatus.COMPLETED and state.step == 120
+        versions.append(state.version)
+        assert versions == sorted(set(versions)), versions  # strictly increasing
         history = run.session.history()
         np.testing.assert_array_equal(history.steps, np.arange(1, 121))  # scalars every step
         assert not np.isnan(history.columns["loss"]).any()

@@ -16,7 +16,7 @@ import {
 import { ApiError } from "./api";
 import type { RunState, RunStateActive, RunStatus } from "./runs-types";
 
-function runState(runId: string, step: number, status: RunStatus = "running"): RunStateActive {
+function runState(runId: string, step: number, status: RunStatus = "running", version = 0): RunStateActive {
   return {
     active: true,
     run_id: runId,
@@ -41,6 +41,7 @@ function runState(runId: string, step: number, status: RunStatus = "running"): R
     watched: [],
     recipes: ["gradient_gating_l0"],
     recipe_conditions: {},
+    version,
   };
 }
 
@@ -76,6 +77,21 @@ describe("applyRunState", () => {
     expect(isCurrentRun("b")).toBe(true);
     expect(isCurrentRun("a")).toBe(false);
     expect(isCurrentRun(null)).toBe(false);
+  });
+});
+
+describe("applyRunState and versions", () => {
+  it("drops an answer read before the state shown, however late it arrives", () => {
+    applyRunState(runState("a", 0, "running", 3)); // Resume's answer, read first ...
+    const reason = { condition: "nonfinite", step: 4, value: null, where: "encoder.0 output", threshold: null, message: "NaN" };
+    applyRunState({ ...runState("a", 4, "paused", 9), break_reason: reason }); // ... the stream's breakpoint pause
+    applyRunState(runState("a", 0, "running", 3)); // the same answer, delivered late
+    expect($run.get()).toMatchObject({ step: 4, status: "paused", version: 9, break_reason: reason });
+    expect(seen).toHaveLength(2);
+    applyRunState(runState("a", 5, "running", 12)); // a newer one is taken
+    expect($run.get()).toMatchObject({ step: 5, status: "running" });
+    applyRunState(runState("b", 0, "running", 1)); // a new run's first state, whatever its version
+    expect($run.get()).toMatchObject({ run_id: "b", step: 0 });
   });
 });
 

@@ -173,12 +173,14 @@ export function showRunError(action: string, err: unknown, quiet = false): void 
 
 /**
  * Takes a state answer (a control call's, the stream's, a page's own): a new run makes every
- * ticket of `runSequence()` stale, then each page brings its views along. Within one run the step
- * never goes back (an answer can be older than a step already shown).
+ * ticket of `runSequence()` stale, then each page brings its views along. Within one run an answer
+ * read before the one shown (a lower `version`: e.g. a slow Resume answer arriving after the stream
+ * said a breakpoint paused the run) is dropped, and the step never goes back.
  */
 export function applyRunState(state: RunState): void {
   const previous = $run.get();
   const same = previous !== null && state.active && state.run_id === previous.run_id;
+  if (same && state.version < previous.version) return;
   $runState.set(same && previous.step > state.step ? { ...state, step: previous.step } : state);
   if (state.active && !same) for (const seq of runSequences) seq.invalidate();
   for (const page of pages) page.onState?.(state, previous);

@@ -69,6 +69,8 @@ export interface RunStateActive extends RecipeCatalogue {
   rewindable?: number[];
   /** The branches earlier rewinds left, oldest first. */
   branches?: BranchSummary[];
+  /** The trainer's change count when it read this state: a state read later never has a lower one. */
+  version: number;
 }
 
 export type RunState = RunStateActive | RunStateInactive;

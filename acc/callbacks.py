@@ -50,26 +50,31 @@ class Callback:
 
 
 class CallbackList:
-    """Calls each hook on every callback, in order."""
+    """Calls each hook on every callback, in order. The per-step hooks call only the callbacks
+    that override them: a step of a loop with many callbacks then pays for the work they do, not
+    for every no-op hook."""
 
     def __init__(self, callbacks: Sequence[Callback]) -> None:
         self.callbacks = tuple(callbacks)
+        self._step_start = _overriding(self.callbacks, "on_step_start")
+        self._after_backward = _overriding(self.callbacks, "on_after_backward")
+        self._step_end = _overriding(self.callbacks, "on_step_end")
 
     def on_train_start(self) -> None:
         for callback in self.callbacks:
             callback.on_train_start()
 
     def on_step_start(self, step: int) -> None:
-        for callback in self.callbacks:
-            callback.on_step_start(step)
+        for hook in self._step_start:
+            hook(step)
 
     def on_after_backward(self, info: StepInfo) -> None:
-        for callback in self.callbacks:
-            callback.on_after_backward(info)
+        for hook in self._after_backward:
+            hook(info)
 
     def on_step_end(self, info: StepInfo) -> None:
-        for callback in self.callbacks:
-            callback.on_step_end(info)
+        for hook in self._step_end:
+            hook(info)
 
     def on_exception(self, step: int, error: BaseException) -> None:
         for callback in self.callbacks:
@@ -78,6 +83,14 @@ class CallbackList:
     def on_train_end(self) -> None:
         for callback in self.callbacks:
             callback.on_train_end()
+
+
+def _overriding(callbacks: Sequence[Callback], name: str) -> tuple[Callable[..., None], ...]:
+    """The bound `name` hooks of the callbacks that do not leave it as `Callback`'s no-op (an
+    object that is not a `Callback` subclass, or sets the hook on itself, counts as overriding)."""
+    no_op = getattr(Callback, name)
+    hooks = (getattr(callback, name) for callback in callbacks)
+    return tuple(hook for hook in hooks if getattr(hook, "__func__", None) is not no_op)
 
 
 class LambdaCallback(Callback):

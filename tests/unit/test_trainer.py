@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import threading
+from typing import cast
 
 import pytest
 import torch
 
-from acc.callbacks import LambdaCallback
+from acc.callbacks import Callback, CallbackList, LambdaCallback
 from acc.data import BatchIterator, MnistData
 from acc.recipes.bcl.model import LinearAutoencoder
 from acc.trainer import StepInfo, Trainer, reconstruction_loss
@@ -173,3 +174,37 @@ def test_a_run_without_kept_results_trains_the_same_and_holds_no_list(mnist: Mni
     assert steps == list(range(1, 31)) and lean.global_step == 30
     for a, b in zip(kept.model.parameters(), lean.model.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_callback_list_calls_only_the_hooks_a_callback_overrides_in_order() -> None:
+    calls: list[str] = []
+
+    class Ends(Callback):
+        def on_step_end(self, info: StepInfo) -> None:
+            calls.append("ends")
+
+    class Quiet(Callback):  # overrides nothing: its no-op hooks are not called at all
+        def __getattribute__(self, name: str) -> object:
+            if name.startswith("on_step") or name == "on_after_backward":
+                calls.append(f"looked up {name}")
+            return super().__getattribute__(name)
+
+    class Duck:  # not a Callback subclass: every hook it has is called
+        def on_step_start(self, step: int) -> None:
+            calls.append(f"duck start {step}")
+
+        def on_after_backward(self, info: StepInfo) -> None:
+            calls.append("duck backward")
+
+        def on_step_end(self, info: StepInfo) -> None:
+            calls.append("duck end")
+
+    on_its_own = Callback()
+    on_its_own.on_step_start = lambda step: calls.append(f"own start {step}")  # type: ignore[method-assign]
+    hooks = CallbackList([Ends(), Quiet(), Duck(), on_its_own])  # type: ignore[list-item]
+    calls.clear()  # the lookups made while building the list
+    info = cast(StepInfo, None)
+    hooks.on_step_start(3)
+    hooks.on_after_backward(info)
+    hooks.on_step_end(info)
+    assert calls == ["duck start 3", "own start 3", "duck backward", "ends", "duck end"]

@@ -273,10 +273,11 @@ def _to_host(
     key: StepTensorKey, value: torch.Tensor | np.ndarray | float | int, copy: bool = True
 ) -> np.ndarray:
     meta = key.meta
+    dtype = np.int32 if meta.dtype == "int32" else np.float32
     if isinstance(value, torch.Tensor) and value.ndim == 0 and value.is_cpu and not meta.shape:
         # A scalar (the loss, a cosine mean: every step of a free run) is read as a number:
         # cheaper than a tensor copy, and a copy all the same.
-        return np.array(value.item(), dtype=np.int32 if meta.dtype == "int32" else np.float32)
+        return np.array(value.item(), dtype=dtype)
     if isinstance(value, torch.Tensor):
         tensor = value.detach()
         if tensor.device.type != "cpu":
@@ -295,7 +296,7 @@ def _to_host(
             f"got shape {list(array.shape)}"
         )
     # (np.ascontiguousarray would turn a scalar into shape [1].)
-    return np.asarray(array, dtype=np.int32 if meta.dtype == "int32" else np.float32, order="C")
+    return np.asarray(array, dtype=dtype, order="C")
 
 
 class _HistoryColumn:

@@ -27,6 +27,7 @@ from acc.api.errors import Conflict, InvalidValue, PayloadTooLarge
 from acc.api.openapi import integer, operation
 from acc.api.responses import JSONResponse
 from acc.api.runs import EVENT_INTERVAL_S, HEARTBEAT_S
+from acc.api.step_responses import GRID_QUERY
 from acc.api.validation import (
     MAX_STEP_NUMBER,
     int_field,
@@ -206,16 +207,7 @@ async def histograms_route(request: Request) -> Response:
 @operation(
     "A held tensor as a grid of at most rows x cols cells (min, max, mean of each); r0..r1, "
     "c0..c1 (half-open) zoom in, exact when the window fits the grid.",
-    query={
-        "key": {"type": "string"},
-        "rows": integer(1, MAX_GRID),
-        "cols": integer(1, MAX_GRID),
-        "r0": integer(0, MAX_STEP_NUMBER),
-        "r1": integer(1, MAX_STEP_NUMBER),
-        "c0": integer(0, MAX_STEP_NUMBER),
-        "c1": integer(1, MAX_STEP_NUMBER),
-        "step": integer(1, MAX_STEP_NUMBER),
-    },
+    query={"key": {"type": "string"}, **GRID_QUERY, "step": integer(1, MAX_STEP_NUMBER)},
     required_query=("key",),
 )
 async def heatmap_route(request: Request) -> Response:
